@@ -1,0 +1,1 @@
+//! viva-grading (placeholder; being built).

@@ -1,0 +1,1 @@
+//! viva-interview (being built).
