@@ -1,0 +1,829 @@
+//! Job configuration: one TOML file per job (the fields of seed 000's sample configuration,
+//! plus reference answers for grading), its validation with field and line, and its schema.
+//!
+//! Parsing is two passes over the same text: serde into [`JobConfig`] (types, unknown keys,
+//! missing fields), then [`JobConfig::validate`] (rules serde cannot express). Both report a
+//! field path; the line comes from toml_edit's spans of the same document.
+
+use std::fmt;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::bank::QuestionBank;
+use crate::guard::TopicGuard;
+use crate::text::{is_stopword, Tokens};
+
+/// The demo job: seed 000's "Senior Backend Developer — B2B SaaS".
+pub const DEMO_JOB_TOML: &str = include_str!("../jobs/senior-backend-b2b-saas.toml");
+
+/// The demo job, parsed. It is validated by the tests, so a failure here is a build defect.
+pub fn demo_job() -> JobConfig {
+    match JobConfig::from_toml_str(DEMO_JOB_TOML) {
+        Ok(job) => job,
+        Err(errors) => panic!("the embedded demo job is invalid (a bug in the shipped file):\n{errors}"),
+    }
+}
+
+/// A job's interview configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobConfig {
+    /// Job title, as the candidate sees it.
+    pub title: String,
+    pub family: JobFamily,
+    /// The full job description.
+    pub description: String,
+    /// Two or three sentences the interviewer uses instead of the full description.
+    pub role_brief: String,
+    /// Planned length of the interview.
+    pub duration_minutes: u32,
+    /// Speaking style; never overrides fairness and neutrality rules.
+    #[serde(default)]
+    pub tone: String,
+    /// Context about the company, for phrasing and for answering candidates' questions later.
+    #[serde(default)]
+    pub company_instructions: String,
+    /// Passed to scoring as additional context.
+    #[serde(default)]
+    pub evaluation_notes: String,
+    /// Whether the candidate's camera is recorded too (the engine itself is voice/text only).
+    #[serde(default)]
+    pub video: bool,
+    pub template: Template,
+    pub language: LanguageSettings,
+    #[serde(default)]
+    pub skills: Skills,
+    /// Behavioural/functional capabilities, evaluated pass/fail.
+    #[serde(default)]
+    pub competencies: Vec<Competency>,
+    /// Automatic disqualifiers, asked early.
+    #[serde(default)]
+    pub knockouts: Vec<Knockout>,
+    /// Mandatory questions, asked in this order.
+    #[serde(default)]
+    pub custom_questions: Vec<QuestionSpec>,
+    /// Deep-dive questions with pre-written follow-ups asked of every candidate.
+    #[serde(default)]
+    pub blueprints: Vec<QuestionSpec>,
+    pub rubric: Rubric,
+    /// Company-specific topics the interviewer never raises.
+    #[serde(default)]
+    pub banned_topics: Vec<BannedTopic>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobFamily {
+    Engineering,
+    Data,
+    Product,
+    Design,
+    Operations,
+    Sales,
+    Support,
+    Other,
+}
+
+/// Interview template: how far the interviewer may dig on each question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub preset: TemplatePreset,
+    /// Overrides the preset's number of follow-ups per question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_follow_ups_per_question: Option<u8>,
+}
+
+impl Template {
+    pub fn max_follow_ups(&self) -> u8 {
+        self.max_follow_ups_per_question.unwrap_or(self.preset.max_follow_ups())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplatePreset {
+    /// One follow-up per question.
+    QuickScreen,
+    /// Up to three follow-ups per question.
+    StandardScreen,
+    /// Up to five follow-ups per question ("Deep Technical Screen").
+    DeepTechnicalScreen,
+}
+
+impl TemplatePreset {
+    pub fn max_follow_ups(self) -> u8 {
+        match self {
+            TemplatePreset::QuickScreen => 1,
+            TemplatePreset::StandardScreen => 3,
+            TemplatePreset::DeepTechnicalScreen => 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageSettings {
+    /// Language of the interview, as a BCP 47 tag ("en").
+    pub interview: String,
+    /// Language whose proficiency is assessed; defaults to the interview language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<String>,
+    /// Minimum CEFR level; no proficiency segment when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cefr: Option<Cefr>,
+    /// Number of proficiency prompts.
+    #[serde(default = "default_language_questions")]
+    pub questions: u8,
+    /// Proficiency prompts; the bank's English prompts are used when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompts: Vec<String>,
+}
+
+fn default_language_questions() -> u8 {
+    3
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub enum Cefr {
+    A1,
+    A2,
+    B1,
+    B2,
+    C1,
+    C2,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Skills {
+    /// Assessed with dedicated questions (3–7 recommended).
+    #[serde(default)]
+    pub required: Vec<Skill>,
+    /// Bonus credit when demonstrated.
+    #[serde(default)]
+    pub preferred: Vec<Skill>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Skill {
+    pub name: String,
+    pub level: SkillLevel,
+    /// Bank concept that holds questions for this skill ("api-design").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<String>,
+    /// Words that show the skill was discussed ("postgres|postgresql"); defaults to the name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
+}
+
+/// Basic = with guidance, intermediate = independent, advanced = can teach others,
+/// expert = industry-leading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkillLevel {
+    Basic,
+    Intermediate,
+    Advanced,
+    Expert,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Competency {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concept: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Knockout {
+    pub name: String,
+    /// What the interviewer asks.
+    pub question: String,
+    /// The fail rule as a human reads it ("Less than 3 years of professional backend development").
+    pub fail_if: String,
+    /// The fail rule as the engine applies it.
+    pub rule: KnockoutRule,
+    /// Years for `min-years`, weeks for `max-weeks-to-start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
+    #[serde(default)]
+    pub rationale: String,
+    #[serde(default)]
+    pub on_fail: KnockoutOutcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum KnockoutRule {
+    /// Fails when the stated years of experience are below `threshold`.
+    MinYears,
+    /// Fails when the earliest start is more than `threshold` weeks away.
+    MaxWeeksToStart,
+    /// Fails on a clear "no" (e.g. work authorization).
+    MustConfirm,
+    /// Never fails automatically; the answer is recorded for a person.
+    Manual,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum KnockoutOutcome {
+    /// Close the interview politely (the result is never told to the candidate).
+    #[default]
+    EndInterview,
+    /// Record the failure ("No" recommendation) and carry on.
+    FlagAndContinue,
+}
+
+/// A custom question or a blueprint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionSpec {
+    /// Short id ("B1"); required for blueprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub text: String,
+    /// Plainer wording, used when the candidate asks for a rephrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rephrased: Option<String>,
+    /// What kind of answer the question asks for; inferred from the wording when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expects: Option<AnswerExpectation>,
+    /// Bank concepts this question provides evidence for ("api-design").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concepts: Vec<String>,
+    /// Knowledge areas borrowed from the bank, as "concept.area".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bank_areas: Vec<String>,
+    /// Knowledge areas written for this question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knowledge_areas: Vec<KnowledgeArea>,
+    /// Pre-written follow-ups, asked of every candidate in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<String>,
+    /// One or several acceptable reference answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected_answers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_concepts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub red_flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerExpectation {
+    /// A real past example ("tell me about a time").
+    Experience,
+    /// An approach or design; hypothetical answers are fine.
+    Approach,
+    /// A view or preference.
+    Opinion,
+}
+
+/// A knowledge area with the cues of a surface, working and deep answer (seed 004's ladder).
+/// Cues are phrases; `|` separates alternatives ("idempotency key|idempotent").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeArea {
+    pub id: String,
+    pub name: String,
+    /// 1 (nice to hear) to 3 (must hear); the most important missing area is probed first.
+    #[serde(default = "default_importance")]
+    pub importance: u8,
+    #[serde(default)]
+    pub surface: Vec<String>,
+    #[serde(default)]
+    pub working: Vec<String>,
+    #[serde(default)]
+    pub deep: Vec<String>,
+    /// Follow-ups that target this area.
+    #[serde(default)]
+    pub probes: Vec<String>,
+}
+
+fn default_importance() -> u8 {
+    2
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rubric {
+    pub dimensions: Vec<RubricDimension>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RubricDimension {
+    pub name: String,
+    /// Percent; all weights sum to 100.
+    pub weight: u32,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BannedTopic {
+    /// The rule as a person reads it.
+    pub topic: String,
+    /// Words the interviewer must never say for this topic ("salary|salaries").
+    pub terms: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// One problem in a job file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobIssue {
+    /// Dotted path of the field ("rubric.dimensions[2].weight"); empty for the whole file.
+    pub field: String,
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+impl fmt::Display for JobIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: ")?,
+            None => write!(f, "(no line): ")?,
+        }
+        let field = if self.field.is_empty() { "(file)" } else { &self.field };
+        write!(f, "{field}: {}. Fix: {}", self.message, self.fix)
+    }
+}
+
+/// Every problem found in a job file (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct JobErrors(pub Vec<JobIssue>);
+
+impl fmt::Display for JobErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, issue) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{issue}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobLoadError {
+    #[error("cannot read job file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("job file {path} is invalid:\n{errors}")]
+    Invalid { path: String, errors: JobErrors },
+}
+
+/// A field path segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn key(k: &str) -> Seg {
+    Seg::Key(k.to_string())
+}
+
+fn path_string(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// A problem found by [`JobConfig::validate`], before it is given a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: Vec<Seg>,
+    pub message: String,
+    pub fix: String,
+}
+
+impl JobConfig {
+    /// Parses and validates a job file's text.
+    pub fn from_toml_str(src: &str) -> Result<JobConfig, JobErrors> {
+        let doc = toml_edit::ImDocument::parse(src).ok();
+        let job: JobConfig = match toml::from_str(src) {
+            Ok(job) => job,
+            Err(e) => return Err(JobErrors(vec![serde_issue(src, doc.as_ref(), &e)])),
+        };
+        let problems = job.validate();
+        if problems.is_empty() {
+            return Ok(job);
+        }
+        let issues = problems
+            .into_iter()
+            .map(|p| JobIssue {
+                field: path_string(&p.path),
+                line: doc.as_ref().and_then(|d| line_of_path(src, d, &p.path)),
+                message: p.message,
+                fix: p.fix,
+            })
+            .collect();
+        Err(JobErrors(issues))
+    }
+
+    pub fn load(path: &Path) -> Result<JobConfig, JobLoadError> {
+        let shown = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|source| JobLoadError::Read { path: shown.clone(), source })?;
+        JobConfig::from_toml_str(&src).map_err(|errors| JobLoadError::Invalid { path: shown, errors })
+    }
+
+    /// Renders the job as TOML (for drafts a person edits).
+    pub fn to_toml_string(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
+    }
+
+    /// Rules serde cannot express. Empty when the job is valid.
+    pub fn validate(&self) -> Vec<Problem> {
+        let bank = QuestionBank::embedded();
+        let guard = TopicGuard::for_job(self);
+        let mut v = Validator { problems: Vec::new(), guard: &guard };
+
+        v.text(&[key("title")], &self.title, "give the job a title");
+        v.text(&[key("description")], &self.description, "paste the job description");
+        v.text(&[key("role_brief")], &self.role_brief, "summarise the role in two or three sentences");
+        if !(10..=180).contains(&self.duration_minutes) {
+            v.problem(&[key("duration_minutes")], format!("{} minutes is outside 10–180", self.duration_minutes), "set a duration between 10 and 180 minutes (45 is typical)");
+        }
+        if self.template.max_follow_ups_per_question.is_some_and(|n| n > 10) {
+            v.problem(&[key("template"), key("max_follow_ups_per_question")], "more than 10 follow-ups per question", "use at most 10 (the deep technical preset uses 5)");
+        }
+        self.validate_language(&mut v);
+
+        // Banned topics first: every other text is checked against them.
+        for (i, topic) in self.banned_topics.iter().enumerate() {
+            let at = [key("banned_topics"), Seg::Index(i)];
+            v.text(&[at[0].clone(), at[1].clone(), key("topic")], &topic.topic, "describe the banned topic");
+            if topic.terms.is_empty() {
+                v.problem(&[at[0].clone(), at[1].clone(), key("terms")], "no terms", "list the words the interviewer must never say, e.g. terms = [\"salary|salaries\", \"equity\"]");
+            }
+            for (k, term) in topic.terms.iter().enumerate() {
+                let too_generic = term.split('|').any(|alt| {
+                    let tokens = Tokens::new(alt);
+                    tokens.is_empty() || tokens.tokens.iter().all(|t| is_stopword(&t.norm) || t.norm.chars().count() < 3)
+                });
+                if too_generic {
+                    v.problem(&[at[0].clone(), at[1].clone(), key("terms"), Seg::Index(k)], format!("\"{term}\" is empty or too common to ban"), "use specific words of the topic (\"salary\"), not common words or single letters");
+                }
+            }
+        }
+
+        let skill_sets = [("required", &self.skills.required), ("preferred", &self.skills.preferred)];
+        for (group, skills) in skill_sets {
+            for (i, skill) in skills.iter().enumerate() {
+                let at = vec![key("skills"), key(group), Seg::Index(i)];
+                v.text(&with(&at, "name"), &skill.name, "name the skill");
+                v.concept(&with(&at, "concept"), skill.concept.as_deref(), &bank);
+            }
+        }
+        if self.skills.required.len() > 12 {
+            v.problem(&[key("skills"), key("required")], format!("{} required skills", self.skills.required.len()), "keep 3–7 required skills; move the rest to preferred");
+        }
+        for (i, c) in self.competencies.iter().enumerate() {
+            let at = vec![key("competencies"), Seg::Index(i)];
+            v.text(&with(&at, "name"), &c.name, "name the competency");
+            v.concept(&with(&at, "concept"), c.concept.as_deref(), &bank);
+        }
+        for (i, k) in self.knockouts.iter().enumerate() {
+            let at = vec![key("knockouts"), Seg::Index(i)];
+            v.text(&with(&at, "name"), &k.name, "name the criterion");
+            v.prompt(&with(&at, "question"), &k.question, "write the question the interviewer asks");
+            v.text(&with(&at, "fail_if"), &k.fail_if, "state the fail rule in words");
+            let needs_threshold = matches!(k.rule, KnockoutRule::MinYears | KnockoutRule::MaxWeeksToStart);
+            match (needs_threshold, k.threshold) {
+                (true, None) => v.problem(&with(&at, "threshold"), format!("rule {:?} needs a threshold", k.rule), "add threshold = 3 (years for min-years, weeks for max-weeks-to-start)"),
+                (true, Some(t)) if !(t.is_finite() && t > 0.0 && t < 100.0) => {
+                    v.problem(&with(&at, "threshold"), format!("{t} is not a usable threshold"), "use a positive number below 100")
+                }
+                (false, Some(_)) => v.problem(&with(&at, "threshold"), "this rule takes no threshold", "remove threshold, or use rule = \"min-years\" / \"max-weeks-to-start\""),
+                _ => {}
+            }
+        }
+        if self.custom_questions.is_empty() && self.blueprints.is_empty() {
+            v.problem(&[key("custom_questions")], "the job has no questions", "add at least one [[custom_questions]] or [[blueprints]] entry");
+        }
+        for (group, list) in [("custom_questions", &self.custom_questions), ("blueprints", &self.blueprints)] {
+            let mut ids = Vec::new();
+            for (i, q) in list.iter().enumerate() {
+                let at = vec![key(group), Seg::Index(i)];
+                if group == "blueprints" {
+                    match &q.id {
+                        None => v.problem(&with(&at, "text"), "blueprint without id", "add id = \"B1\" (ids appear in the report)"),
+                        Some(id) if id.trim().is_empty() => v.problem(&with(&at, "id"), "empty id", "use a short id such as \"B1\""),
+                        Some(id) if ids.contains(id) => v.problem(&with(&at, "id"), format!("duplicate id \"{id}\""), "give each blueprint its own id"),
+                        Some(id) => ids.push(id.clone()),
+                    }
+                }
+                self.validate_question(&mut v, &at, q, &bank);
+            }
+        }
+
+        let dims = &self.rubric.dimensions;
+        if dims.is_empty() {
+            v.problem(&[key("rubric"), key("dimensions")], "no rubric dimensions", "add [[rubric.dimensions]] entries with name, weight and description");
+        } else {
+            let sum: u64 = dims.iter().map(|d| u64::from(d.weight)).sum();
+            if sum != 100 {
+                let detail = dims.iter().map(|d| format!("{} {}", d.name, d.weight)).collect::<Vec<_>>().join(" + ");
+                let fix = if sum > 100 { format!("lower the weights by {} in total", sum - 100) } else { format!("raise the weights by {} in total", 100 - sum) };
+                v.problem(&[key("rubric"), key("dimensions")], format!("weights sum to {sum}, not 100 ({detail})"), &fix);
+            }
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for (i, d) in dims.iter().enumerate() {
+            let at = vec![key("rubric"), key("dimensions"), Seg::Index(i)];
+            v.text(&with(&at, "name"), &d.name, "name the dimension");
+            v.text(&with(&at, "description"), &d.description, "say what the dimension measures");
+            if d.weight == 0 {
+                v.problem(&with(&at, "weight"), "weight 0", "give the dimension a weight of at least 1, or remove it");
+            }
+            if names.iter().any(|n| n.eq_ignore_ascii_case(&d.name)) {
+                v.problem(&with(&at, "name"), format!("duplicate dimension \"{}\"", d.name), "merge the two dimensions");
+            }
+            names.push(&d.name);
+        }
+        v.problems
+    }
+
+    fn validate_language(&self, v: &mut Validator<'_>) {
+        let lang = &self.language;
+        let tag_ok = |t: &str| !t.is_empty() && t.len() <= 12 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !tag_ok(&lang.interview) {
+            v.problem(&[key("language"), key("interview")], format!("\"{}\" is not a language tag", lang.interview), "use a BCP 47 tag such as \"en\"");
+        }
+        if let Some(a) = &lang.assessment {
+            if !tag_ok(a) {
+                v.problem(&[key("language"), key("assessment")], format!("\"{a}\" is not a language tag"), "use a BCP 47 tag such as \"en\"");
+            }
+        }
+        if lang.min_cefr.is_some() {
+            if lang.questions == 0 || lang.questions > 6 {
+                v.problem(&[key("language"), key("questions")], format!("{} proficiency questions", lang.questions), "ask between 1 and 6 (3 is typical)");
+            }
+            let assessed = lang.assessment.as_deref().unwrap_or(&lang.interview);
+            let english = assessed == "en" || assessed.starts_with("en-");
+            if !english && lang.prompts.len() < usize::from(lang.questions) {
+                v.problem(&[key("language"), key("prompts")], format!("the bank has English proficiency prompts only, and {} needs {} prompts in \"{assessed}\"", if lang.prompts.is_empty() { "none are given".to_string() } else { format!("{} are given", lang.prompts.len()) }, lang.questions), "write the prompts in the assessed language");
+            }
+        }
+        for (i, p) in lang.prompts.iter().enumerate() {
+            v.prompt(&[key("language"), key("prompts"), Seg::Index(i)], p, "write the prompt or remove the entry");
+        }
+    }
+
+    fn validate_question(&self, v: &mut Validator<'_>, at: &[Seg], q: &QuestionSpec, bank: &QuestionBank) {
+        v.prompt(&with(at, "text"), &q.text, "write the question");
+        if let Some(r) = &q.rephrased {
+            v.prompt(&with(at, "rephrased"), r, "write a plainer wording or remove rephrased");
+        }
+        for (i, c) in q.concepts.iter().enumerate() {
+            let mut p = with(at, "concepts");
+            p.push(Seg::Index(i));
+            v.concept(&p, Some(c), bank);
+        }
+        for (i, a) in q.bank_areas.iter().enumerate() {
+            if bank.area(a).is_none() {
+                let mut p = with(at, "bank_areas");
+                p.push(Seg::Index(i));
+                v.problem(&p, format!("no bank area \"{a}\""), "use \"concept.area\" from the question bank, e.g. \"api-design.versioning\"");
+            }
+        }
+        let mut area_ids: Vec<&str> = Vec::new();
+        for (i, area) in q.knowledge_areas.iter().enumerate() {
+            let mut ap = with(at, "knowledge_areas");
+            ap.push(Seg::Index(i));
+            v.text(&with(&ap, "id"), &area.id, "give the area a short id");
+            v.text(&with(&ap, "name"), &area.name, "name the area");
+            if area_ids.contains(&area.id.as_str()) {
+                v.problem(&with(&ap, "id"), format!("duplicate area id \"{}\"", area.id), "give each area its own id");
+            }
+            area_ids.push(&area.id);
+            if !(1..=3).contains(&area.importance) {
+                v.problem(&with(&ap, "importance"), format!("importance {}", area.importance), "use 1 (nice to hear), 2 or 3 (must hear)");
+            }
+            if area.surface.is_empty() && area.working.is_empty() && area.deep.is_empty() {
+                v.problem(&with(&ap, "working"), "the area has no cues", "list phrases a working answer would contain, e.g. working = [\"index\", \"query plan|explain\"]");
+            }
+            for (k, probe) in area.probes.iter().enumerate() {
+                let mut pp = with(&ap, "probes");
+                pp.push(Seg::Index(k));
+                v.prompt(&pp, probe, "write the follow-up or remove the entry");
+            }
+        }
+        for (i, f) in q.follow_ups.iter().enumerate() {
+            let mut p = with(at, "follow_ups");
+            p.push(Seg::Index(i));
+            v.prompt(&p, f, "write the follow-up or remove the entry");
+        }
+        for (field, list) in [("expected_answers", &q.expected_answers), ("key_concepts", &q.key_concepts), ("red_flags", &q.red_flags)] {
+            for (i, item) in list.iter().enumerate() {
+                let mut p = with(at, field);
+                p.push(Seg::Index(i));
+                v.text(&p, item, "write the entry or remove it");
+            }
+        }
+    }
+}
+
+fn with(at: &[Seg], k: &str) -> Vec<Seg> {
+    let mut p = at.to_vec();
+    p.push(key(k));
+    p
+}
+
+struct Validator<'a> {
+    problems: Vec<Problem>,
+    guard: &'a TopicGuard,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, path: &[Seg], message: impl Into<String>, fix: &str) {
+        self.problems.push(Problem { path: path.to_vec(), message: message.into(), fix: fix.to_string() });
+    }
+
+    fn text(&mut self, path: &[Seg], value: &str, fix: &str) {
+        if value.trim().is_empty() {
+            self.problem(path, "empty", fix);
+        }
+    }
+
+    /// A text the interviewer will say: non-empty, and clear of banned and protected topics.
+    fn prompt(&mut self, path: &[Seg], value: &str, fix: &str) {
+        if value.trim().is_empty() {
+            self.problem(path, "empty", fix);
+            return;
+        }
+        if value.chars().count() > 600 {
+            self.problem(path, "longer than 600 characters", "keep spoken prompts short; split the question");
+        }
+        for violation in self.guard.violations(value) {
+            self.problem(path, violation.to_string(), "reword the question so it does not touch the topic");
+        }
+    }
+
+    fn concept(&mut self, path: &[Seg], concept: Option<&str>, bank: &QuestionBank) {
+        if let Some(c) = concept {
+            if bank.concept(c).is_none() {
+                let known = bank.concepts.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ");
+                self.problem(path, format!("no bank concept \"{c}\""), &format!("use one of: {known}"));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines
+
+fn line_of_offset(src: &str, offset: usize) -> usize {
+    src.as_bytes().iter().take(offset.min(src.len())).filter(|b| **b == b'\n').count() + 1
+}
+
+/// Line of the deepest part of `path` that exists in the document: a missing field is reported
+/// at its table, an array element at its first line.
+fn line_of_path(src: &str, doc: &toml_edit::ImDocument<&str>, path: &[Seg]) -> Option<usize> {
+    use toml_edit::{Item, Table, Value};
+    enum Node<'a> {
+        Table(&'a Table),
+        Item(&'a Item),
+        Value(&'a Value),
+    }
+    let mut best: Option<usize> = None;
+    let mut node = Node::Table(doc.as_table());
+    for seg in path {
+        // Normalise items to the table or value they hold.
+        if let Node::Item(item) = node {
+            node = match item {
+                Item::Table(t) => Node::Table(t),
+                Item::Value(v) => Node::Value(v),
+                _ => node,
+            };
+        }
+        let next = match (seg, &node) {
+            (Seg::Key(k), Node::Table(t)) => {
+                if let Some(span) = t.key(k).and_then(|key| key.span()) {
+                    best = Some(span.start);
+                }
+                t.get(k).map(Node::Item)
+            }
+            (Seg::Key(k), Node::Value(Value::InlineTable(t))) => {
+                if let Some(span) = t.key(k).and_then(|key| key.span()) {
+                    best = Some(span.start);
+                }
+                t.get(k).map(Node::Value)
+            }
+            (Seg::Index(i), Node::Item(Item::ArrayOfTables(a))) => a.get(*i).map(|t| {
+                if let Some(span) = t.span() {
+                    best = Some(span.start);
+                }
+                Node::Table(t)
+            }),
+            (Seg::Index(i), Node::Value(Value::Array(a))) => a.get(*i).map(|v| {
+                if let Some(span) = v.span() {
+                    best = Some(span.start);
+                }
+                Node::Value(v)
+            }),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    best.map(|offset| line_of_offset(src, offset))
+}
+
+fn serde_issue(src: &str, doc: Option<&toml_edit::ImDocument<&str>>, e: &toml::de::Error) -> JobIssue {
+    let message = e.message().trim().to_string();
+    let span = e.span();
+    let line = span.as_ref().map(|s| line_of_offset(src, s.start));
+    let field = match (doc, &span) {
+        (Some(d), Some(s)) => path_at_offset(d, s.start),
+        _ => String::new(),
+    };
+    let fix = if message.starts_with("unknown field") {
+        "remove the key or correct its spelling (the message lists the keys allowed here)".to_string()
+    } else if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or("");
+        format!("add `{name} = ...` to this table")
+    } else if message.starts_with("unknown variant") {
+        "use one of the values the message lists".to_string()
+    } else if message.starts_with("invalid type") {
+        "give the value the type the message asks for".to_string()
+    } else if doc.is_none() {
+        "fix the TOML syntax at this line (quotes, brackets, one key per line)".to_string()
+    } else {
+        "correct the value".to_string()
+    };
+    JobIssue { field, line, message, fix }
+}
+
+/// Dotted path of the innermost key whose key or value contains `offset`.
+fn path_at_offset(doc: &toml_edit::ImDocument<&str>, offset: usize) -> String {
+    fn walk_table(t: &toml_edit::Table, offset: usize, path: &mut Vec<Seg>) -> bool {
+        for (k, item) in t.iter() {
+            let key_hit = t.key(k).and_then(|key| key.span()).is_some_and(|s| s.contains(&offset));
+            path.push(key(k));
+            if walk_item(item, offset, path) || key_hit {
+                return true;
+            }
+            path.pop();
+        }
+        t.span().is_some_and(|s| s.contains(&offset))
+    }
+    fn walk_item(item: &toml_edit::Item, offset: usize, path: &mut Vec<Seg>) -> bool {
+        match item {
+            toml_edit::Item::Table(t) => walk_table(t, offset, path),
+            toml_edit::Item::ArrayOfTables(a) => {
+                for (i, t) in a.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    if walk_table(t, offset, path) {
+                        return true;
+                    }
+                    path.pop();
+                }
+                false
+            }
+            toml_edit::Item::Value(v) => v.span().is_some_and(|s| s.contains(&offset)),
+            toml_edit::Item::None => false,
+        }
+    }
+    let mut path = Vec::new();
+    walk_table(doc.as_table(), offset, &mut path);
+    path_string(&path)
+}
+
+/// The JSON Schema of a job file (published as `job.schema.json`; a test keeps it in sync).
+pub fn job_json_schema() -> String {
+    let schema = schemars::schema_for!(JobConfig);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
