@@ -1,4 +1,5 @@
 //! viva-interview: the interviewer's mind, without IO.
+pub mod analysis;
 pub mod bank;
 pub mod guard;
 pub mod job;
