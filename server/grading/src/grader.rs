@@ -35,8 +35,17 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "negation_parity_mismatch",
     "number_mismatch",
     "recall_x_consistent",
+    "contradicts_all_refs",
+    "max_consistent_recall",
+    "max_consistent_precision",
+    "word_overlap",
+    "word_dice",
+    "log_n_refs",
+    "log_ref_len",
 ];
-pub(crate) const N_FEATURES: usize = 18;
+pub(crate) const N_FEATURES: usize = 25;
+/// Index of `log_n_refs`, which selects the model.
+pub(crate) const LOG_N_REFS: usize = 23;
 
 /// The model inputs for one answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,6 +83,13 @@ struct RefMatch {
     recall_novel: f64,
     bigram: f64,
     contra: f64,
+    /// Recall and precision counting only words aligned with the same polarity.
+    recall_consistent: f64,
+    precision_consistent: f64,
+    /// All-word overlap (function words and negators included, names neutralised): share of the
+    /// reference's distinct words in the answer, and the Dice coefficient of the two sets.
+    word_overlap: f64,
+    word_dice: f64,
 }
 
 pub struct Grader {
@@ -387,7 +403,34 @@ impl Grader {
         let conflict_w: f64 =
             pairs.iter().filter(|p| p.conflict).map(|p| self.weight(&r.tokens[p.r], qs)).sum();
         let contra = ratio(conflict_w, aligned_w);
-        RefMatch { analysed: r, pairs, recall, precision, f1, recall_plain, recall_novel, bigram, contra }
+        let r_ok: f64 = pairs.iter().filter(|p| !p.conflict).map(|p| self.weight(&r.tokens[p.r], qs) * p.sim).sum();
+        let a_ok: f64 = pairs.iter().filter(|p| !p.conflict).map(|p| self.weight(&a.tokens[p.a], qs) * p.sim).sum();
+        let set = |x: &Analysed| -> Vec<String> {
+            let mut v: Vec<String> =
+                x.tokens.iter().filter(|t| t.kind != Kind::Punct).map(|t| t.norm.clone()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let (rs, as_) = (set(&r), set(a));
+        let common = rs.iter().filter(|w| as_.binary_search(w).is_ok()).count() as f64;
+        let word_overlap = ratio(common, rs.len() as f64);
+        let word_dice = ratio(2.0 * common, (rs.len() + as_.len()) as f64);
+        RefMatch {
+            word_overlap,
+            word_dice,
+            analysed: r,
+            pairs,
+            recall,
+            precision,
+            f1,
+            recall_plain,
+            recall_novel,
+            bigram,
+            contra,
+            recall_consistent: ratio(r_ok, r_total),
+            precision_consistent: ratio(a_ok, a_total),
+        }
     }
 
     fn features_of(&self, an: &Analysis, input: &GradeInput) -> Features {
@@ -429,6 +472,11 @@ impl Grader {
             && nr.iter().any(|n| !na.contains(n))
             && na.iter().any(|n| !nr.contains(n) && !qs.contains(n));
         let any_contra = b.pairs.iter().any(|p| p.conflict);
+        // Every reference that the answer substantially matches is contradicted somewhere.
+        let matching: Vec<&RefMatch> = an.refs.iter().filter(|m| m.recall_plain >= 0.34).collect();
+        let contra_all = f64::from(u8::from(
+            !matching.is_empty() && matching.iter().all(|m| m.pairs.iter().any(|p| p.conflict)),
+        ));
         Features {
             values: [
                 b.recall,
@@ -449,6 +497,13 @@ impl Grader {
                 f64::from(u8::from(neg_a % 2 != neg_r % 2)),
                 f64::from(u8::from(number_mismatch)),
                 b.recall * (1.0 - b.contra),
+                contra_all,
+                an.refs.iter().map(|m| m.recall_consistent).fold(0.0, f64::max),
+                an.refs.iter().map(|m| m.precision_consistent).fold(0.0, f64::max),
+                an.refs.iter().map(|m| m.word_overlap).fold(0.0, f64::max),
+                an.refs.iter().map(|m| m.word_dice).fold(0.0, f64::max),
+                (an.refs.len() as f64).ln(),
+                (1.0 + n_r as f64).ln(),
             ],
         }
     }

@@ -3,7 +3,7 @@
 //! The numbers live in `model_params.rs`, written by `cargo run --release -p viva-grading
 //! --example calibrate -- --write` from the SemEval-2013 Task 7 train split only.
 
-use crate::grader::N_FEATURES;
+pub(crate) use crate::grader::N_FEATURES;
 
 #[rustfmt::skip]
 mod params {
@@ -16,23 +16,31 @@ fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-fn linear(x: &[f64; N_FEATURES], w: &[f64; N_FEATURES], b: f64) -> f64 {
+/// Which model applies: 0 for a question with one reference answer, 1 for several (see the
+/// calibration example for why they differ).
+fn regime(x: &[f64; N_FEATURES]) -> usize {
+    usize::from(x[crate::grader::LOG_N_REFS] > 0.0)
+}
+
+fn linear(x: &[f64; N_FEATURES], w: &[f64; N_FEATURES], b: f64, k: usize) -> f64 {
     let mut z = b;
     for i in 0..N_FEATURES {
         // Standardised with the train split's mean and spread, as during fitting.
-        z += w[i] * (x[i] - MEAN[i]) / SCALE[i];
+        z += w[i] * (x[i] - MEAN[k][i]) / SCALE[k][i];
     }
     z
 }
 
 /// Probability that a human grader calls the answer correct.
 pub(crate) fn p_correct(x: &[f64; N_FEATURES]) -> f64 {
-    sigmoid(linear(x, &W_CORRECT, B_CORRECT))
+    let k = regime(x);
+    sigmoid(linear(x, &W_CORRECT[k], B_CORRECT[k], k))
 }
 
 /// Among answers that are not correct: probability that it contradicts the reference.
 pub(crate) fn p_contradictory(x: &[f64; N_FEATURES]) -> f64 {
-    sigmoid(linear(x, &W_CONTRA, B_CONTRA))
+    let k = regime(x);
+    sigmoid(linear(x, &W_CONTRA[k], B_CONTRA[k], k))
 }
 
 /// Map a probability to the 0–5 scale so that the decision threshold lands on 2.5.

@@ -287,9 +287,18 @@ fn mark_identifiers(toks: &mut [Token]) {
 
 /// A negator flips the next content word of its clause ("not connected", "no gap").
 fn mark_negation(lex: &Lexicon, toks: &mut [Token]) {
+    // Words a negation reaches through ("no longer connected", "not even close").
+    const TRANSPARENT: &[&str] = &["longer", "even", "necessarily", "yet", "anymore", "ever", "entirely", "fully", "completely"];
     let mut pending = false;
-    for t in toks.iter_mut() {
+    for i in 0..toks.len() {
+        let next_is_only = toks.get(i + 1).is_some_and(|n| n.norm == "only" || n.norm == "just");
+        let t = &mut toks[i];
+        if pending && TRANSPARENT.contains(&t.norm.as_str()) {
+            continue;
+        }
         match t.kind {
+            // "not only X but Y" asserts X.
+            Kind::Negator if next_is_only => pending = false,
             Kind::Negator => pending = true,
             Kind::Punct => pending = false,
             Kind::Content | Kind::Number if pending => {
