@@ -1,0 +1,627 @@
+//! End-of-turn detection, sans-IO: events in (VAD-analysed audio chunks with timestamps, the
+//! partial transcript, the interviewer's playback), one decision out per event. Time is passed
+//! in with every event; there are no clocks, no sleeps, no audio here.
+//!
+//! # How a turn ends
+//! A turn ends after a run of silence whose required length depends on how the partial
+//! transcript ends — the other half of the signal besides audio (prosody-only turn models
+//! end the turn inside most thinking pauses):
+//! - **complete** (ends in `.`/`?`/`!` and the last word is not a filler or a connective, and the
+//!   hypothesis covers the latest speech): [`TurnConfig::complete_silence_ms`] (400 ms);
+//! - **unfinished** (trailing "um"/"so"/"and"/"because"/an article/a preposition, a comma, an
+//!   ellipsis or a dash): [`TurnConfig::unfinished_silence_ms`] (2 s) — a thinking pause;
+//! - otherwise (no punctuation yet, no transcript, or a transcript that does not cover the
+//!   latest speech): [`TurnConfig::silence_ms`] (600 ms).
+//!
+//! Sounds shorter than [`TurnConfig::min_speech_ms`] never start a turn; a turn longer than
+//! [`TurnConfig::max_turn_ms`] is ended.
+//!
+//! # While the interviewer speaks
+//! Candidate speech during interviewer playback is held as an *overlap* and classified:
+//! - a transcript with at least [`TurnConfig::barge_in_min_words`] words that are neither
+//!   backchannels nor echo of the interviewer's own sentence, or sustained speech of
+//!   [`TurnConfig::barge_in_fallback_ms`] whose transcript is not (yet) a backchannel → [`TurnDecision::BargeIn`]:
+//!   stop playback, flush the far end, the candidate has the turn;
+//! - "mm-hmm", "yeah", "ok", "right"… → [`TurnDecision::Backchannel`] when it ends: the
+//!   interviewer goes on (and nothing needs to resume, because nothing was stopped);
+//! - words that all occur in what the interviewer is saying → [`TurnDecision::Echo`]: the
+//!   interviewer heard itself through the candidate's speakers;
+//! - shorter than `min_speech_ms` → ignored as noise.
+
+/// Tunables; the defaults are the ones argued for in the module docs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnConfig {
+    /// Silence that ends a turn when the transcript gives no hint.
+    pub silence_ms: u64,
+    /// Silence that ends a turn after a complete sentence.
+    pub complete_silence_ms: u64,
+    /// Silence that ends a turn after an unfinished clause, a filler or a trailing connective.
+    pub unfinished_silence_ms: u64,
+    /// Speech shorter than this is noise: it starts no turn and no barge-in.
+    pub min_speech_ms: u64,
+    /// A turn is ended after this long whatever happens.
+    pub max_turn_ms: u64,
+    /// VAD probability at which a chunk is speech (it stays speech down to this − 0.15).
+    pub speech_threshold: f32,
+    /// Non-backchannel, non-echo words needed for a barge-in.
+    pub barge_in_min_words: usize,
+    /// Speech this long during playback is a barge-in even before words arrive (unless the
+    /// words so far are a backchannel or echo).
+    pub barge_in_fallback_ms: u64,
+    /// Silence that closes a short utterance during playback (a backchannel or noise).
+    pub overlap_gap_ms: u64,
+    /// A silence this long before `min_speech_ms` is reached discards the onset as noise.
+    pub onset_gap_ms: u64,
+}
+
+impl Default for TurnConfig {
+    fn default() -> Self {
+        Self {
+            silence_ms: 600,
+            complete_silence_ms: 400,
+            unfinished_silence_ms: 2_000,
+            min_speech_ms: 200,
+            max_turn_ms: 120_000,
+            speech_threshold: 0.5,
+            barge_in_min_words: 2,
+            barge_in_fallback_ms: 1_500,
+            overlap_gap_ms: 300,
+            onset_gap_ms: 300,
+        }
+    }
+}
+
+/// What the detector is told.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnEvent {
+    /// A VAD-analysed chunk of candidate audio, `[start_ms, end_ms)` on the session clock.
+    Audio {
+        start_ms: u64,
+        end_ms: u64,
+        speech_prob: f32,
+    },
+    /// The partial transcript of the candidate's current turn (replaces the previous one),
+    /// covering candidate audio up to `covers_until_ms`.
+    Transcript { covers_until_ms: u64, text: String },
+    /// Interviewer audio started playing at the candidate's end; `text` is what it says.
+    InterviewerStarted { at_ms: u64, text: String },
+    /// Interviewer playback finished (or was stopped).
+    InterviewerStopped { at_ms: u64 },
+    /// Time passed with nothing else happening (a stalled stream still ends a turn).
+    Tick { at_ms: u64 },
+}
+
+impl From<crate::vad::VadChunk> for TurnEvent {
+    fn from(c: crate::vad::VadChunk) -> Self {
+        TurnEvent::Audio {
+            start_ms: c.start_ms(),
+            end_ms: c.end_ms(),
+            speech_prob: c.probability,
+        }
+    }
+}
+
+/// Why a turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Enough silence for how the transcript ends.
+    Silence { ending: TextEnding, waited_ms: u64 },
+    /// [`TurnConfig::max_turn_ms`] reached.
+    MaxLength,
+}
+
+/// What the detector decided after an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnDecision {
+    /// Nothing is happening: waiting for the candidate.
+    Idle,
+    /// The interviewer is speaking and nothing interrupts it.
+    InterviewerSpeaking,
+    /// The candidate started a turn whose first speech was at `at_ms` (start streaming ASR).
+    SpeechStarted { at_ms: u64 },
+    /// The candidate's turn goes on; `silence_ms` of silence so far out of `needed_ms`.
+    TurnContinuing { silence_ms: u64, needed_ms: u64 },
+    /// The candidate's turn is over: last speech ended at `at_ms`, decided at `decided_at_ms`.
+    TurnEnded {
+        at_ms: u64,
+        decided_at_ms: u64,
+        started_at_ms: u64,
+        reason: EndReason,
+    },
+    /// The candidate interrupts the interviewer (speech started at `at_ms`): stop playback and
+    /// flush queued audio; the candidate now has the turn.
+    BargeIn { at_ms: u64 },
+    /// A backchannel ("mm-hmm") during playback ended: the interviewer goes on.
+    Backchannel { at_ms: u64, text: String },
+    /// Candidate audio that repeats the interviewer's own words: ignored.
+    Echo { at_ms: u64 },
+}
+
+/// How a partial transcript ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEnding {
+    /// No words.
+    Empty,
+    /// A complete sentence.
+    Complete,
+    /// Mid-clause: filler, connective, comma, ellipsis, dash.
+    Unfinished,
+    /// No hint either way.
+    Neutral,
+}
+
+/// Words after which a sentence cannot be over. Whisper drops most fillers, so connectives,
+/// articles, prepositions and auxiliaries matter more than "um".
+const UNFINISHED_WORDS: &[&str] = &[
+    "um", "umm", "uh", "uhh", "uhm", "erm", "er", "ah", "hmm", "mm", "and", "but", "or", "so",
+    "because", "cause", "cuz", "since", "then", "than", "that", "which", "who", "whom", "whose",
+    "where", "if", "unless", "whether", "when", "while", "although", "though", "like", "the",
+    "a", "an", "to", "of", "with", "without", "for", "in", "on", "at", "by", "from", "into",
+    "about", "as", "is", "are", "was", "were", "be", "been", "being", "will", "would", "can",
+    "could", "should", "might", "must", "shall", "have", "has", "had", "do", "does", "did", "my",
+    "our", "your", "their", "his", "her", "its", "this", "these", "those", "we", "i", "you",
+    "they", "he", "she", "it's", "i'm", "we're", "there's", "let's", "also", "plus", "very",
+    "more", "most", "not", "just", "basically", "actually", "maybe", "first", "second", "then",
+];
+
+/// Utterances that acknowledge without taking the turn.
+const BACKCHANNEL_WORDS: &[&str] = &[
+    "mm", "mmm", "hmm", "mhm", "mm-hmm", "mmhmm", "uh-huh", "uhhuh", "uh", "huh", "yeah", "yes",
+    "yep", "yup", "ok", "okay", "right", "sure", "alright", "i", "see", "got", "it", "cool",
+    "great", "nice", "fine", "good", "true", "exactly", "oh", "ah", "aha", "wow", "indeed",
+    "totally", "absolutely", "definitely", "makes", "sense", "thanks", "thank", "you",
+];
+
+/// Single words that interrupt on their own ("wait", "sorry?").
+const INTERRUPT_WORDS: &[&str] = &["wait", "stop", "sorry", "pardon", "excuse", "hold", "repeat"];
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+                .trim_matches('-')
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Classifies how a (partial) transcript ends.
+pub fn classify_ending(text: &str) -> TextEnding {
+    let trimmed = text.trim_end();
+    let ws = words(trimmed);
+    let Some(last) = ws.last() else {
+        return TextEnding::Empty;
+    };
+    if trimmed.ends_with("...")
+        || trimmed.ends_with('…')
+        || trimmed.ends_with(',')
+        || trimmed.ends_with('-')
+        || trimmed.ends_with('—')
+        || trimmed.ends_with(':')
+        || trimmed.ends_with(';')
+    {
+        return TextEnding::Unfinished;
+    }
+    // The word decides before the punctuation: Whisper often closes a partial hypothesis with a
+    // period even when it stopped on "because".
+    if UNFINISHED_WORDS.contains(&last.as_str()) {
+        return TextEnding::Unfinished;
+    }
+    if trimmed.ends_with('.') || trimmed.ends_with('?') || trimmed.ends_with('!') {
+        return TextEnding::Complete;
+    }
+    TextEnding::Neutral
+}
+
+/// True when every word is a backchannel ("mm-hmm", "yeah okay", "I see").
+pub fn is_backchannel(text: &str) -> bool {
+    let ws = words(text);
+    !ws.is_empty() && ws.len() <= 4 && ws.iter().all(|w| BACKCHANNEL_WORDS.contains(&w.as_str()))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Idle,
+    /// Candidate sound, not yet `min_speech_ms` of it.
+    Onset { start: u64, speech_ms: u64, last_speech: u64 },
+    /// The candidate's turn.
+    Turn {
+        start: u64,
+        last_speech: u64,
+        speaking: bool,
+    },
+    /// Candidate sound while the interviewer plays.
+    Overlap { start: u64, speech_ms: u64, last_speech: u64 },
+}
+
+/// The end-of-turn state machine for one session. Feed it with [`TurnDetector::handle`].
+#[derive(Debug, Clone)]
+pub struct TurnDetector {
+    config: TurnConfig,
+    state: State,
+    now: u64,
+    /// Hysteresis of the speech decision.
+    speaking: bool,
+    transcript: String,
+    transcript_covers: u64,
+    interviewer: Option<String>,
+}
+
+impl TurnDetector {
+    pub fn new(config: TurnConfig) -> Self {
+        Self {
+            config,
+            state: State::Idle,
+            now: 0,
+            speaking: false,
+            transcript: String::new(),
+            transcript_covers: 0,
+            interviewer: None,
+        }
+    }
+
+    pub fn config(&self) -> &TurnConfig {
+        &self.config
+    }
+
+    /// True while the candidate holds the turn (after `SpeechStarted` / `BargeIn`, before
+    /// `TurnEnded`).
+    pub fn in_turn(&self) -> bool {
+        matches!(self.state, State::Turn { .. })
+    }
+
+    /// The latest time seen (events never move it backwards).
+    pub fn now_ms(&self) -> u64 {
+        self.now
+    }
+
+    /// Processes one event and returns the decision.
+    pub fn handle(&mut self, event: TurnEvent) -> TurnDecision {
+        match event {
+            TurnEvent::Audio {
+                start_ms,
+                end_ms,
+                speech_prob,
+            } => {
+                let start_ms = start_ms.max(self.now.min(end_ms));
+                self.advance(end_ms);
+                let dur = end_ms.saturating_sub(start_ms);
+                let p = if speech_prob.is_finite() { speech_prob } else { 0.0 };
+                let thr = self.config.speech_threshold;
+                self.speaking = if self.speaking { p >= thr - 0.15 } else { p >= thr };
+                if self.speaking {
+                    self.on_speech(start_ms, end_ms, dur)
+                } else {
+                    self.on_silence()
+                }
+            }
+            TurnEvent::Transcript {
+                covers_until_ms,
+                text,
+            } => {
+                self.transcript = text;
+                self.transcript_covers = covers_until_ms;
+                if let State::Overlap { start, .. } = self.state {
+                    if self.words_for_barge_in() >= self.config.barge_in_min_words {
+                        return self.barge_in(start);
+                    }
+                }
+                self.on_silence_or_status()
+            }
+            TurnEvent::InterviewerStarted { at_ms, text } => {
+                self.advance(at_ms);
+                self.interviewer = Some(text);
+                match self.state {
+                    // Speech already in progress when playback starts: the session should not
+                    // have started playback; treat the candidate's speech as an overlap.
+                    State::Onset {
+                        start,
+                        speech_ms,
+                        last_speech,
+                    } => {
+                        self.state = State::Overlap {
+                            start,
+                            speech_ms,
+                            last_speech,
+                        }
+                    }
+                    State::Turn { .. } => {
+                        // Playback during the candidate's turn (e.g. a time-limit prompt): the
+                        // turn stays the candidate's; it ends by the normal rules.
+                    }
+                    _ => {}
+                }
+                self.status()
+            }
+            TurnEvent::InterviewerStopped { at_ms } => {
+                self.advance(at_ms);
+                self.interviewer = None;
+                if let State::Overlap {
+                    start,
+                    speech_ms,
+                    last_speech,
+                } = self.state
+                {
+                    // The candidate goes on speaking after playback ended: an ordinary onset.
+                    self.state = State::Onset {
+                        start,
+                        speech_ms,
+                        last_speech,
+                    };
+                    self.clear_transcript_if_backchannel();
+                }
+                self.on_silence_or_status()
+            }
+            TurnEvent::Tick { at_ms } => {
+                self.advance(at_ms);
+                self.on_silence_or_status()
+            }
+        }
+    }
+
+    fn advance(&mut self, t: u64) {
+        self.now = self.now.max(t);
+    }
+
+    fn on_speech(&mut self, start: u64, end: u64, dur: u64) -> TurnDecision {
+        let cfg = &self.config;
+        match self.state.clone() {
+            State::Idle if self.interviewer.is_some() => {
+                self.transcript.clear();
+                self.state = State::Overlap {
+                    start,
+                    speech_ms: dur,
+                    last_speech: end,
+                };
+                self.check_overlap()
+            }
+            State::Idle => {
+                self.transcript.clear();
+                self.state = State::Onset {
+                    start,
+                    speech_ms: dur,
+                    last_speech: end,
+                };
+                self.check_onset()
+            }
+            State::Onset {
+                start, speech_ms, ..
+            } => {
+                self.state = State::Onset {
+                    start,
+                    speech_ms: speech_ms + dur,
+                    last_speech: end,
+                };
+                self.check_onset()
+            }
+            State::Overlap {
+                start, speech_ms, ..
+            } => {
+                self.state = State::Overlap {
+                    start,
+                    speech_ms: speech_ms + dur,
+                    last_speech: end,
+                };
+                self.check_overlap()
+            }
+            State::Turn { start, .. } => {
+                self.state = State::Turn {
+                    start,
+                    last_speech: end,
+                    speaking: true,
+                };
+                if end.saturating_sub(start) >= cfg.max_turn_ms {
+                    return self.end_turn(EndReason::MaxLength);
+                }
+                TurnDecision::TurnContinuing {
+                    silence_ms: 0,
+                    needed_ms: self.needed_silence().1,
+                }
+            }
+        }
+    }
+
+    fn check_onset(&mut self) -> TurnDecision {
+        if let State::Onset {
+            start,
+            speech_ms,
+            last_speech,
+        } = self.state
+        {
+            if speech_ms >= self.config.min_speech_ms {
+                self.state = State::Turn {
+                    start,
+                    last_speech,
+                    speaking: true,
+                };
+                return TurnDecision::SpeechStarted { at_ms: start };
+            }
+        }
+        self.status()
+    }
+
+    fn check_overlap(&mut self) -> TurnDecision {
+        if let State::Overlap {
+            start, speech_ms, ..
+        } = self.state
+        {
+            let words_so_far_excuse =
+                is_backchannel(&self.transcript) || self.is_echo(&self.transcript);
+            if speech_ms >= self.config.barge_in_fallback_ms && !words_so_far_excuse {
+                return self.barge_in(start);
+            }
+        }
+        self.status()
+    }
+
+    fn barge_in(&mut self, start: u64) -> TurnDecision {
+        let last_speech = match self.state {
+            State::Overlap { last_speech, .. } => last_speech,
+            _ => self.now,
+        };
+        self.interviewer = None;
+        self.state = State::Turn {
+            start,
+            last_speech,
+            speaking: self.speaking,
+        };
+        TurnDecision::BargeIn { at_ms: start }
+    }
+
+    fn on_silence(&mut self) -> TurnDecision {
+        if let State::Turn {
+            start, last_speech, ..
+        } = self.state
+        {
+            self.state = State::Turn {
+                start,
+                last_speech,
+                speaking: false,
+            };
+        }
+        self.on_silence_or_status()
+    }
+
+    /// Applies the silence rules at `self.now`, whatever event brought us here.
+    fn on_silence_or_status(&mut self) -> TurnDecision {
+        let now = self.now;
+        match self.state.clone() {
+            State::Onset { last_speech, .. }
+                if !self.speaking && now.saturating_sub(last_speech) >= self.config.onset_gap_ms =>
+            {
+                self.state = State::Idle;
+                self.status()
+            }
+            State::Overlap {
+                start,
+                speech_ms,
+                last_speech,
+            } if !self.speaking && now.saturating_sub(last_speech) >= self.config.overlap_gap_ms => {
+                self.state = State::Idle;
+                let text = std::mem::take(&mut self.transcript);
+                if speech_ms < self.config.min_speech_ms {
+                    self.status()
+                } else if self.is_echo(&text) {
+                    TurnDecision::Echo { at_ms: start }
+                } else {
+                    TurnDecision::Backchannel { at_ms: start, text }
+                }
+            }
+            State::Turn {
+                start,
+                last_speech,
+                speaking,
+            } => {
+                if now.saturating_sub(start) >= self.config.max_turn_ms {
+                    return self.end_turn(EndReason::MaxLength);
+                }
+                if speaking {
+                    return TurnDecision::TurnContinuing {
+                        silence_ms: 0,
+                        needed_ms: self.needed_silence().1,
+                    };
+                }
+                let silence = now.saturating_sub(last_speech);
+                let (ending, needed) = self.needed_silence();
+                if silence >= needed {
+                    self.end_turn(EndReason::Silence {
+                        ending,
+                        waited_ms: silence,
+                    })
+                } else {
+                    TurnDecision::TurnContinuing {
+                        silence_ms: silence,
+                        needed_ms: needed,
+                    }
+                }
+            }
+            _ => self.status(),
+        }
+    }
+
+    /// The text's ending and the silence it requires.
+    fn needed_silence(&self) -> (TextEnding, u64) {
+        let mut ending = classify_ending(&self.transcript);
+        let last_speech = match self.state {
+            State::Turn { last_speech, .. } => last_speech,
+            _ => self.now,
+        };
+        // A "complete" hypothesis that was made before the latest speech ended may be missing
+        // the words that followed: do not trust it for the short wait.
+        if ending == TextEnding::Complete && self.transcript_covers + 100 < last_speech {
+            ending = TextEnding::Neutral;
+        }
+        let needed = match ending {
+            TextEnding::Complete => self.config.complete_silence_ms,
+            TextEnding::Unfinished => self.config.unfinished_silence_ms,
+            TextEnding::Neutral | TextEnding::Empty => self.config.silence_ms,
+        };
+        (ending, needed)
+    }
+
+    fn end_turn(&mut self, reason: EndReason) -> TurnDecision {
+        let (start, last_speech) = match self.state {
+            State::Turn {
+                start, last_speech, ..
+            } => (start, last_speech),
+            _ => (self.now, self.now),
+        };
+        self.state = State::Idle;
+        self.speaking = false;
+        self.transcript.clear();
+        self.transcript_covers = 0;
+        TurnDecision::TurnEnded {
+            at_ms: last_speech,
+            decided_at_ms: self.now,
+            started_at_ms: start,
+            reason,
+        }
+    }
+
+    fn status(&self) -> TurnDecision {
+        match self.state {
+            State::Turn { last_speech, speaking, .. } => TurnDecision::TurnContinuing {
+                silence_ms: if speaking { 0 } else { self.now.saturating_sub(last_speech) },
+                needed_ms: self.needed_silence().1,
+            },
+            _ if self.interviewer.is_some() => TurnDecision::InterviewerSpeaking,
+            _ => TurnDecision::Idle,
+        }
+    }
+
+    fn words_for_barge_in(&self) -> usize {
+        if self.is_echo(&self.transcript) {
+            return 0;
+        }
+        let ws = words(&self.transcript);
+        if ws.iter().any(|w| INTERRUPT_WORDS.contains(&w.as_str())) {
+            return usize::MAX;
+        }
+        ws.iter()
+            .filter(|w| !BACKCHANNEL_WORDS.contains(&w.as_str()))
+            .count()
+    }
+
+    /// Candidate words that all occur in the interviewer's current sentence are its echo.
+    fn is_echo(&self, text: &str) -> bool {
+        let Some(said) = self.interviewer.as_deref() else {
+            return false;
+        };
+        let said = words(said);
+        let heard = words(text);
+        heard.len() >= 2 && heard.iter().all(|w| said.contains(w))
+    }
+
+    fn clear_transcript_if_backchannel(&mut self) {
+        if is_backchannel(&self.transcript) {
+            self.transcript.clear();
+        }
+    }
+}
+
+impl Default for TurnDetector {
+    fn default() -> Self {
+        Self::new(TurnConfig::default())
+    }
+}
