@@ -341,12 +341,16 @@ const NUMBER_WORDS: &[&str] = &[
     "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "dozen", "percent",
 ];
 
+fn is_number_word(norm: &str) -> bool {
+    NUMBER_WORDS.iter().any(|w| crate::text::stem(w) == norm)
+}
+
 fn specificity(tokens: &Tokens<'_>) -> Specificity {
     let numbers: Vec<Span> = tokens
         .tokens
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.norm.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&t.norm.as_str()))
+        .filter(|(_, t)| t.norm.chars().any(|c| c.is_ascii_digit()) || is_number_word(&t.norm))
         .map(|(i, _)| tokens.span(i, i))
         .collect();
     let tools = cue_spans(tokens, TOOLS);
@@ -355,7 +359,7 @@ fn specificity(tokens: &Tokens<'_>) -> Specificity {
         .tokens
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.norm.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&t.norm.as_str()))
+        .filter(|(_, t)| t.norm.chars().any(|c| c.is_ascii_digit()) || is_number_word(&t.norm))
         .map(|(i, _)| i)
         .collect();
     let results: Vec<Span> = Cue::new(RESULT_VERBS)
