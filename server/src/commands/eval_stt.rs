@@ -1,0 +1,91 @@
+//! `viva eval stt MANIFEST.tsv`: per-file and total WER and real-time factor.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct EvalSttArgs {
+    /// Manifest TSV with `file` and `reference_transcript` columns (paths relative to it).
+    pub manifest: PathBuf,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Encoder context in 20 ms frames (default: Whisper's full 30 s window).
+    #[arg(long)]
+    pub audio_ctx: Option<u32>,
+    /// Fail (exit 1) when the total WER is above this fraction, e.g. 0.10.
+    #[arg(long)]
+    pub max_wer: Option<f64>,
+}
+
+pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
+    let entries = viva_models::stt_eval::read_manifest(&args.manifest)?;
+    let model = viva_models::WhisperModel::load(&super::whisper_path(cfg))?;
+    let opts = viva_models::TranscribeOptions {
+        threads: super::threads(cfg),
+        audio_ctx: args.audio_ctx,
+        ..Default::default()
+    };
+    let json = args.json;
+    let summary = viva_models::stt_eval::evaluate(&model, &entries, &opts, &mut |i, n, r| {
+        eprintln!(
+            "[{i}/{n}] {} WER {:.1}% RTF {:.3}{}",
+            r.file,
+            r.wer * 100.0,
+            r.rtf,
+            r.error
+                .as_deref()
+                .map(|e| format!(" ERROR {e}"))
+                .unwrap_or_default()
+        );
+        if !json && r.wer > 0.0 {
+            eprintln!(
+                "        ref: {}\n        hyp: {}",
+                r.reference, r.hypothesis
+            );
+        }
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "{:<50} {:>7} {:>7} {:>7}",
+            "file", "audio s", "WER %", "RTF"
+        );
+        for f in &summary.files {
+            println!(
+                "{:<50} {:>7.2} {:>7.1} {:>7.3}",
+                f.file,
+                f.audio_s,
+                f.wer * 100.0,
+                f.rtf
+            );
+        }
+        println!(
+            "TOTAL {} files, {} words: WER {:.2}% (S {} D {} I {}), {:.1} s audio in {:.1} s, RTF {:.3}, {} threads",
+            summary.files.len(),
+            summary.total.reference_words,
+            summary.wer * 100.0,
+            summary.total.substitutions,
+            summary.total.deletions,
+            summary.total.insertions,
+            summary.audio_s,
+            summary.elapsed_s,
+            summary.rtf,
+            summary.threads
+        );
+    }
+    if let Some(max) = args.max_wer {
+        if summary.wer > max {
+            anyhow::bail!(
+                "total WER {:.2}% is above the limit {:.2}%",
+                summary.wer * 100.0,
+                max * 100.0
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! Configuration: one TOML file plus `VIVA_<SECTION>_<KEY>` environment overrides.
+//!
+//! Precedence: built-in defaults < the TOML file < environment. Every option and its default is
+//! documented in `docs/configuration.md`; `viva config show` prints the effective values.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub models: ModelsConfig,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Public base URL used in candidate links (empty: derived from `bind`).
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsConfig {
+    /// Folder holding provisioned models (relative paths are relative to the working directory).
+    pub dir: PathBuf,
+    /// Whisper model name: `tiny.en` (default) or `base`.
+    pub whisper: String,
+    /// Threads per Whisper inference; 0 = one per core (at most 8).
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Folder for the embedded database and recordings.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `pretty` (default on a terminal) or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `viva=debug,whisper_rs=warn`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            models: ModelsConfig::default(),
+            storage: StorageConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+        }
+    }
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from(viva_models::DEFAULT_MODELS_DIR),
+            whisper: "tiny.en".into(),
+            threads: 0,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "pretty".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {var}={value:?}: {message}")]
+    Env {
+        var: String,
+        value: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads defaults, then `path` (when given), then environment overrides from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut value =
+            toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Parse {
+                path: PathBuf::from("<defaults>"),
+                message: e.to_string(),
+            })?;
+        let file_path = path
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("<defaults>"));
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.into(),
+                source,
+            })?;
+            // Parse into the typed struct first so unknown keys and wrong types are reported
+            // with the file's line and column.
+            toml::from_str::<Config>(&text).map_err(|e| ConfigError::Parse {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
+            let file: toml::Value = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
+            merge(&mut value, file);
+        }
+        apply_env(&mut value, env)?;
+        value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                path: file_path,
+                message: e.to_string(),
+            })
+    }
+
+    /// The environment variable that overrides `section.key`.
+    pub fn env_name(section: &str, key: &str) -> String {
+        format!("VIVA_{}_{}", section.to_uppercase(), key.to_uppercase())
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Every leaf `section.key` of the defaults can be set by `VIVA_SECTION_KEY`; the value is parsed
+/// as the type of the default. Unknown `VIVA_*` variables are ignored (other tools share the prefix).
+fn apply_env(
+    value: &mut toml::Value,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let env: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("VIVA_"))
+        .collect();
+    let Some(sections) = value.as_table_mut() else {
+        return Ok(());
+    };
+    for (section, table) in sections.iter_mut() {
+        let Some(table) = table.as_table_mut() else {
+            continue;
+        };
+        for (key, slot) in table.iter_mut() {
+            let var = Config::env_name(section, key);
+            let Some((_, raw)) = env.iter().find(|(k, _)| *k == var) else {
+                continue;
+            };
+            let err = |message: &str| ConfigError::Env {
+                var: var.clone(),
+                value: raw.clone(),
+                message: message.into(),
+            };
+            *slot = match slot {
+                toml::Value::String(_) => toml::Value::String(raw.clone()),
+                toml::Value::Integer(_) => toml::Value::Integer(
+                    raw.trim().parse().map_err(|_| err("expected an integer"))?,
+                ),
+                toml::Value::Float(_) => {
+                    toml::Value::Float(raw.trim().parse().map_err(|_| err("expected a number"))?)
+                }
+                toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
+                    "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => return Err(err("expected true or false")),
+                }),
+                _ => toml::Value::String(raw.clone()),
+            };
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_file_then_env() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("viva.toml");
+        std::fs::write(
+            &path,
+            "[server]\nbind = \"0.0.0.0:9000\"\n[models]\nthreads = 3\n",
+        )
+        .expect("write");
+        let cfg = Config::load(
+            Some(&path),
+            env(&[("VIVA_MODELS_THREADS", "4"), ("VIVA_UNRELATED", "x")]),
+        )
+        .expect("load");
+        assert_eq!(cfg.server.bind, "0.0.0.0:9000");
+        assert_eq!(cfg.models.threads, 4);
+        assert_eq!(cfg.models.whisper, "tiny.en");
+        assert_eq!(
+            Config::load(None, env(&[])).expect("defaults"),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("viva.toml");
+        std::fs::write(&path, "[server]\nbindd = \"x\"\n").expect("write");
+        let msg = Config::load(Some(&path), env(&[]))
+            .expect_err("unknown key")
+            .to_string();
+        assert!(msg.contains("bindd") && msg.contains("line 2"), "{msg}");
+        let msg = Config::load(None, env(&[("VIVA_MODELS_THREADS", "many")]))
+            .expect_err("bad env")
+            .to_string();
+        assert!(
+            msg.contains("VIVA_MODELS_THREADS") && msg.contains("integer"),
+            "{msg}"
+        );
+        assert!(matches!(
+            Config::load(Some(&dir.path().join("none.toml")), env(&[])),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+}

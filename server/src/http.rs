@@ -1,0 +1,90 @@
+//! The HTTP surface: health, embedded pages, and (as they land) the API and gateways.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::config::Config;
+
+/// Things every request handler may need, loaded once at start and shared.
+pub struct AppState {
+    pub config: Config,
+    pub whisper: Option<Arc<viva_models::WhisperModel>>,
+    pub started: std::time::Instant,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/", get(index))
+        .route("/{*path}", get(static_asset))
+        .with_state(state)
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": if state.whisper.is_some() { "ok" } else { "degraded" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_s": state.started.elapsed().as_secs(),
+        "whisper": {
+            "model": state.config.models.whisper,
+            "ready": state.whisper.is_some(),
+        },
+    }))
+}
+
+async fn index() -> Response {
+    static_asset(Path(String::new())).await
+}
+
+async fn static_asset(Path(path): Path<String>) -> Response {
+    match viva_web_client::asset(&path) {
+        Some(a) => ([(header::CONTENT_TYPE, a.content_type)], a.bytes).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not_found", "message": format!("no such page: /{path}")}))).into_response(),
+    }
+}
+
+/// Loads the shared models, binds, and serves until Ctrl-C / SIGTERM.
+pub async fn serve(config: Config, bind_override: Option<String>) -> anyhow::Result<()> {
+    let bind = bind_override.unwrap_or_else(|| config.server.bind.clone());
+    let model_path = crate::commands::whisper_path(&config);
+    let whisper = tokio::task::spawn_blocking(move || viva_models::WhisperModel::load(&model_path))
+        .await
+        .context("loading the Whisper model")??;
+    tracing::info!(model = %whisper.path().display(), "whisper model loaded");
+    let state = Arc::new(AppState {
+        config,
+        whisper: Some(Arc::new(whisper)),
+        started: std::time::Instant::now(),
+    });
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!(address = %listener.local_addr()?, "viva is listening; open http://{}/", listener.local_addr()?);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("viva stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,17 @@
+//! The `viva` server: command line, configuration, HTTP API and (as they land) the gateways,
+//! session pipeline, dialogue manager, scoring worker and storage.
+//!
+//! # Layout
+//! - [`cli`]: the clap command tree; `main.rs` only parses it and calls [`cli::run`].
+//! - [`config`]: one TOML file plus `VIVA_*` environment overrides.
+//! - [`logging`]: `tracing` setup (pretty on a terminal, JSON on request).
+//! - [`http`]: the axum router and `serve`.
+//! - [`commands`]: one module per subcommand that is more than a call into a library crate.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod logging;
+
+pub use config::Config;
