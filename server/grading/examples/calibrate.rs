@@ -16,6 +16,8 @@ use viva_grading::tsv::Table;
 use viva_grading::{GradeInput, Grader, Transcript, FEATURE_NAMES};
 
 const L2: f64 = 1.0;
+/// Must match `CLIP` in src/model.rs.
+const CLIP: f64 = 2.5;
 
 struct Row {
     x: Vec<f64>,
@@ -29,11 +31,14 @@ struct Row {
 fn validity_dir() -> PathBuf {
     std::env::var_os("VIVA_VALIDITY_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/validity"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/validity")
+        })
 }
 
 fn load(path: &PathBuf) -> Table {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     Table::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -42,20 +47,37 @@ fn main() {
     let dir = validity_dir();
     let q = load(&dir.join("semeval2013_task7_questions.tsv"));
     let a = load(&dir.join("semeval2013_task7_3way_answers.tsv"));
-    let qc = q.require(&["corpus", "split", "qid", "question", "all_reference_answers", "reference_answer"]).expect("question columns");
-    let ac = a.require(&["corpus", "split", "qid", "answer", "label_3way"]).expect("answer columns");
+    let qc = q
+        .require(&[
+            "corpus",
+            "split",
+            "qid",
+            "question",
+            "all_reference_answers",
+            "reference_answer",
+        ])
+        .expect("question columns");
+    let ac = a
+        .require(&["corpus", "split", "qid", "answer", "label_3way"])
+        .expect("answer columns");
     let mut questions: BTreeMap<(String, String), (String, Vec<String>)> = BTreeMap::new();
     for r in &q.rows {
         if r[qc[1]] != "train" {
             continue;
         }
         // `all_reference_answers` is empty where there is a single reference.
-        let mut refs: Vec<String> =
-            r[qc[4]].split(" || ").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let mut refs: Vec<String> = r[qc[4]]
+            .split(" || ")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         if refs.is_empty() {
             refs.push(r[qc[5]].trim().to_string());
         }
-        questions.insert((r[qc[0]].clone(), r[qc[2]].clone()), (r[qc[3]].clone(), refs));
+        questions.insert(
+            (r[qc[0]].clone(), r[qc[2]].clone()),
+            (r[qc[3]].clone(), refs),
+        );
     }
     let grader = Grader::new();
     let mut rows = Vec::new();
@@ -64,7 +86,9 @@ fn main() {
         if r[ac[1]] != "train" {
             continue;
         }
-        let Some((question, refs)) = questions.get(&(r[ac[0]].clone(), r[ac[2]].clone())) else { continue };
+        let Some((question, refs)) = questions.get(&(r[ac[0]].clone(), r[ac[2]].clone())) else {
+            continue;
+        };
         let input = GradeInput {
             question: question.clone(),
             references: refs.clone(),
@@ -95,10 +119,14 @@ fn main() {
     let mut qkeys: Vec<&str> = rows.iter().map(|r| r.qkey.as_str()).collect();
     qkeys.sort_unstable();
     qkeys.dedup();
-    let fold_of: BTreeMap<&str, usize> = qkeys.iter().enumerate().map(|(i, k)| (*k, i % 5)).collect();
+    let fold_of: BTreeMap<&str, usize> =
+        qkeys.iter().enumerate().map(|(i, k)| (*k, i % 5)).collect();
     let mut cv_p = vec![0.0; rows.len()];
     for fold in 0..5 {
-        let train: Vec<&Row> = rows.iter().filter(|r| fold_of[r.qkey.as_str()] != fold).collect();
+        let train: Vec<&Row> = rows
+            .iter()
+            .filter(|r| fold_of[r.qkey.as_str()] != fold)
+            .collect();
         let m = fit_regimes(&train);
         for (i, r) in rows.iter().enumerate() {
             if fold_of[r.qkey.as_str()] == fold {
@@ -109,17 +137,29 @@ fn main() {
     let gold: Vec<bool> = rows.iter().map(|r| r.label == "correct").collect();
     // Development aid: VIVA_DUMP=file writes each train answer with its cross-validated p.
     if let Some(dump) = std::env::var_os("VIVA_DUMP") {
-        let mut s = format!("p\tlabel\tqkey\tanswer\trefs\t{}\n", FEATURE_NAMES.join("\t"));
+        let mut s = format!(
+            "p\tlabel\tqkey\tanswer\trefs\t{}\n",
+            FEATURE_NAMES.join("\t")
+        );
         for (r, p) in rows.iter().zip(&cv_p) {
             let x: Vec<String> = r.x.iter().map(|v| format!("{v:.4}")).collect();
-            s.push_str(&format!("{p:.3}\t{}\t{}\t{}\t{}\t{}\n", r.label, r.qkey, r.answer, r.refs, x.join("\t")));
+            s.push_str(&format!(
+                "{p:.3}\t{}\t{}\t{}\t{}\t{}\n",
+                r.label,
+                r.qkey,
+                r.answer,
+                r.refs,
+                x.join("\t")
+            ));
         }
         std::fs::write(&dump, s).unwrap_or_else(|e| panic!("cannot write dump: {e}"));
     }
     let overlap: Vec<f64> = rows.iter().map(|r| r.overlap).collect();
     let t_cv = best_threshold(&cv_p, &gold);
     let bt = best_threshold(&overlap, &gold);
-    let mf1 = |s: &[f64], t: f64| macro_f1(&s.iter().map(|p| *p >= t).collect::<Vec<_>>(), &gold).unwrap_or(0.0);
+    let mf1 = |s: &[f64], t: f64| {
+        macro_f1(&s.iter().map(|p| *p >= t).collect::<Vec<_>>(), &gold).unwrap_or(0.0)
+    };
     println!(
         "train 5-fold CV (unseen questions): grader AUC {:.4} macro-F1 {:.4} | baseline AUC {:.4} macro-F1 {:.4}",
         auc(&cv_p, &gold).unwrap_or(0.0),
@@ -128,11 +168,17 @@ fn main() {
         mf1(&overlap, bt)
     );
     for corpus in ["beetle", "sciEntsBank"] {
-        let idx: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].qkey.starts_with(corpus)).collect();
+        let idx: Vec<usize> = (0..rows.len())
+            .filter(|i| rows[*i].qkey.starts_with(corpus))
+            .collect();
         let g: Vec<bool> = idx.iter().map(|i| gold[*i]).collect();
         let p: Vec<f64> = idx.iter().map(|i| cv_p[*i]).collect();
         let o: Vec<f64> = idx.iter().map(|i| overlap[*i]).collect();
-        println!("  {corpus}: grader AUC {:.4} | baseline AUC {:.4}", auc(&p, &g).unwrap_or(0.0), auc(&o, &g).unwrap_or(0.0));
+        println!(
+            "  {corpus}: grader AUC {:.4} | baseline AUC {:.4}",
+            auc(&p, &g).unwrap_or(0.0),
+            auc(&o, &g).unwrap_or(0.0)
+        );
     }
 
     // Final fit on all of train.
@@ -140,8 +186,14 @@ fn main() {
     let m = fit_regimes(&all);
     let p: Vec<f64> = rows.iter().map(|r| m.p_correct(r)).collect();
     let threshold = best_threshold(&p, &gold);
-    println!("fit on train: AUC {:.4}, threshold {threshold:.2}, baseline threshold {bt:.2}", auc(&p, &gold).unwrap_or(0.0));
-    for (k, name) in ["single reference", "several references"].iter().enumerate() {
+    println!(
+        "fit on train: AUC {:.4}, threshold {threshold:.2}, baseline threshold {bt:.2}",
+        auc(&p, &gold).unwrap_or(0.0)
+    );
+    for (k, name) in ["single reference", "several references"]
+        .iter()
+        .enumerate()
+    {
         println!("{name}:");
         for (i, n) in FEATURE_NAMES.iter().enumerate() {
             println!(
@@ -152,8 +204,14 @@ fn main() {
     }
     if write {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/model_params.rs");
-        let arr = |v: &[f64]| v.iter().map(|x| format!("{x:.6}")).collect::<Vec<_>>().join(", ");
-        let arr2 = |v: &[Vec<f64>; 2]| format!("[\n    [{}],\n    [{}],\n]", arr(&v[0]), arr(&v[1]));
+        let arr = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.6}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let arr2 =
+            |v: &[Vec<f64>; 2]| format!("[\n    [{}],\n    [{}],\n]", arr(&v[0]), arr(&v[1]));
         let text = format!(
             "// Generated by `cargo run -p viva-grading --example calibrate -- --write`\n\
              // from the SemEval-2013 Task 7 train split ({} answers). Do not edit by hand.\n\
@@ -176,7 +234,8 @@ fn main() {
             m.bc[0],
             m.bc[1],
         );
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::fs::write(&path, text)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         println!("wrote {}", path.display());
     }
 }
@@ -194,7 +253,10 @@ struct Model {
 }
 
 fn regime(r: &Row) -> usize {
-    let i = FEATURE_NAMES.iter().position(|n| *n == "log_n_refs").unwrap_or(0);
+    let i = FEATURE_NAMES
+        .iter()
+        .position(|n| *n == "log_n_refs")
+        .unwrap_or(0);
     usize::from(r.x[i] > 0.0)
 }
 
@@ -206,12 +268,18 @@ impl Model {
 }
 
 fn fit_regimes(rows: &[&Row]) -> Model {
-    let mut parts: Vec<(Vec<f64>, Vec<f64>, Vec<f64>, f64, Vec<f64>, f64)> = Vec::new();
+    // (mean, scale, w, b, w_contra, b_contra) per regime.
+    type Part = (Vec<f64>, Vec<f64>, Vec<f64>, f64, Vec<f64>, f64);
+    let mut parts: Vec<Part> = Vec::new();
     for k in 0..2 {
         let sub: Vec<&Row> = rows.iter().copied().filter(|r| regime(r) == k).collect();
         let (mean, scale) = standardise(&sub);
         let (w, b) = fit(&sub, &mean, &scale, |r| r.label == "correct");
-        let nc: Vec<&Row> = sub.iter().copied().filter(|r| r.label != "correct").collect();
+        let nc: Vec<&Row> = sub
+            .iter()
+            .copied()
+            .filter(|r| r.label != "correct")
+            .collect();
         let (wc, bc) = fit(&nc, &mean, &scale, |r| r.label == "contradictory");
         parts.push((mean, scale, w, b, wc, bc));
     }
@@ -230,35 +298,54 @@ fn fit_regimes(rows: &[&Row]) -> Model {
 fn standardise(rows: &[&Row]) -> (Vec<f64>, Vec<f64>) {
     let n = rows[0].x.len();
     let m = rows.len() as f64;
-    let mean: Vec<f64> = (0..n).map(|j| rows.iter().map(|r| r.x[j]).sum::<f64>() / m).collect();
+    let mean: Vec<f64> = (0..n)
+        .map(|j| rows.iter().map(|r| r.x[j]).sum::<f64>() / m)
+        .collect();
     let scale: Vec<f64> = (0..n)
         .map(|j| {
             let v = rows.iter().map(|r| (r.x[j] - mean[j]).powi(2)).sum::<f64>() / m;
-            if v > 1e-12 { v.sqrt() } else { 1.0 }
+            if v > 1e-12 {
+                v.sqrt()
+            } else {
+                1.0
+            }
         })
         .collect();
     (mean, scale)
 }
 
 fn predict(x: &[f64], mean: &[f64], scale: &[f64], w: &[f64], b: f64) -> f64 {
-    let z: f64 = b + (0..x.len()).map(|j| w[j] * (x[j] - mean[j]) / scale[j]).sum::<f64>();
+    let z: f64 = b
+        + (0..x.len())
+            .map(|j| w[j] * ((x[j] - mean[j]) / scale[j]).clamp(-CLIP, CLIP))
+            .sum::<f64>();
     1.0 / (1.0 + (-z).exp())
 }
 
 /// L2-regularised logistic regression by Newton's method (intercept not penalised).
-fn fit(rows: &[&Row], mean: &[f64], scale: &[f64], positive: impl Fn(&Row) -> bool) -> (Vec<f64>, f64) {
+fn fit(
+    rows: &[&Row],
+    mean: &[f64],
+    scale: &[f64],
+    positive: impl Fn(&Row) -> bool,
+) -> (Vec<f64>, f64) {
     let n = mean.len();
     let d = n + 1;
     let mut beta = vec![0.0; d];
     let xs: Vec<Vec<f64>> = rows
         .iter()
         .map(|r| {
-            let mut v: Vec<f64> = (0..n).map(|j| (r.x[j] - mean[j]) / scale[j]).collect();
+            let mut v: Vec<f64> = (0..n)
+                .map(|j| ((r.x[j] - mean[j]) / scale[j]).clamp(-CLIP, CLIP))
+                .collect();
             v.push(1.0);
             v
         })
         .collect();
-    let ys: Vec<f64> = rows.iter().map(|r| if positive(r) { 1.0 } else { 0.0 }).collect();
+    let ys: Vec<f64> = rows
+        .iter()
+        .map(|r| if positive(r) { 1.0 } else { 0.0 })
+        .collect();
     for _ in 0..25 {
         let mut g = vec![0.0; d];
         let mut h = vec![vec![0.0; d]; d];
@@ -291,7 +378,9 @@ fn fit(rows: &[&Row], mean: &[f64], scale: &[f64], positive: impl Fn(&Row) -> bo
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for c in 0..n {
-        let p = (c..n).max_by(|x, y| a[*x][c].abs().total_cmp(&a[*y][c].abs())).unwrap_or(c);
+        let p = (c..n)
+            .max_by(|x, y| a[*x][c].abs().total_cmp(&a[*y][c].abs()))
+            .unwrap_or(c);
         a.swap(c, p);
         b.swap(c, p);
         let piv = a[c][c];
@@ -300,8 +389,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
         }
         for r in c + 1..n {
             let f = a[r][c] / piv;
-            for k in c..n {
-                a[r][k] -= f * a[c][k];
+            let pivot_row = a[c].clone();
+            for (x, p) in a[r][c..n].iter_mut().zip(&pivot_row[c..n]) {
+                *x -= f * p;
             }
             b[r] -= f * b[c];
         }
@@ -309,7 +399,11 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let mut x = vec![0.0; n];
     for c in (0..n).rev() {
         let s: f64 = (c + 1..n).map(|k| a[c][k] * x[k]).sum();
-        x[c] = if a[c][c].abs() < 1e-12 { 0.0 } else { (b[c] - s) / a[c][c] };
+        x[c] = if a[c][c].abs() < 1e-12 {
+            0.0
+        } else {
+            (b[c] - s) / a[c][c]
+        };
     }
     x
 }

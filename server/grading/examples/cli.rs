@@ -32,7 +32,9 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let res = match cli.cmd {
         Cmd::Grade(a) => run_grade(&a),
-        Cmd::Eval { what: EvalCmd::Grading(a) } => run_eval_grading(&a).map(|_| ()),
+        Cmd::Eval {
+            what: EvalCmd::Grading(a),
+        } => run_eval_grading(&a).map(|_| ()),
     };
     match res {
         Ok(()) => std::process::ExitCode::SUCCESS,

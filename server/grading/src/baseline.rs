@@ -36,7 +36,10 @@ pub fn word_overlap(references: &[String], answer: &str) -> f64 {
 
 /// The overlap on the grader's 0–5 scale (2.5 = the fitted threshold).
 pub fn baseline_score(references: &[String], answer: &str) -> f64 {
-    crate::round_to(piecewise(word_overlap(references, answer), BASELINE_THRESHOLD), 2)
+    crate::round_to(
+        piecewise(word_overlap(references, answer), BASELINE_THRESHOLD),
+        2,
+    )
 }
 
 #[cfg(test)]

@@ -74,13 +74,34 @@ pub struct CefrEstimate {
 }
 
 const SUBORDINATORS: &[&str] = &[
-    "because", "although", "though", "whereas", "which", "who", "whom", "whose", "while",
-    "unless", "since", "therefore", "however", "moreover", "nevertheless", "furthermore",
-    "consequently", "whether", "despite", "otherwise", "meanwhile", "instead",
+    "because",
+    "although",
+    "though",
+    "whereas",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "while",
+    "unless",
+    "since",
+    "therefore",
+    "however",
+    "moreover",
+    "nevertheless",
+    "furthermore",
+    "consequently",
+    "whether",
+    "despite",
+    "otherwise",
+    "meanwhile",
+    "instead",
 ];
 const THIRD_SINGULAR: &[&str] = &["he", "she", "it", "this", "that"];
 const PLURAL_SUBJECTS: &[&str] = &["they", "we", "you"];
-const BASE_VERB_ERRORS: &[&str] = &["go", "have", "do", "make", "want", "need", "know", "work", "like", "say"];
+const BASE_VERB_ERRORS: &[&str] = &[
+    "go", "have", "do", "make", "want", "need", "know", "work", "like", "say",
+];
 
 /// Estimate the CEFR band of a transcript.
 pub fn estimate(answer: &Transcript) -> CefrEstimate {
@@ -92,10 +113,19 @@ pub fn estimate(answer: &Transcript) -> CefrEstimate {
     };
     let all: Vec<&text::Token> = a.tokens.iter().filter(|t| t.kind != Kind::Punct).collect();
     let fillers = all.iter().filter(|t| lex.is_filler(&t.surface)).count();
-    let words: Vec<&str> =
-        all.iter().filter(|t| !lex.is_filler(&t.surface)).map(|t| t.surface.as_str()).collect();
+    let words: Vec<&str> = all
+        .iter()
+        .filter(|t| !lex.is_filler(&t.surface))
+        .map(|t| t.surface.as_str())
+        .collect();
     let n = words.len();
-    let per100 = |k: usize| if n > 0 { k as f64 * 100.0 / n as f64 } else { 0.0 };
+    let per100 = |k: usize| {
+        if n > 0 {
+            k as f64 * 100.0 / n as f64
+        } else {
+            0.0
+        }
+    };
 
     // Timing, from the recogniser's word times.
     let timed = &answer.words;
@@ -121,11 +151,25 @@ pub fn estimate(answer: &Transcript) -> CefrEstimate {
         }
     }
 
-    let letters: Vec<usize> = words.iter().map(|w| w.chars().filter(|c| c.is_alphabetic()).count()).collect();
-    let mean_len = if n > 0 { letters.iter().sum::<usize>() as f64 / n as f64 } else { 0.0 };
-    let long_share = if n > 0 { letters.iter().filter(|l| **l >= 7).count() as f64 / n as f64 } else { 0.0 };
+    let letters: Vec<usize> = words
+        .iter()
+        .map(|w| w.chars().filter(|c| c.is_alphabetic()).count())
+        .collect();
+    let mean_len = if n > 0 {
+        letters.iter().sum::<usize>() as f64 / n as f64
+    } else {
+        0.0
+    };
+    let long_share = if n > 0 {
+        letters.iter().filter(|l| **l >= 7).count() as f64 / n as f64
+    } else {
+        0.0
+    };
     let subord = words.iter().filter(|w| SUBORDINATORS.contains(w)).count();
-    let repeats = words.windows(2).filter(|w| w[0] == w[1] && w[0].chars().all(|c| c.is_alphabetic())).count();
+    let repeats = words
+        .windows(2)
+        .filter(|w| w[0] == w[1] && w[0].chars().all(|c| c.is_alphabetic()))
+        .count();
     let errors = error_signals(&words);
 
     let features = CefrFeatures {
@@ -146,15 +190,29 @@ pub fn estimate(answer: &Transcript) -> CefrEstimate {
     // Hand-set anchors: the value each feature has around the B1/B2 boundary, and how much a
     // typical spread moves the level. Each push is capped so no single feature decides.
     let mut contributions: Vec<(String, f64)> = Vec::new();
-    let mut push = |name: &str, v: f64| contributions.push((name.to_string(), round_to(v.clamp(-1.5, 1.5), 3)));
+    let mut push = |name: &str, v: f64| {
+        contributions.push((name.to_string(), round_to(v.clamp(-1.5, 1.5), 3)))
+    };
     push("lexical_range", (features.mattr - 0.68) / 0.08 * 0.45);
     push("word_length", (mean_len - 4.2) / 0.45 * 0.35);
     push("long_words", (long_share - 0.15) / 0.07 * 0.3);
-    push("subordination", (features.subordination_per_100_words - 2.5) / 2.0 * 0.3);
-    push("grammar_errors", -(features.error_signals_per_100_words - 0.5) / 1.0 * 0.5);
-    push("repetitions", -(features.repetitions_per_100_words - 1.0) / 1.5 * 0.2);
+    push(
+        "subordination",
+        (features.subordination_per_100_words - 2.5) / 2.0 * 0.3,
+    );
+    push(
+        "grammar_errors",
+        -(features.error_signals_per_100_words - 0.5) / 1.0 * 0.5,
+    );
+    push(
+        "repetitions",
+        -(features.repetitions_per_100_words - 1.0) / 1.5 * 0.2,
+    );
     if timed.len() >= 2 {
-        push("fillers", -(features.fillers_per_100_words - 3.0) / 3.0 * 0.3);
+        push(
+            "fillers",
+            -(features.fillers_per_100_words - 3.0) / 3.0 * 0.3,
+        );
     }
     if let Some(r) = rate {
         push("speech_rate", (r - 120.0) / 30.0 * 0.4);
@@ -163,15 +221,22 @@ pub fn estimate(answer: &Transcript) -> CefrEstimate {
         push("long_pauses", -(lp - 2.0) / 2.0 * 0.3);
     }
     let z: f64 = contributions.iter().map(|(_, v)| v).sum();
-    let level = if n == 0 { 1.0 } else { (3.75 + z).clamp(1.0, 6.0) };
+    let level = if n == 0 {
+        1.0
+    } else {
+        (3.75 + z).clamp(1.0, 6.0)
+    };
     let mut uncertainty = (1.2 * (50.0 / n.max(1) as f64).sqrt()).clamp(0.3, 2.0);
     let mut notes = Vec::new();
     if timed.len() < 2 {
         uncertainty += 0.3;
-        notes.push("no word times: fluency (speech rate, pauses, fillers) not measured".to_string());
+        notes
+            .push("no word times: fluency (speech rate, pauses, fillers) not measured".to_string());
     }
     if n < 50 {
-        notes.push(format!("only {n} words: too little speech for a reliable estimate"));
+        notes.push(format!(
+            "only {n} words: too little speech for a reliable estimate"
+        ));
     }
     notes.push("heuristic estimate, not calibrated against rated speech; report only".to_string());
     CefrEstimate {
@@ -214,7 +279,12 @@ fn error_signals(words: &[&str]) -> usize {
         let next = words.get(i + 1).copied().unwrap_or("");
         let next2 = words.get(i + 2).copied().unwrap_or("");
         // "he go", "she have", "it do" (subject-verb agreement); "he don't".
-        if THIRD_SINGULAR[..3].contains(&w) && (BASE_VERB_ERRORS.contains(&next) || next == "don't" || next == "are" || next == "were") {
+        if THIRD_SINGULAR[..3].contains(&w)
+            && (BASE_VERB_ERRORS.contains(&next)
+                || next == "don't"
+                || next == "are"
+                || next == "were")
+        {
             n += 1;
         }
         // "they is", "we was", "you has".
@@ -226,22 +296,48 @@ fn error_signals(words: &[&str]) -> usize {
             n += 1;
         }
         // "a apple", "an car".
-        if w == "a" && vowel_start(next) && next.len() > 1 && !next.starts_with("eu") && !next.starts_with("one") {
+        if w == "a"
+            && vowel_start(next)
+            && next.len() > 1
+            && !next.starts_with("eu")
+            && !next.starts_with("one")
+        {
             n += 1;
         }
-        if w == "an" && !next.is_empty() && !vowel_start(next) && !next.starts_with(['u', 'h']) && next.chars().all(|c| c.is_alphabetic()) {
+        if w == "an"
+            && !next.is_empty()
+            && !vowel_start(next)
+            && !next.starts_with(['u', 'h'])
+            && next.chars().all(|c| c.is_alphabetic())
+        {
             n += 1;
         }
         // "more better", "more faster", "most biggest".
-        if (w == "more" && next.ends_with("er") && next.len() > 4) || (w == "most" && next.ends_with("est") && next.len() > 5) {
+        if (w == "more" && next.ends_with("er") && next.len() > 4)
+            || (w == "most" && next.ends_with("est") && next.len() > 5)
+        {
             n += 1;
         }
         // "did went", "didn't went" (split as did not went), "can goes", "to went".
-        let past_form = |x: &str| matches!(x, "went" | "came" | "saw" | "took" | "made" | "wrote" | "did");
-        if (w == "did" && (past_form(next) || (next == "not" && past_form(next2)))) || (w == "to" && past_form(next)) {
+        let past_form = |x: &str| {
+            matches!(
+                x,
+                "went" | "came" | "saw" | "took" | "made" | "wrote" | "did"
+            )
+        };
+        if (w == "did" && (past_form(next) || (next == "not" && past_form(next2))))
+            || (w == "to" && past_form(next))
+        {
             n += 1;
         }
-        if matches!(w, "can" | "will" | "should" | "must" | "could") && next.len() > 3 && next.ends_with('s') && matches!(next, "goes" | "makes" | "works" | "does" | "has" | "wants" | "needs") {
+        if matches!(w, "can" | "will" | "should" | "must" | "could")
+            && next.len() > 3
+            && next.ends_with('s')
+            && matches!(
+                next,
+                "goes" | "makes" | "works" | "does" | "has" | "wants" | "needs"
+            )
+        {
             n += 1;
         }
     }
@@ -260,10 +356,17 @@ mod tests {
             if gap_every > 0 && i > 0 && i % gap_every == 0 {
                 t += gap_ms;
             }
-            words.push(TimedWord { text: w.to_string(), start_ms: t, end_ms: t + ms_per_word });
+            words.push(TimedWord {
+                text: w.to_string(),
+                start_ms: t,
+                end_ms: t + ms_per_word,
+            });
             t += ms_per_word;
         }
-        Transcript { text: String::new(), words }
+        Transcript {
+            text: String::new(),
+            words,
+        }
     }
 
     #[test]
@@ -279,7 +382,12 @@ mod tests {
                         substantial downtime and considerable coordination across departments.";
         let b = estimate(&timed(basic, 450, 3, 1400));
         let a = estimate(&timed(advanced, 330, 12, 300));
-        assert!(a.level > b.level + 1.0, "advanced {} vs basic {}", a.level, b.level);
+        assert!(
+            a.level > b.level + 1.0,
+            "advanced {} vs basic {}",
+            a.level,
+            b.level
+        );
         assert!(b.band <= CefrBand::B1, "{:?}", b);
         assert!(a.band >= CefrBand::B2, "{:?}", a);
         assert!(b.features.error_signals_per_100_words > 0.0);

@@ -29,7 +29,12 @@ pub enum CliError {
     #[error("{path}: {source}")]
     Tsv { path: PathBuf, source: TsvError },
     #[error("{path}: row {row} (line {line}): {message}")]
-    Row { path: PathBuf, row: usize, line: usize, message: String },
+    Row {
+        path: PathBuf,
+        row: usize,
+        line: usize,
+        message: String,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("output failed: {0}")]
@@ -109,18 +114,28 @@ pub fn run_grade(args: &GradeArgs) -> Result<(), CliError> {
         Some(path) => {
             let mut buf = Vec::new();
             grade_to(args, &mut buf, &mut err)?;
-            std::fs::write(path, buf).map_err(|source| CliError::Write { path: path.clone(), source })
+            std::fs::write(path, buf).map_err(|source| CliError::Write {
+                path: path.clone(),
+                source,
+            })
         }
         None => grade_to(args, &mut io::stdout().lock(), &mut err).map(|_| ()),
     }
 }
 
 /// `viva grade` with explicit streams (ignores `args.out`). Returns the number of rows.
-pub fn grade_to(args: &GradeArgs, out: &mut dyn Write, progress: &mut dyn Write) -> Result<usize, CliError> {
+pub fn grade_to(
+    args: &GradeArgs,
+    out: &mut dyn Write,
+    progress: &mut dyn Write,
+) -> Result<usize, CliError> {
     let table = load(&args.file)?;
     let cols = table
         .require(&["question", "reference_answer", "answer"])
-        .map_err(|source| CliError::Tsv { path: args.file.clone(), source })?;
+        .map_err(|source| CliError::Tsv {
+            path: args.file.clone(),
+            source,
+        })?;
     let (q, r, a) = (cols[0], cols[1], cols[2]);
     let all_refs = table.column("all_reference_answers");
     let concepts = table.column("key_concepts");
@@ -142,14 +157,29 @@ pub fn grade_to(args: &GradeArgs, out: &mut dyn Write, progress: &mut dyn Write)
         Format::Tsv => {
             let mut header = table.header.clone();
             header.extend(
-                ["grade", "score", "confidence", "label", "covered", "missing", "contradicted", "red_flags", "reason"]
-                    .map(String::from),
+                [
+                    "grade",
+                    "score",
+                    "confidence",
+                    "label",
+                    "covered",
+                    "missing",
+                    "contradicted",
+                    "red_flags",
+                    "reason",
+                ]
+                .map(String::from),
             );
             writeln!(out, "{}", header.join("\t"))?;
             for ((_, res), row) in graded.iter().zip(&table.rows) {
                 let mut fields: Vec<String> = row.iter().map(|f| clean_field(f)).collect();
                 let concepts_with = |s: ConceptStatus| {
-                    res.concepts.iter().filter(|c| c.status == s).map(|c| c.concept.clone()).collect::<Vec<_>>().join(MULTI_SEPARATOR)
+                    res.concepts
+                        .iter()
+                        .filter(|c| c.status == s)
+                        .map(|c| c.concept.clone())
+                        .collect::<Vec<_>>()
+                        .join(MULTI_SEPARATOR)
                 };
                 fields.push(res.grade.to_string());
                 fields.push(format!("{:.2}", res.score));
@@ -157,8 +187,21 @@ pub fn grade_to(args: &GradeArgs, out: &mut dyn Write, progress: &mut dyn Write)
                 fields.push(res.label.as_str().to_string());
                 fields.push(concepts_with(ConceptStatus::Covered));
                 fields.push(concepts_with(ConceptStatus::Missing));
-                fields.push(res.contradictions.iter().map(|c| c.answer.quote.clone()).collect::<Vec<_>>().join(MULTI_SEPARATOR));
-                fields.push(res.red_flags.iter().filter(|f| f.raised).map(|f| f.flag.clone()).collect::<Vec<_>>().join(MULTI_SEPARATOR));
+                fields.push(
+                    res.contradictions
+                        .iter()
+                        .map(|c| c.answer.quote.clone())
+                        .collect::<Vec<_>>()
+                        .join(MULTI_SEPARATOR),
+                );
+                fields.push(
+                    res.red_flags
+                        .iter()
+                        .filter(|f| f.raised)
+                        .map(|f| f.flag.clone())
+                        .collect::<Vec<_>>()
+                        .join(MULTI_SEPARATOR),
+                );
                 fields.push(res.reasons.join("; "));
                 let fields: Vec<String> = fields.iter().map(|f| clean_field(f)).collect();
                 writeln!(out, "{}", fields.join("\t"))?;
@@ -170,11 +213,19 @@ pub fn grade_to(args: &GradeArgs, out: &mut dyn Write, progress: &mut dyn Write)
                 .zip(&table.rows)
                 .map(|((row, result), fields)| GradedRow {
                     row,
-                    columns: table.header.iter().cloned().zip(fields.iter().cloned()).collect(),
+                    columns: table
+                        .header
+                        .iter()
+                        .cloned()
+                        .zip(fields.iter().cloned())
+                        .collect(),
                     result,
                 })
                 .collect();
-            let doc = GradeOutput { grader_version: GRADER_VERSION.to_string(), rows };
+            let doc = GradeOutput {
+                grader_version: GRADER_VERSION.to_string(),
+                rows,
+            };
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
@@ -227,10 +278,17 @@ pub fn run_eval_grading(args: &EvalGradingArgs) -> Result<EvalReport, CliError> 
 }
 
 /// `viva eval grading` with explicit streams.
-pub fn eval_grading_to(args: &EvalGradingArgs, out: &mut dyn Write, progress: &mut dyn Write) -> Result<EvalReport, CliError> {
+pub fn eval_grading_to(
+    args: &EvalGradingArgs,
+    out: &mut dyn Write,
+    progress: &mut dyn Write,
+) -> Result<EvalReport, CliError> {
     let rows = eval_rows(args)?;
     if rows.is_empty() {
-        return Err(CliError::Usage(format!("{}: no rows to evaluate after filtering", args.file.display())));
+        return Err(CliError::Usage(format!(
+            "{}: no rows to evaluate after filtering",
+            args.file.display()
+        )));
     }
     let numeric = rows.iter().all(|r| matches!(r.gold, Gold::Number(_)));
     let grader = Grader::shared();
@@ -243,7 +301,10 @@ pub fn eval_grading_to(args: &EvalGradingArgs, out: &mut dyn Write, progress: &m
         .iter()
         .map(|r| {
             let text = &r.input.answer.text;
-            (word_overlap(&r.input.references, text), baseline_score(&r.input.references, text))
+            (
+                word_overlap(&r.input.references, text),
+                baseline_score(&r.input.references, text),
+            )
         })
         .collect();
 
@@ -254,29 +315,62 @@ pub fn eval_grading_to(args: &EvalGradingArgs, out: &mut dyn Write, progress: &m
         for s in &r.slices {
             slice_rows.entry(s.clone()).or_default().push(i);
         }
-        question_rows.entry(r.question_key.clone()).or_default().push(i);
+        question_rows
+            .entry(r.question_key.clone())
+            .or_default()
+            .push(i);
     }
     let figures = |name: &str, idx: &[usize]| -> SliceFigures {
         if numeric {
-            let gold: Vec<f64> = idx.iter().map(|&i| if let Gold::Number(g) = rows[i].gold { g } else { 0.0 }).collect();
+            let gold: Vec<f64> = idx
+                .iter()
+                .map(|&i| {
+                    if let Gold::Number(g) = rows[i].gold {
+                        g
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
             let g: Vec<f64> = idx.iter().map(|&i| results[i].score).collect();
             let b: Vec<f64> = idx.iter().map(|&i| base[i].1).collect();
-            SliceFigures { name: name.to_string(), grader: eval::numeric_metrics(&g, &gold), baseline: eval::numeric_metrics(&b, &gold) }
+            SliceFigures {
+                name: name.to_string(),
+                grader: eval::numeric_metrics(&g, &gold),
+                baseline: eval::numeric_metrics(&b, &gold),
+            }
         } else {
-            let labels: Vec<&str> = idx.iter().map(|&i| if let Gold::Label(l) = &rows[i].gold { l.as_str() } else { "" }).collect();
+            let labels: Vec<&str> = idx
+                .iter()
+                .map(|&i| {
+                    if let Gold::Label(l) = &rows[i].gold {
+                        l.as_str()
+                    } else {
+                        ""
+                    }
+                })
+                .collect();
             let gold: Vec<bool> = labels.iter().map(|l| *l == args.positive).collect();
             let g_score: Vec<f64> = idx.iter().map(|&i| results[i].p_correct).collect();
             let g_pred: Vec<bool> = idx.iter().map(|&i| results[i].score >= 2.5).collect();
             let b_score: Vec<f64> = idx.iter().map(|&i| base[i].0).collect();
             let b_pred: Vec<bool> = idx.iter().map(|&i| base[i].1 >= 2.5).collect();
             let mut grader_m = eval::binary_metrics(&g_score, &g_pred, &gold);
-            let three_way = labels.iter().all(|l| matches!(*l, "correct" | "contradictory" | "incorrect"));
+            let three_way = labels
+                .iter()
+                .all(|l| matches!(*l, "correct" | "contradictory" | "incorrect"));
             if three_way && args.positive == "correct" {
                 let pred: Vec<&str> = idx.iter().map(|&i| results[i].label.as_str()).collect();
-                grader_m.accuracy_3way = eval::accuracy(&pred, &labels).map(|x| crate::round_to(x, 4));
-                grader_m.macro_f1_3way = eval::macro_f1(&pred, &labels).map(|x| crate::round_to(x, 4));
+                grader_m.accuracy_3way =
+                    eval::accuracy(&pred, &labels).map(|x| crate::round_to(x, 4));
+                grader_m.macro_f1_3way =
+                    eval::macro_f1(&pred, &labels).map(|x| crate::round_to(x, 4));
             }
-            SliceFigures { name: name.to_string(), grader: grader_m, baseline: eval::binary_metrics(&b_score, &b_pred, &gold) }
+            SliceFigures {
+                name: name.to_string(),
+                grader: grader_m,
+                baseline: eval::binary_metrics(&b_score, &b_pred, &gold),
+            }
         }
     };
     let all: Vec<usize> = (0..rows.len()).collect();
@@ -287,7 +381,10 @@ pub fn eval_grading_to(args: &EvalGradingArgs, out: &mut dyn Write, progress: &m
     for n in names {
         slices.push(figures(n, &slice_rows[n]));
     }
-    let per_question = question_rows.iter().map(|(k, idx)| figures(k, idx)).collect();
+    let per_question = question_rows
+        .iter()
+        .map(|(k, idx)| figures(k, idx))
+        .collect();
     let report = EvalReport {
         grader_version: GRADER_VERSION.to_string(),
         file: args.file.display().to_string(),
@@ -296,7 +393,8 @@ pub fn eval_grading_to(args: &EvalGradingArgs, out: &mut dyn Write, progress: &m
         positive_label: (!numeric).then(|| args.positive.clone()),
         rows: rows.len(),
         rejected: results.iter().filter(|r| r.rejected.is_some()).count(),
-        baseline: "word overlap: share of the best reference's distinct words found in the answer".to_string(),
+        baseline: "word overlap: share of the best reference's distinct words found in the answer"
+            .to_string(),
         slices,
         per_question,
     };
@@ -312,15 +410,26 @@ pub fn eval_grading_to(args: &EvalGradingArgs, out: &mut dyn Write, progress: &m
 fn eval_rows(args: &EvalGradingArgs) -> Result<Vec<EvalRow>, CliError> {
     let path = &args.file;
     let table = load(path)?;
-    let tsv_err = |source| CliError::Tsv { path: path.clone(), source };
+    let tsv_err = |source| CliError::Tsv {
+        path: path.clone(),
+        source,
+    };
     let gold_col = table.require(&[args.gold.as_str()]).map_err(tsv_err)?[0];
     let answer_col = table.require(&["answer"]).map_err(tsv_err)?[0];
     let split_col = table.column("split");
     let corpus_col = table.column("corpus");
     let qid_col = table.column("qid");
-    let splits: Option<Vec<&str>> = args.split.as_deref().map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
+    let splits: Option<Vec<&str>> = args.split.as_deref().map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
     if splits.is_some() && split_col.is_none() {
-        return Err(CliError::Usage(format!("{}: --split needs a `split` column", path.display())));
+        return Err(CliError::Usage(format!(
+            "{}: --split needs a `split` column",
+            path.display()
+        )));
     }
 
     // Where questions and references come from: a joined questions file, or this file's columns.
@@ -332,27 +441,44 @@ fn eval_rows(args: &EvalGradingArgs) -> Result<Vec<EvalRow>, CliError> {
     let own_cols = match &args.questions {
         Some(qpath) => {
             let qt = load(qpath)?;
-            let qerr = |source| CliError::Tsv { path: qpath.clone(), source };
-            let c = qt.require(&["corpus", "split", "qid", "question", "reference_answer"]).map_err(qerr)?;
+            let qerr = |source| CliError::Tsv {
+                path: qpath.clone(),
+                source,
+            };
+            let c = qt
+                .require(&["corpus", "split", "qid", "question", "reference_answer"])
+                .map_err(qerr)?;
             let all_refs = qt.column("all_reference_answers");
             for row in &qt.rows {
                 joined.insert(
                     (row[c[0]].clone(), row[c[1]].clone(), row[c[2]].clone()),
-                    QuestionInfo { question: row[c[3]].clone(), references: references(row, c[4], all_refs) },
+                    QuestionInfo {
+                        question: row[c[3]].clone(),
+                        references: references(row, c[4], all_refs),
+                    },
                 );
             }
-            table.require(&["corpus", "split", "qid"]).map_err(tsv_err)?;
+            table
+                .require(&["corpus", "split", "qid"])
+                .map_err(tsv_err)?;
             None
         }
         None => {
-            let c = table.require(&["question", "reference_answer"]).map_err(tsv_err)?;
+            let c = table
+                .require(&["question", "reference_answer"])
+                .map_err(tsv_err)?;
             Some((c[0], c[1], table.column("all_reference_answers")))
         }
     };
 
     let mut out = Vec::new();
     for (i, row) in table.rows.iter().enumerate() {
-        let row_err = |message: String| CliError::Row { path: path.clone(), row: i + 1, line: table.lines[i], message };
+        let row_err = |message: String| CliError::Row {
+            path: path.clone(),
+            row: i + 1,
+            line: table.lines[i],
+            message,
+        };
         let split = split_col.map(|c| row[c].as_str());
         if let (Some(keep), Some(s)) = (&splits, split) {
             if !keep.contains(&s) {
@@ -368,15 +494,20 @@ fn eval_rows(args: &EvalGradingArgs) -> Result<Vec<EvalRow>, CliError> {
                     split.unwrap_or_default().to_string(),
                     qid_col.map(|c| row[c].clone()).unwrap_or_default(),
                 );
-                let info = joined
-                    .get(&key)
-                    .ok_or_else(|| row_err(format!("no question for (corpus, split, qid) = {key:?} in the questions file")))?;
+                let info = joined.get(&key).ok_or_else(|| {
+                    row_err(format!(
+                        "no question for (corpus, split, qid) = {key:?} in the questions file"
+                    ))
+                })?;
                 (info.question.clone(), info.references.clone())
             }
         };
         let g = row[gold_col].trim();
         if g.is_empty() {
-            return Err(row_err(format!("empty gold value in column {:?}", args.gold)));
+            return Err(row_err(format!(
+                "empty gold value in column {:?}",
+                args.gold
+            )));
         }
         let gold = match g.parse::<f64>() {
             Ok(v) if v.is_finite() => Gold::Number(v),
@@ -423,10 +554,18 @@ fn eval_rows(args: &EvalGradingArgs) -> Result<Vec<EvalRow>, CliError> {
 fn write_report_text(out: &mut dyn Write, r: &EvalReport) -> io::Result<()> {
     writeln!(out, "viva eval grading — {} ({})", r.file, r.grader_version)?;
     match &r.positive_label {
-        Some(p) => writeln!(out, "gold column {:?}: labels; positive = {p:?} vs the rest", r.gold)?,
+        Some(p) => writeln!(
+            out,
+            "gold column {:?}: labels; positive = {p:?} vs the rest",
+            r.gold
+        )?,
         None => writeln!(out, "gold column {:?}: numeric", r.gold)?,
     }
-    writeln!(out, "rows: {} (rejected by the grader: {})", r.rows, r.rejected)?;
+    writeln!(
+        out,
+        "rows: {} (rejected by the grader: {})",
+        r.rows, r.rejected
+    )?;
     writeln!(out, "baseline: {}", r.baseline)?;
     let numeric = r.gold_kind == "numeric";
     let f = |x: Option<f64>| x.map_or("   -  ".to_string(), |v| format!("{v:6.3}"));
@@ -436,7 +575,16 @@ fn write_report_text(out: &mut dyn Write, r: &EvalReport) -> io::Result<()> {
             writeln!(
                 out,
                 "{:<44} {:>6}  pearson {} / {}  spearman {} / {}  rmse {} / {}  qwk {} / {}",
-                s.name, g.n, f(g.pearson), f(b.pearson), f(g.spearman), f(b.spearman), f(g.rmse), f(b.rmse), f(g.qwk), f(b.qwk)
+                s.name,
+                g.n,
+                f(g.pearson),
+                f(b.pearson),
+                f(g.spearman),
+                f(b.spearman),
+                f(g.rmse),
+                f(b.rmse),
+                f(g.qwk),
+                f(b.qwk)
             )
         } else {
             let three = match (g.accuracy_3way, g.macro_f1_3way) {
@@ -446,11 +594,21 @@ fn write_report_text(out: &mut dyn Write, r: &EvalReport) -> io::Result<()> {
             writeln!(
                 out,
                 "{:<44} {:>6}  AUC {} / {}  macro-F1 {} / {}  acc {} / {}{three}",
-                s.name, g.n, f(g.auc), f(b.auc), f(g.macro_f1), f(b.macro_f1), f(g.accuracy), f(b.accuracy)
+                s.name,
+                g.n,
+                f(g.auc),
+                f(b.auc),
+                f(g.macro_f1),
+                f(b.macro_f1),
+                f(g.accuracy),
+                f(b.accuracy)
             )
         }
     };
-    writeln!(out, "\nslice                                             n  (grader / baseline)")?;
+    writeln!(
+        out,
+        "\nslice                                             n  (grader / baseline)"
+    )?;
     for s in &r.slices {
         line(out, s)?;
     }
@@ -467,17 +625,30 @@ fn load(path: &Path) -> Result<Table, CliError> {
         io::stdin().read_to_string(&mut text).map(|_| ())
     } else {
         std::fs::read(path).and_then(|bytes| {
-            String::from_utf8(bytes)
-                .map(|s| text = s)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("not UTF-8 (at byte {})", e.utf8_error().valid_up_to())))
+            String::from_utf8(bytes).map(|s| text = s).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("not UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
+                )
+            })
         })
     };
-    res.map_err(|source| CliError::Read { path: path.to_path_buf(), source })?;
-    Table::parse(&text).map_err(|source| CliError::Tsv { path: path.to_path_buf(), source })
+    res.map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Table::parse(&text).map_err(|source| CliError::Tsv {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn split_multi(s: &str) -> Vec<String> {
-    s.split(MULTI_SEPARATOR).map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+    s.split(MULTI_SEPARATOR)
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// References of a row: `all_reference_answers` when present and non-empty, else

@@ -69,7 +69,7 @@ pub fn quadratic_weighted_kappa(x: &[f64], y: &[f64]) -> Option<f64> {
     let lo = *xi.iter().chain(&yi).min()?;
     let hi = *xi.iter().chain(&yi).max()?;
     let k = (hi - lo + 1) as usize;
-    if k < 2 || k > 1000 {
+    if !(2..=1000).contains(&k) {
         return None;
     }
     let mut obs = vec![vec![0.0; k]; k];
@@ -104,7 +104,12 @@ pub fn auc(score: &[f64], positive: &[bool]) -> Option<f64> {
         return None;
     }
     let r = ranks(score);
-    let sum_pos: f64 = r.iter().zip(positive).filter(|(_, p)| **p).map(|(r, _)| r).sum();
+    let sum_pos: f64 = r
+        .iter()
+        .zip(positive)
+        .filter(|(_, p)| **p)
+        .map(|(r, _)| r)
+        .sum();
     let u = sum_pos - (n_pos * (n_pos + 1)) as f64 / 2.0;
     Some(u / (n_pos as f64 * n_neg as f64))
 }
@@ -126,10 +131,26 @@ pub fn macro_f1<T: Ord + Clone>(pred: &[T], gold: &[T]) -> Option<f64> {
     classes.dedup();
     let mut total = 0.0;
     for c in &classes {
-        let tp = pred.iter().zip(gold).filter(|(p, g)| *p == c && *g == c).count() as f64;
-        let fp = pred.iter().zip(gold).filter(|(p, g)| *p == c && *g != c).count() as f64;
-        let fne = pred.iter().zip(gold).filter(|(p, g)| *p != c && *g == c).count() as f64;
-        let f1 = if tp > 0.0 { 2.0 * tp / (2.0 * tp + fp + fne) } else { 0.0 };
+        let tp = pred
+            .iter()
+            .zip(gold)
+            .filter(|(p, g)| *p == c && *g == c)
+            .count() as f64;
+        let fp = pred
+            .iter()
+            .zip(gold)
+            .filter(|(p, g)| *p == c && *g != c)
+            .count() as f64;
+        let fne = pred
+            .iter()
+            .zip(gold)
+            .filter(|(p, g)| *p != c && *g == c)
+            .count() as f64;
+        let f1 = if tp > 0.0 {
+            2.0 * tp / (2.0 * tp + fp + fne)
+        } else {
+            0.0
+        };
         total += f1;
     }
     Some(total / classes.len() as f64)
@@ -197,11 +218,17 @@ mod tests {
         assert!((pearson(&x, &[2.0, 4.0, 6.0, 8.0]).unwrap_or(0.0) - 1.0).abs() < 1e-12);
         assert!((spearman(&x, &[1.0, 10.0, 100.0, 1000.0]).unwrap_or(0.0) - 1.0).abs() < 1e-12);
         assert_eq!(pearson(&x, &[1.0; 4]), None);
-        assert_eq!(auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]), Some(0.75));
+        assert_eq!(
+            auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]),
+            Some(0.75)
+        );
         assert_eq!(auc(&[0.5, 0.5], &[true, false]), Some(0.5));
         assert_eq!(quadratic_weighted_kappa(&x, &x), Some(1.0));
         assert_eq!(rmse(&[1.0, 3.0], &[1.0, 1.0]), Some(2f64.sqrt()));
-        assert_eq!(macro_f1(&[true, true, false, false], &[true, false, false, false]), Some((2.0 / 3.0 + 0.8) / 2.0));
+        assert_eq!(
+            macro_f1(&[true, true, false, false], &[true, false, false, false]),
+            Some((2.0 / 3.0 + 0.8) / 2.0)
+        );
         assert_eq!(ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
     }
 }

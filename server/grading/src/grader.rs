@@ -12,6 +12,9 @@ use crate::{
     GradeResult, Label, RedFlagEvidence, RejectReason, Span, GRADER_VERSION, MAX_ANSWER_CHARS,
 };
 
+/// Highest score for an answer that restates the best reference with a polarity flip.
+const CONTRADICTION_CAP: f64 = 2.0;
+
 /// Weight of a word the question already contains: repeating the question is not answering it.
 const QUESTION_WEIGHT: f64 = 0.35;
 
@@ -113,7 +116,9 @@ struct Analysis {
 
 impl Grader {
     pub fn new() -> Self {
-        Grader { lex: Lexicon::new() }
+        Grader {
+            lex: Lexicon::new(),
+        }
     }
 
     /// A grader built once per process (building one costs a few hundred microseconds).
@@ -141,6 +146,16 @@ impl Grader {
         let p = model::p_correct(&feats.values);
         let p_contra = model::p_contradictory(&feats.values);
         let mut score = model::score_from_p(p);
+        // Policy on top of the calibrated model: an answer that closely restates the best
+        // reference with a word's polarity flipped says the opposite of it, however much else
+        // matches. SemEval's noisy contradiction labels under-weight this case.
+        let best_m = &an.refs[an.best];
+        let flipped = best_m.recall_plain >= 0.75
+            && best_m.precision >= 0.6
+            && best_m.pairs.iter().any(|p| p.conflict);
+        if flipped {
+            score = score.min(CONTRADICTION_CAP);
+        }
 
         let best = &an.refs[an.best];
         let concepts = self.concepts(&an, input);
@@ -152,14 +167,17 @@ impl Grader {
         let score = round_to(score, 2);
         let label = if score >= 2.5 {
             Label::Correct
-        } else if p_contra >= 0.5 {
+        } else if p_contra >= 0.5 || flipped {
             Label::Contradictory
         } else {
             Label::Incorrect
         };
 
         let mut reasons = Vec::new();
-        let covered = concepts.iter().filter(|c| c.status == ConceptStatus::Covered).count();
+        let covered = concepts
+            .iter()
+            .filter(|c| c.status == ConceptStatus::Covered)
+            .count();
         reasons.push(format!(
             "closest to reference answer {} (recall {:.2}, precision {:.2}); covers {} of {} concepts",
             an.best + 1,
@@ -169,7 +187,10 @@ impl Grader {
             concepts.len()
         ));
         for c in contradictions.iter().take(3) {
-            reasons.push(format!("contradicts the reference: \"{}\" vs \"{}\"", c.answer.quote, c.reference));
+            reasons.push(format!(
+                "contradicts the reference: \"{}\" vs \"{}\"",
+                c.answer.quote, c.reference
+            ));
         }
         if an.dont_know {
             reasons.push("the candidate says they do not know".to_string());
@@ -215,7 +236,10 @@ impl Grader {
             ),
             // The language test is a heuristic, so its verdict is less certain.
             RejectReason::NotEnglish => ("answer does not look like English".to_string(), 0.6),
-            RejectReason::NoReference => ("question has no reference answer to grade against".to_string(), 1.0),
+            RejectReason::NoReference => (
+                "question has no reference answer to grade against".to_string(),
+                1.0,
+            ),
         };
         let answer = if matches!(reason, RejectReason::TooLong) {
             None
@@ -236,7 +260,10 @@ impl Grader {
             concepts: Vec::new(),
             contradictions: Vec::new(),
             red_flags: Vec::new(),
-            signals: answer.as_ref().map(signals::from_tokens).unwrap_or_default(),
+            signals: answer
+                .as_ref()
+                .map(signals::from_tokens)
+                .unwrap_or_default(),
             features: Vec::new(),
             grader_version: GRADER_VERSION.to_string(),
         }
@@ -257,8 +284,12 @@ impl Grader {
         if !self.looks_english(&answer) {
             return Err(RejectReason::NotEnglish);
         }
-        let refs_text: Vec<&str> =
-            input.references.iter().map(|r| r.trim()).filter(|r| !r.is_empty()).collect();
+        let refs_text: Vec<&str> = input
+            .references
+            .iter()
+            .map(|r| r.trim())
+            .filter(|r| !r.is_empty())
+            .collect();
         if refs_text.is_empty() {
             return Err(RejectReason::NoReference);
         }
@@ -281,14 +312,23 @@ impl Grader {
         }
         let lower = normalise_apostrophes(&answer.text.to_lowercase());
         let dont_know = DONT_KNOW.iter().any(|p| contains_phrase(&lower, p));
-        Ok(Analysis { answer, question_stems, refs, best, dont_know })
+        Ok(Analysis {
+            answer,
+            question_stems,
+            refs,
+            best,
+            dont_know,
+        })
     }
 
     fn looks_english(&self, a: &Analysed) -> bool {
         let letters = a.text.chars().filter(|c| c.is_alphabetic()).count();
         // Letters outside Latin script (U+0000–U+024F) mean another writing system.
-        let non_latin =
-            a.text.chars().filter(|c| c.is_alphabetic() && (*c as u32) > 0x024F).count();
+        let non_latin = a
+            .text
+            .chars()
+            .filter(|c| c.is_alphabetic() && (*c as u32) > 0x024F)
+            .count();
         if letters > 0 && non_latin * 2 > letters {
             return false;
         }
@@ -296,10 +336,15 @@ impl Grader {
         if words.len() < 4 {
             return true;
         }
-        let foreign = words.iter().filter(|t| self.lex.is_foreign(&t.surface)).count();
+        let foreign = words
+            .iter()
+            .filter(|t| self.lex.is_foreign(&t.surface))
+            .count();
         let english = words
             .iter()
-            .filter(|t| matches!(t.kind, Kind::Stop | Kind::Negator) && !self.lex.is_foreign(&t.surface))
+            .filter(|t| {
+                matches!(t.kind, Kind::Stop | Kind::Negator) && !self.lex.is_foreign(&t.surface)
+            })
             .count();
         !(foreign >= 2 && foreign > english)
     }
@@ -344,17 +389,28 @@ impl Grader {
         // Compare each distinct answer word once, then expand to its positions.
         let mut by_stem: BTreeMap<(&str, &str, bool), Vec<usize>> = BTreeMap::new();
         for (i, t) in a.content() {
-            by_stem.entry((t.stem.as_str(), t.norm.as_str(), t.kind == Kind::Number)).or_default().push(i);
+            by_stem
+                .entry((t.stem.as_str(), t.norm.as_str(), t.kind == Kind::Number))
+                .or_default()
+                .push(i);
         }
         let mut cands: Vec<Pair> = Vec::new();
         for (ri, rt) in r.content() {
             for idxs in by_stem.values() {
                 let Some(first) = idxs.first() else { continue };
-                let Some((sim, rel)) = self.token_sim(&a.tokens[*first], rt) else { continue };
+                let Some((sim, rel)) = self.token_sim(&a.tokens[*first], rt) else {
+                    continue;
+                };
                 for &ai in idxs {
                     let at = &a.tokens[ai];
                     let conflict = (at.negated != rt.negated) != (rel == Rel::Antonym);
-                    cands.push(Pair { r: ri, a: ai, sim, rel, conflict });
+                    cands.push(Pair {
+                        r: ri,
+                        a: ai,
+                        sim,
+                        rel,
+                        conflict,
+                    });
                 }
             }
         }
@@ -383,31 +439,63 @@ impl Grader {
         let pairs = self.align(&r, a);
         let r_total: f64 = r.content().map(|(_, t)| self.weight(t, qs)).sum();
         let a_total: f64 = a.content().map(|(_, t)| self.weight(t, qs)).sum();
-        let r_hit: f64 = pairs.iter().map(|p| self.weight(&r.tokens[p.r], qs) * p.sim).sum();
-        let a_hit: f64 = pairs.iter().map(|p| self.weight(&a.tokens[p.a], qs) * p.sim).sum();
+        let r_hit: f64 = pairs
+            .iter()
+            .map(|p| self.weight(&r.tokens[p.r], qs) * p.sim)
+            .sum();
+        let a_hit: f64 = pairs
+            .iter()
+            .map(|p| self.weight(&a.tokens[p.a], qs) * p.sim)
+            .sum();
         let recall = ratio(r_hit, r_total);
         let precision = ratio(a_hit, a_total);
-        let f1 = if recall + precision > 0.0 { 2.0 * recall * precision / (recall + precision) } else { 0.0 };
+        let f1 = if recall + precision > 0.0 {
+            2.0 * recall * precision / (recall + precision)
+        } else {
+            0.0
+        };
         let r_n = r.content_count();
         let recall_plain = ratio(pairs.len() as f64, r_n as f64);
-        let novel: Vec<usize> =
-            r.content().filter(|(_, t)| !qs.contains(&t.stem)).map(|(i, _)| i).collect();
+        let novel: Vec<usize> = r
+            .content()
+            .filter(|(_, t)| !qs.contains(&t.stem))
+            .map(|(i, _)| i)
+            .collect();
         let recall_novel = if novel.is_empty() {
             recall
         } else {
-            let hit: f64 = pairs.iter().filter(|p| novel.contains(&p.r)).map(|p| p.sim).sum();
+            let hit: f64 = pairs
+                .iter()
+                .filter(|p| novel.contains(&p.r))
+                .map(|p| p.sim)
+                .sum();
             hit / novel.len() as f64
         };
         let bigram = bigram_recall(&r, a, &pairs).unwrap_or(recall_plain);
         let aligned_w: f64 = pairs.iter().map(|p| self.weight(&r.tokens[p.r], qs)).sum();
-        let conflict_w: f64 =
-            pairs.iter().filter(|p| p.conflict).map(|p| self.weight(&r.tokens[p.r], qs)).sum();
+        let conflict_w: f64 = pairs
+            .iter()
+            .filter(|p| p.conflict)
+            .map(|p| self.weight(&r.tokens[p.r], qs))
+            .sum();
         let contra = ratio(conflict_w, aligned_w);
-        let r_ok: f64 = pairs.iter().filter(|p| !p.conflict).map(|p| self.weight(&r.tokens[p.r], qs) * p.sim).sum();
-        let a_ok: f64 = pairs.iter().filter(|p| !p.conflict).map(|p| self.weight(&a.tokens[p.a], qs) * p.sim).sum();
+        let r_ok: f64 = pairs
+            .iter()
+            .filter(|p| !p.conflict)
+            .map(|p| self.weight(&r.tokens[p.r], qs) * p.sim)
+            .sum();
+        let a_ok: f64 = pairs
+            .iter()
+            .filter(|p| !p.conflict)
+            .map(|p| self.weight(&a.tokens[p.a], qs) * p.sim)
+            .sum();
         let set = |x: &Analysed| -> Vec<String> {
-            let mut v: Vec<String> =
-                x.tokens.iter().filter(|t| t.kind != Kind::Punct).map(|t| t.norm.clone()).collect();
+            let mut v: Vec<String> = x
+                .tokens
+                .iter()
+                .filter(|t| t.kind != Kind::Punct)
+                .map(|t| t.norm.clone())
+                .collect();
             v.sort_unstable();
             v.dedup();
             v
@@ -463,9 +551,18 @@ impl Grader {
             .filter(|(i, t)| !aligned_a.contains(i) && !qs.contains(&t.stem))
             .count();
         let neg_a = a.tokens.iter().filter(|t| t.kind == Kind::Negator).count();
-        let neg_r = b.analysed.tokens.iter().filter(|t| t.kind == Kind::Negator).count();
+        let neg_r = b
+            .analysed
+            .tokens
+            .iter()
+            .filter(|t| t.kind == Kind::Negator)
+            .count();
         let nums = |x: &Analysed| -> Vec<String> {
-            x.tokens.iter().filter(|t| t.kind == Kind::Number).map(|t| t.stem.clone()).collect()
+            x.tokens
+                .iter()
+                .filter(|t| t.kind == Kind::Number)
+                .map(|t| t.stem.clone())
+                .collect()
         };
         let (na, nr) = (nums(a), nums(&b.analysed));
         let number_mismatch = !na.is_empty()
@@ -498,8 +595,14 @@ impl Grader {
                 f64::from(u8::from(number_mismatch)),
                 b.recall * (1.0 - b.contra),
                 contra_all,
-                an.refs.iter().map(|m| m.recall_consistent).fold(0.0, f64::max),
-                an.refs.iter().map(|m| m.precision_consistent).fold(0.0, f64::max),
+                an.refs
+                    .iter()
+                    .map(|m| m.recall_consistent)
+                    .fold(0.0, f64::max),
+                an.refs
+                    .iter()
+                    .map(|m| m.precision_consistent)
+                    .fold(0.0, f64::max),
                 an.refs.iter().map(|m| m.word_overlap).fold(0.0, f64::max),
                 an.refs.iter().map(|m| m.word_dice).fold(0.0, f64::max),
                 (an.refs.len() as f64).ln(),
@@ -510,12 +613,22 @@ impl Grader {
 
     /// Concepts to check: the given key concepts, else the content phrases of the best reference.
     fn concepts(&self, an: &Analysis, input: &GradeInput) -> Vec<ConceptEvidence> {
-        let given: Vec<&str> =
-            input.key_concepts.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+        let given: Vec<&str> = input
+            .key_concepts
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .collect();
         let (texts, source): (Vec<String>, ConceptSource) = if given.is_empty() {
-            (phrases(&an.refs[an.best].analysed), ConceptSource::Reference)
+            (
+                phrases(&an.refs[an.best].analysed),
+                ConceptSource::Reference,
+            )
         } else {
-            (given.iter().map(|s| s.to_string()).collect(), ConceptSource::KeyConcept)
+            (
+                given.iter().map(|s| s.to_string()).collect(),
+                ConceptSource::KeyConcept,
+            )
         };
         let mut out = Vec::new();
         for c in texts {
@@ -573,46 +686,107 @@ impl Grader {
 
     fn red_flags(&self, an: &Analysis, input: &GradeInput) -> Vec<RedFlagEvidence> {
         const ABSENCE: &[&str] = &[
-            "cannot", "can't", "cant", "fails", "fail", "lacks", "lack", "omits", "omit",
-            "unable", "never", "avoids", "avoid", "without", "no", "not", "doesn't", "doesnt",
-            "missing",
+            "cannot", "can't", "cant", "fails", "fail", "lacks", "lack", "omits", "omit", "unable",
+            "never", "avoids", "avoid", "without", "no", "not", "doesn't", "doesnt", "missing",
         ];
         // Words that describe the candidate's behaviour rather than the subject matter.
         const META: &[&str] = &[
-            "candidate", "explain", "describe", "mention", "discuss", "experience", "understanding",
-            "understand", "specific", "importance", "process", "ability", "articulate", "name",
-            "quantify", "demonstrate", "show", "practical", "approach", "basic", "clear",
-            "example", "examples", "knowledge", "how", "e.g", "eg",
+            "candidate",
+            "explain",
+            "describe",
+            "mention",
+            "discuss",
+            "experience",
+            "understanding",
+            "understand",
+            "specific",
+            "importance",
+            "process",
+            "ability",
+            "articulate",
+            "name",
+            "quantify",
+            "demonstrate",
+            "show",
+            "practical",
+            "approach",
+            "basic",
+            "clear",
+            "example",
+            "examples",
+            "knowledge",
+            "how",
+            "e.g",
+            "eg",
+            "tools",
+            "tool",
+            "using",
+            "use",
+            "lacks",
+            "experience",
+            "benefits",
+            "importance",
         ];
         let mut out = Vec::new();
-        for flag in input.red_flags.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        for flag in input
+            .red_flags
+            .iter()
+            .map(|f| f.trim())
+            .filter(|f| !f.is_empty())
+        {
             let lower = normalise_apostrophes(&flag.to_lowercase());
-            let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+            let words: Vec<&str> = lower
+                .split(|c: char| !c.is_alphanumeric() && c != '\'')
+                .filter(|w| !w.is_empty())
+                .collect();
             let absence_at = words.iter().take(5).position(|w| ABSENCE.contains(w));
             let subject: Vec<&str> = match absence_at {
                 Some(i) => words[i + 1..].to_vec(),
                 None => words.clone(),
             };
-            let subject: Vec<&str> = subject.into_iter().filter(|w| !META.contains(w)).collect();
-            let sa = text::analyse(&self.lex, &subject.join(" "));
+            // Single letters are the debris of "e.g." and similar abbreviations.
+            let subject: Vec<&str> = subject
+                .into_iter()
+                .filter(|w| !META.contains(w) && w.chars().count() > 1)
+                .collect();
+            let mut sa = text::analyse(&self.lex, &subject.join(" "));
+            if sa.content_count() == 0 {
+                // Everything was behaviour words ("fails to mention specific tools (e.g.,
+                // EXPLAIN)"): fall back to the examples after "e.g.", else the whole flag.
+                let eg = words
+                    .windows(2)
+                    .position(|w| w == ["e", "g"])
+                    .map_or(0, |i| i + 2);
+                sa = text::analyse(&self.lex, &words[eg..].join(" "));
+            }
             let n = sa.content_count();
             if n == 0 {
                 continue;
             }
             let pairs = self.align(&sa, &an.answer);
             // Negated mentions ("I never used tracing") do not count as mentioning the subject.
-            let found: Vec<&Pair> = pairs.iter().filter(|p| !an.answer.tokens[p.a].negated).collect();
+            let found: Vec<&Pair> = pairs
+                .iter()
+                .filter(|p| !an.answer.tokens[p.a].negated)
+                .collect();
             let coverage = found.iter().map(|p| p.sim).sum::<f64>() / n as f64;
             let idxs: Vec<usize> = found.iter().map(|p| p.a).collect();
             let (raised, why) = if absence_at.is_some() {
                 (
                     coverage < 0.25,
-                    format!("answer covers {:.0}% of \"{}\"", coverage * 100.0, subject.join(" ")),
+                    format!(
+                        "answer covers {:.0}% of \"{}\"",
+                        coverage * 100.0,
+                        subject.join(" ")
+                    ),
                 )
             } else {
                 (
                     coverage >= 0.6,
-                    format!("answer matches {:.0}% of the flagged behaviour", coverage * 100.0),
+                    format!(
+                        "answer matches {:.0}% of the flagged behaviour",
+                        coverage * 100.0
+                    ),
                 )
             };
             out.push(RedFlagEvidence {
@@ -634,7 +808,12 @@ fn answer_len(input: &GradeInput) -> usize {
     if input.answer.words.is_empty() {
         input.answer.text.chars().count()
     } else {
-        input.answer.words.iter().map(|w| w.text.chars().count() + 1).sum()
+        input
+            .answer
+            .words
+            .iter()
+            .map(|w| w.text.chars().count() + 1)
+            .sum()
     }
 }
 
@@ -656,8 +835,14 @@ fn contains_phrase(text: &str, phrase: &str) -> bool {
     while let Some(pos) = text[from..].find(phrase) {
         let s = from + pos;
         let e = s + phrase.len();
-        let before_ok = text[..s].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after_ok = text[e..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        let before_ok = text[..s]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[e..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
         if before_ok && after_ok {
             return true;
         }
@@ -735,7 +920,10 @@ fn negator_before(toks: &[Token], i: usize) -> usize {
     if !toks[i].negated {
         return i;
     }
-    (i.saturating_sub(4)..i).rev().find(|&j| toks[j].kind == Kind::Negator).unwrap_or(i)
+    (i.saturating_sub(4)..i)
+        .rev()
+        .find(|&j| toks[j].kind == Kind::Negator)
+        .unwrap_or(i)
 }
 
 fn make_span(a: &Analysed, start: usize, end: usize, words: &[crate::TimedWord]) -> Span {
@@ -743,10 +931,22 @@ fn make_span(a: &Analysed, start: usize, end: usize, words: &[crate::TimedWord])
         (None, None)
     } else {
         let first = a.word_spans.partition_point(|(_, e)| *e <= start);
-        let last = a.word_spans.partition_point(|(s, _)| *s < end).saturating_sub(1);
-        (words.get(first).map(|w| w.start_ms), words.get(last).map(|w| w.end_ms))
+        let last = a
+            .word_spans
+            .partition_point(|(s, _)| *s < end)
+            .saturating_sub(1);
+        (
+            words.get(first).map(|w| w.start_ms),
+            words.get(last).map(|w| w.end_ms),
+        )
     };
-    Span { quote: a.text.get(start..end).unwrap_or_default().to_string(), start, end, start_ms, end_ms }
+    Span {
+        quote: a.text.get(start..end).unwrap_or_default().to_string(),
+        start,
+        end,
+        start_ms,
+        end_ms,
+    }
 }
 
 /// Spans covering the given answer tokens: tokens within four positions of each other merge.

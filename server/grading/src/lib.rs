@@ -59,7 +59,10 @@ pub struct Transcript {
 
 impl Transcript {
     pub fn from_text(text: impl Into<String>) -> Self {
-        Transcript { text: text.into(), words: Vec::new() }
+        Transcript {
+            text: text.into(),
+            words: Vec::new(),
+        }
     }
 }
 

@@ -12,6 +12,9 @@ mod params {
 pub(crate) use params::BASELINE_THRESHOLD;
 use params::*;
 
+/// Standardised features are clipped to ±CLIP standard deviations (same in calibration).
+pub(crate) const CLIP: f64 = 2.5;
+
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
@@ -25,8 +28,10 @@ fn regime(x: &[f64; N_FEATURES]) -> usize {
 fn linear(x: &[f64; N_FEATURES], w: &[f64; N_FEATURES], b: f64, k: usize) -> f64 {
     let mut z = b;
     for i in 0..N_FEATURES {
-        // Standardised with the train split's mean and spread, as during fitting.
-        z += w[i] * (x[i] - MEAN[k][i]) / SCALE[k][i];
+        // Standardised with the train split's mean and spread, as during fitting, and clipped:
+        // interview answers can be far longer than anything in the training data, and a linear
+        // model must not extrapolate a length effect without bound.
+        z += w[i] * ((x[i] - MEAN[k][i]) / SCALE[k][i]).clamp(-CLIP, CLIP);
     }
     z
 }

@@ -37,20 +37,101 @@ pub struct InterviewSignals {
 }
 
 const UNITS: &[&str] = &[
-    "percent", "%", "ms", "millisecond", "milliseconds", "second", "seconds", "minute", "minutes",
-    "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years", "rps",
-    "qps", "tps", "kb", "mb", "gb", "tb", "k", "x", "times", "users", "requests",
+    "percent",
+    "%",
+    "ms",
+    "millisecond",
+    "milliseconds",
+    "second",
+    "seconds",
+    "minute",
+    "minutes",
+    "hour",
+    "hours",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "rps",
+    "qps",
+    "tps",
+    "kb",
+    "mb",
+    "gb",
+    "tb",
+    "k",
+    "x",
+    "times",
+    "users",
+    "requests",
 ];
 const IRREGULAR_PAST: &[&str] = &[
-    "was", "were", "did", "had", "built", "wrote", "made", "led", "ran", "took", "found", "saw",
-    "went", "chose", "broke", "caught", "knew", "brought", "began", "gave", "kept", "left",
-    "lost", "met", "paid", "put", "sent", "spent", "taught", "told", "understood", "won", "set",
-    "ago", "previously", "previous", "last", "former", "once",
+    "was",
+    "were",
+    "did",
+    "had",
+    "built",
+    "wrote",
+    "made",
+    "led",
+    "ran",
+    "took",
+    "found",
+    "saw",
+    "went",
+    "chose",
+    "broke",
+    "caught",
+    "knew",
+    "brought",
+    "began",
+    "gave",
+    "kept",
+    "left",
+    "lost",
+    "met",
+    "paid",
+    "put",
+    "sent",
+    "spent",
+    "taught",
+    "told",
+    "understood",
+    "won",
+    "set",
+    "ago",
+    "previously",
+    "previous",
+    "last",
+    "former",
+    "once",
 ];
-const NOT_PAST_ED: &[&str] = &["need", "speed", "feed", "seed", "indeed", "based", "red", "bed", "embed", "proceed", "exceed", "succeed"];
+const NOT_PAST_ED: &[&str] = &[
+    "need", "speed", "feed", "seed", "indeed", "based", "red", "bed", "embed", "proceed", "exceed",
+    "succeed",
+];
 const HYPOTHETICAL: &[&str] = &[
-    "would", "could", "should", "might", "will", "if", "imagine", "suppose", "probably",
-    "typically", "usually", "generally", "ideally", "maybe", "perhaps", "plan", "hypothetically",
+    "would",
+    "could",
+    "should",
+    "might",
+    "will",
+    "if",
+    "imagine",
+    "suppose",
+    "probably",
+    "typically",
+    "usually",
+    "generally",
+    "ideally",
+    "maybe",
+    "perhaps",
+    "plan",
+    "hypothetically",
 ];
 
 /// Interview signals of a transcript (word times are not needed).
@@ -74,13 +155,20 @@ pub(crate) fn from_tokens(a: &Analysed) -> InterviewSignals {
     let mut past = 0u32;
     let mut hyp = 0u32;
     for t in &words {
-        let s = t.surface.as_str();
+        // The neutralised form: a name ending in "-ed" must not read as a past-tense verb.
+        let s = t.norm.as_str();
         let has_digit = s.chars().any(|c| c.is_ascii_digit());
         let has_alpha = s.chars().any(|c| c.is_alphabetic());
         // A capitalised word inside a sentence is usually a product, tool or place; neutralised
         // names are excluded so that who is mentioned cannot change the signal.
-        let proper = t.capitalized && !t.sentence_initial && !t.neutralized && s != "i" && t.kind == Kind::Content && s.chars().count() > 1;
-        let specific = t.kind == Kind::Number || (has_digit && has_alpha) || proper || UNITS.contains(&s);
+        let proper = t.capitalized
+            && !t.sentence_initial
+            && !t.neutralized
+            && s != "i"
+            && t.kind == Kind::Content
+            && s.chars().count() > 1;
+        let specific =
+            t.kind == Kind::Number || (has_digit && has_alpha) || proper || UNITS.contains(&s);
         if specific {
             n_specific += 1;
             if specifics.len() < 10 {
@@ -101,7 +189,11 @@ pub(crate) fn from_tokens(a: &Analysed) -> InterviewSignals {
             hyp += 1;
         }
     }
-    let per20 = if n > 0 { n_specific as f64 * 20.0 / n as f64 } else { 0.0 };
+    let per20 = if n > 0 {
+        n_specific as f64 * 20.0 / n as f64
+    } else {
+        0.0
+    };
     let experience = if past >= 2 && past >= 2 * hyp {
         Experience::Past
     } else if hyp >= 2 && hyp >= 2 * past {

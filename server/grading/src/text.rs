@@ -25,8 +25,6 @@ pub(crate) struct Token {
     /// Byte range in the analysed text.
     pub start: usize,
     pub end: usize,
-    /// Index of the timed word this token came from, when the input had word times.
-    pub word: Option<usize>,
     /// The content word sits in the scope of a negator.
     pub negated: bool,
     /// The word was a name or gendered word replaced by a neutral one.
@@ -54,7 +52,10 @@ pub(crate) struct Analysed {
 
 impl Analysed {
     pub(crate) fn content(&self) -> impl Iterator<Item = (usize, &Token)> {
-        self.tokens.iter().enumerate().filter(|(_, t)| t.is_contentful())
+        self.tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.is_contentful())
     }
     pub(crate) fn content_count(&self) -> usize {
         self.tokens.iter().filter(|t| t.is_contentful()).count()
@@ -63,16 +64,39 @@ impl Analysed {
 
 /// Contractions written without an apostrophe (common in typed and transcribed answers).
 const BARE_NEGATIVE_CONTRACTIONS: &[(&str, &str)] = &[
-    ("dont", "do"), ("doesnt", "does"), ("didnt", "did"), ("isnt", "is"), ("arent", "are"),
-    ("wasnt", "was"), ("werent", "were"), ("cant", "can"), ("wont", "will"), ("couldnt", "could"),
-    ("shouldnt", "should"), ("wouldnt", "would"), ("hasnt", "has"), ("havent", "have"),
-    ("hadnt", "had"), ("aint", "is"),
+    ("dont", "do"),
+    ("doesnt", "does"),
+    ("didnt", "did"),
+    ("isnt", "is"),
+    ("arent", "are"),
+    ("wasnt", "was"),
+    ("werent", "were"),
+    ("cant", "can"),
+    ("wont", "will"),
+    ("couldnt", "could"),
+    ("shouldnt", "should"),
+    ("wouldnt", "would"),
+    ("hasnt", "has"),
+    ("havent", "have"),
+    ("hadnt", "had"),
+    ("aint", "is"),
 ];
 
 const NUMBER_WORDS: &[(&str, &str)] = &[
-    ("two", "2"), ("three", "3"), ("four", "4"), ("five", "5"), ("six", "6"), ("seven", "7"),
-    ("eight", "8"), ("nine", "9"), ("ten", "10"), ("eleven", "11"), ("twelve", "12"),
-    ("twenty", "20"), ("hundred", "100"), ("thousand", "1000"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("twenty", "20"),
+    ("hundred", "100"),
+    ("thousand", "1000"),
 ];
 
 fn is_apostrophe(c: char) -> bool {
@@ -115,7 +139,10 @@ fn split_pieces(text: &str) -> Vec<Piece> {
             out.push(Piece::Word(word.to_lowercase(), start, end, cap));
             i = j;
         } else {
-            if matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '"' | '\u{2014}') {
+            if matches!(
+                c,
+                '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '"' | '\u{2014}'
+            ) {
                 out.push(Piece::Punct(c, b, b + c.len_utf8()));
             }
             i += 1;
@@ -126,7 +153,10 @@ fn split_pieces(text: &str) -> Vec<Piece> {
 
 /// Split one lowercased word into token strings (contractions become two tokens).
 fn expand_word(w: &str) -> Vec<String> {
-    let w: String = w.chars().map(|c| if is_apostrophe(c) { '\'' } else { c }).collect();
+    let w: String = w
+        .chars()
+        .map(|c| if is_apostrophe(c) { '\'' } else { c })
+        .collect();
     if let Some(base) = w.strip_suffix("n't") {
         let base = match base {
             "ca" => "can",
@@ -141,7 +171,13 @@ fn expand_word(w: &str) -> Vec<String> {
             return vec![base.to_string(), "not".to_string()];
         }
     }
-    for (suf, extra) in [("'ll", "will"), ("'d", "would"), ("'re", "are"), ("'m", "am"), ("'ve", "have")] {
+    for (suf, extra) in [
+        ("'ll", "will"),
+        ("'d", "would"),
+        ("'re", "are"),
+        ("'m", "am"),
+        ("'ve", "have"),
+    ] {
         if let Some(base) = w.strip_suffix(suf) {
             return vec![base.to_string(), extra.to_string()];
         }
@@ -162,18 +198,29 @@ fn canonical_number(w: &str) -> Option<String> {
     }
     // "1.50" and "1.5" are the same value; compare as trimmed strings, not floats, to stay exact.
     let s = if cleaned.contains('.') {
-        cleaned.trim_end_matches('0').trim_end_matches('.').to_string()
+        cleaned
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
         cleaned
     };
     let s = s.trim_start_matches('0');
-    Some(if s.is_empty() || s.starts_with('.') { format!("0{s}") } else { s.to_string() })
+    Some(if s.is_empty() || s.starts_with('.') {
+        format!("0{s}")
+    } else {
+        s.to_string()
+    })
 }
 
 /// Analyse a plain text.
 pub(crate) fn analyse(lex: &Lexicon, text: &str) -> Analysed {
     let pieces = split_pieces(text);
-    Analysed { text: text.to_string(), tokens: tokens_from_pieces(lex, &pieces, &[]), word_spans: Vec::new() }
+    Analysed {
+        text: text.to_string(),
+        tokens: tokens_from_pieces(lex, &pieces),
+        word_spans: Vec::new(),
+    }
 }
 
 /// Analyse timed words: the analysed text is the words joined by single spaces, and each token
@@ -190,20 +237,15 @@ pub(crate) fn analyse_words(lex: &Lexicon, words: &[TimedWord]) -> Analysed {
         word_spans.push((s, text.len()));
     }
     let pieces = split_pieces(&text);
-    let tokens = tokens_from_pieces(lex, &pieces, &word_spans);
-    Analysed { text, tokens, word_spans }
-}
-
-fn word_of(byte: usize, spans: &[(usize, usize)]) -> Option<usize> {
-    if spans.is_empty() {
-        return None;
+    let tokens = tokens_from_pieces(lex, &pieces);
+    Analysed {
+        text,
+        tokens,
+        word_spans,
     }
-    // Spans are sorted and disjoint: binary search for the span containing `byte`.
-    let idx = spans.partition_point(|(_, e)| *e <= byte);
-    (idx < spans.len() && spans[idx].0 <= byte).then_some(idx)
 }
 
-fn tokens_from_pieces(lex: &Lexicon, pieces: &[Piece], spans: &[(usize, usize)]) -> Vec<Token> {
+fn tokens_from_pieces(lex: &Lexicon, pieces: &[Piece]) -> Vec<Token> {
     let mut toks: Vec<Token> = Vec::new();
     let mut sentence_start = true;
     for p in pieces {
@@ -216,7 +258,6 @@ fn tokens_from_pieces(lex: &Lexicon, pieces: &[Piece], spans: &[(usize, usize)])
                     kind: Kind::Punct,
                     start: *s,
                     end: *e,
-                    word: word_of(*s, spans),
                     negated: false,
                     neutralized: false,
                     capitalized: false,
@@ -253,7 +294,6 @@ fn tokens_from_pieces(lex: &Lexicon, pieces: &[Piece], spans: &[(usize, usize)])
                         kind,
                         start: *s,
                         end: *e,
-                        word: word_of(*s, spans),
                         negated: false,
                         neutralized,
                         capitalized: *cap,
@@ -288,10 +328,22 @@ fn mark_identifiers(toks: &mut [Token]) {
 /// A negator flips the next content word of its clause ("not connected", "no gap").
 fn mark_negation(lex: &Lexicon, toks: &mut [Token]) {
     // Words a negation reaches through ("no longer connected", "not even close").
-    const TRANSPARENT: &[&str] = &["longer", "even", "necessarily", "yet", "anymore", "ever", "entirely", "fully", "completely"];
+    const TRANSPARENT: &[&str] = &[
+        "longer",
+        "even",
+        "necessarily",
+        "yet",
+        "anymore",
+        "ever",
+        "entirely",
+        "fully",
+        "completely",
+    ];
     let mut pending = false;
     for i in 0..toks.len() {
-        let next_is_only = toks.get(i + 1).is_some_and(|n| n.norm == "only" || n.norm == "just");
+        let next_is_only = toks
+            .get(i + 1)
+            .is_some_and(|n| n.norm == "only" || n.norm == "just");
         let t = &mut toks[i];
         if pending && TRANSPARENT.contains(&t.norm.as_str()) {
             continue;
@@ -347,9 +399,20 @@ mod tests {
     fn contractions_negation_and_numbers() {
         let lex = Lexicon::new();
         let a = analyse(&lex, "Terminal 1 isn't connected, but 1.50 V is there.");
-        let content: Vec<(&str, bool)> =
-            a.content().map(|(_, t)| (t.stem.as_str(), t.negated)).collect();
-        assert_eq!(content, vec![("termin", false), ("1", false), ("connect", true), ("1.5", false), ("v", false)]);
+        let content: Vec<(&str, bool)> = a
+            .content()
+            .map(|(_, t)| (t.stem.as_str(), t.negated))
+            .collect();
+        assert_eq!(
+            content,
+            vec![
+                ("termin", false),
+                ("1", false),
+                ("connect", true),
+                ("1.5", false),
+                ("v", false)
+            ]
+        );
     }
 
     #[test]
@@ -365,14 +428,31 @@ mod tests {
     fn timed_words_map_to_tokens() {
         let lex = Lexicon::new();
         let words = vec![
-            TimedWord { text: "I".into(), start_ms: 0, end_ms: 100 },
-            TimedWord { text: "didn't".into(), start_ms: 100, end_ms: 300 },
-            TimedWord { text: "deploy.".into(), start_ms: 300, end_ms: 700 },
+            TimedWord {
+                text: "I".into(),
+                start_ms: 0,
+                end_ms: 100,
+            },
+            TimedWord {
+                text: "didn't".into(),
+                start_ms: 100,
+                end_ms: 300,
+            },
+            TimedWord {
+                text: "deploy.".into(),
+                start_ms: 300,
+                end_ms: 700,
+            },
         ];
         let a = analyse_words(&lex, &words);
         assert_eq!(a.text, "I didn't deploy.");
-        let dep = a.tokens.iter().find(|t| t.norm == "deploy").expect("deploy token");
-        assert_eq!(dep.word, Some(2));
+        let dep = a
+            .tokens
+            .iter()
+            .find(|t| t.norm == "deploy")
+            .expect("deploy token");
+        assert_eq!(a.word_spans[2], (9, 16));
+        assert_eq!(&a.text[dep.start..dep.end], "deploy");
         assert!(dep.negated);
     }
 
