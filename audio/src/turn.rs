@@ -150,18 +150,25 @@ pub enum TextEnding {
     Neutral,
 }
 
-/// Words after which a sentence cannot be over. Whisper drops most fillers, so connectives,
-/// articles, prepositions and auxiliaries matter more than "um".
+/// Words after which a sentence cannot be over, even if the hypothesis closes it with a period
+/// (Whisper often ends a partial with "." when it stopped on "because"). Whisper drops most
+/// fillers, so connectives, articles and prepositions matter more than "um".
 const UNFINISHED_WORDS: &[&str] = &[
-    "um", "umm", "uh", "uhh", "uhm", "erm", "er", "ah", "hmm", "mm", "and", "but", "or", "so",
-    "because", "cause", "cuz", "since", "then", "than", "that", "which", "who", "whom", "whose",
-    "where", "if", "unless", "whether", "when", "while", "although", "though", "like", "the",
-    "a", "an", "to", "of", "with", "without", "for", "in", "on", "at", "by", "from", "into",
-    "about", "as", "is", "are", "was", "were", "be", "been", "being", "will", "would", "can",
-    "could", "should", "might", "must", "shall", "have", "has", "had", "do", "does", "did", "my",
-    "our", "your", "their", "his", "her", "its", "this", "these", "those", "we", "i", "you",
-    "they", "he", "she", "it's", "i'm", "we're", "there's", "let's", "also", "plus", "very",
-    "more", "most", "not", "just", "basically", "actually", "maybe", "first", "second", "then",
+    "um", "umm", "uh", "uhh", "uhm", "erm", "er", "ah", "and", "but", "or", "so", "because",
+    "cause", "cuz", "than", "the", "a", "an", "to", "of", "with", "for", "from", "into", "by",
+    "if", "unless", "whether", "although", "my", "our", "your", "their", "his", "its", "we're",
+    "i'm", "it's", "there's", "let's", "basically", "like",
+];
+
+/// Words that suggest more is coming when no punctuation says otherwise ("which", "is",
+/// "would"), but that can end a sentence ("could you repeat that?").
+const OPEN_WORDS: &[&str] = &[
+    "then", "that", "which", "who", "whom", "whose", "where", "when", "while", "though", "in",
+    "on", "at", "about", "as", "is", "are", "was", "were", "be", "been", "being", "will",
+    "would", "can", "could", "should", "might", "must", "shall", "have", "has", "had", "do",
+    "does", "did", "her", "this", "these", "those", "we", "i", "they", "he", "she", "also",
+    "plus", "very", "more", "most", "not", "just", "actually", "maybe", "first", "second", "hmm",
+    "mm",
 ];
 
 /// Utterances that acknowledge without taking the turn.
@@ -210,6 +217,9 @@ pub fn classify_ending(text: &str) -> TextEnding {
     }
     if trimmed.ends_with('.') || trimmed.ends_with('?') || trimmed.ends_with('!') {
         return TextEnding::Complete;
+    }
+    if OPEN_WORDS.contains(&last.as_str()) {
+        return TextEnding::Unfinished;
     }
     TextEnding::Neutral
 }
@@ -623,5 +633,306 @@ impl TurnDetector {
 impl Default for TurnDetector {
     fn default() -> Self {
         Self::new(TurnConfig::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A synthetic timeline: 20 ms VAD chunks, transcripts and playback events at given times.
+    struct Sim {
+        det: TurnDetector,
+        t: u64,
+        log: Vec<(u64, TurnDecision)>,
+    }
+
+    impl Sim {
+        fn new() -> Self {
+            Self::with(TurnConfig::default())
+        }
+        fn with(cfg: TurnConfig) -> Self {
+            Self {
+                det: TurnDetector::new(cfg),
+                t: 0,
+                log: Vec::new(),
+            }
+        }
+        fn audio(&mut self, ms: u64, prob: f32) -> &mut Self {
+            let end = self.t + ms;
+            while self.t < end {
+                let e = TurnEvent::Audio {
+                    start_ms: self.t,
+                    end_ms: self.t + 20,
+                    speech_prob: prob,
+                };
+                self.t += 20;
+                let d = self.det.handle(e);
+                self.log.push((self.t, d));
+            }
+            self
+        }
+        fn speech(&mut self, ms: u64) -> &mut Self {
+            self.audio(ms, 0.9)
+        }
+        fn silence(&mut self, ms: u64) -> &mut Self {
+            self.audio(ms, 0.05)
+        }
+        fn text(&mut self, text: &str) -> &mut Self {
+            let d = self.det.handle(TurnEvent::Transcript {
+                covers_until_ms: self.t,
+                text: text.into(),
+            });
+            self.log.push((self.t, d));
+            self
+        }
+        fn event(&mut self, e: TurnEvent) -> &mut Self {
+            let d = self.det.handle(e);
+            self.log.push((self.t, d));
+            self
+        }
+        fn ends(&self) -> Vec<(u64, u64)> {
+            self.log
+                .iter()
+                .filter_map(|(_, d)| match d {
+                    TurnDecision::TurnEnded {
+                        at_ms,
+                        decided_at_ms,
+                        ..
+                    } => Some((*at_ms, *decided_at_ms)),
+                    _ => None,
+                })
+                .collect()
+        }
+        fn count(&self, f: impl Fn(&TurnDecision) -> bool) -> usize {
+            self.log.iter().filter(|(_, d)| f(d)).count()
+        }
+    }
+
+    #[test]
+    fn classifies_endings() {
+        assert_eq!(classify_ending(""), TextEnding::Empty);
+        assert_eq!(classify_ending("I'd use a hash map."), TextEnding::Complete);
+        assert_eq!(classify_ending("Is that right?"), TextEnding::Complete);
+        assert_eq!(classify_ending("I'd use a hash map because."), TextEnding::Unfinished);
+        assert_eq!(classify_ending("so first, um"), TextEnding::Unfinished);
+        assert_eq!(classify_ending("and then,"), TextEnding::Unfinished);
+        assert_eq!(classify_ending("I think..."), TextEnding::Unfinished);
+        assert_eq!(classify_ending("It depends on the"), TextEnding::Unfinished);
+        assert_eq!(classify_ending("It depends on the load"), TextEnding::Neutral);
+        assert_eq!(classify_ending("Could you repeat that?"), TextEnding::Complete);
+        assert_eq!(classify_ending("and I would pick the one that"), TextEnding::Unfinished);
+        assert!(is_backchannel("Mm-hmm."));
+        assert!(is_backchannel("yeah, okay"));
+        assert!(is_backchannel("I see."));
+        assert!(!is_backchannel("wait, I have a question"));
+        assert!(!is_backchannel(""));
+    }
+
+    #[test]
+    fn plain_turn_ends_after_default_silence() {
+        let mut s = Sim::new();
+        s.silence(500).speech(2_000).silence(1_000);
+        assert_eq!(
+            s.count(|d| matches!(d, TurnDecision::SpeechStarted { at_ms: 500 })),
+            1
+        );
+        assert_eq!(s.ends(), vec![(2_500, 3_100)]);
+    }
+
+    #[test]
+    fn complete_sentence_ends_sooner() {
+        let mut s = Sim::new();
+        s.speech(1_500).text("I would use a hash map.").silence(1_000);
+        assert_eq!(s.ends(), vec![(1_500, 1_900)]);
+    }
+
+    #[test]
+    fn stale_complete_hypothesis_is_not_trusted() {
+        let mut s = Sim::new();
+        // The hypothesis stops at 1 s but speech went on to 2 s.
+        s.speech(1_000).text("I would use a hash map.").speech(1_000).silence(1_000);
+        assert_eq!(s.ends(), vec![(2_000, 2_600)]);
+    }
+
+    #[test]
+    fn thinking_pauses_with_unfinished_text_do_not_end_the_turn() {
+        for (text, pause) in [
+            ("I would use a hash map because", 1_200),
+            ("So the first thing, um", 1_500),
+            ("We could shard it by user and", 800),
+            ("The complexity is O of n,", 1_000),
+            ("I think...", 1_900),
+            ("I'd put the cache in front of the.", 600),
+        ] {
+            let mut s = Sim::new();
+            s.speech(2_000).text(text).silence(pause).speech(1_500);
+            assert!(s.ends().is_empty(), "{text:?} with a {pause} ms pause ended the turn");
+            s.text("and that keeps reads fast.").silence(1_000);
+            assert_eq!(s.ends(), vec![(3_500 + pause, 3_900 + pause)], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn unfinished_text_still_ends_eventually() {
+        let mut s = Sim::new();
+        s.speech(1_000).text("and so").silence(3_000);
+        assert_eq!(s.ends(), vec![(1_000, 3_000)]);
+    }
+
+    #[test]
+    fn neutral_pause_mid_answer_without_text_hint() {
+        // Without any text hint 600 ms ends the turn: the transcript is the lever.
+        let mut s = Sim::new();
+        s.speech(1_000).silence(700);
+        assert_eq!(s.ends().len(), 1);
+    }
+
+    #[test]
+    fn short_noises_start_no_turn() {
+        let mut s = Sim::new();
+        s.silence(200).speech(100).silence(1_000).speech(60).silence(2_000);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::SpeechStarted { .. })), 0);
+        assert!(s.ends().is_empty());
+        assert!(matches!(s.log.last(), Some((_, TurnDecision::Idle))));
+    }
+
+    #[test]
+    fn max_turn_length_is_enforced() {
+        let mut s = Sim::with(TurnConfig {
+            max_turn_ms: 5_000,
+            ..TurnConfig::default()
+        });
+        s.speech(6_000);
+        let ended: Vec<_> = s
+            .log
+            .iter()
+            .filter_map(|(_, d)| match d {
+                TurnDecision::TurnEnded { reason, decided_at_ms, .. } => Some((*reason, *decided_at_ms)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ended.first(), Some(&(EndReason::MaxLength, 5_000)));
+    }
+
+    #[test]
+    fn stalled_stream_ends_the_turn_on_ticks() {
+        let mut s = Sim::new();
+        s.speech(1_000).silence(100);
+        s.event(TurnEvent::Tick { at_ms: 1_400 });
+        assert!(s.ends().is_empty());
+        s.event(TurnEvent::Tick { at_ms: 1_700 });
+        assert_eq!(s.ends(), vec![(1_000, 1_700)]);
+    }
+
+    fn interviewer(s: &mut Sim, text: &str) {
+        let at_ms = s.t;
+        s.event(TurnEvent::InterviewerStarted {
+            at_ms,
+            text: text.into(),
+        });
+    }
+
+    #[test]
+    fn backchannel_does_not_interrupt_the_interviewer() {
+        let mut s = Sim::new();
+        interviewer(&mut s, "Tell me about a time you disagreed with a teammate.");
+        s.silence(800).speech(400).text("Mm-hmm.").silence(400);
+        s.silence(300).speech(300).text("yeah okay").silence(500);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::BargeIn { .. })), 0);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::Backchannel { .. })), 2);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::SpeechStarted { .. })), 0);
+        assert!(matches!(s.log.last(), Some((_, TurnDecision::InterviewerSpeaking))));
+        // The interviewer finishes; the candidate answers normally.
+        let at_ms = s.t;
+        s.event(TurnEvent::InterviewerStopped { at_ms });
+        s.silence(300).speech(1_500).text("Once, on a design review.").silence(600);
+        assert_eq!(s.ends().len(), 1);
+    }
+
+    #[test]
+    fn real_words_barge_in() {
+        let mut s = Sim::new();
+        interviewer(&mut s, "Explain how a B-tree index works and when you would use one.");
+        s.silence(500).speech(500).text("Sorry, could you repeat");
+        assert_eq!(
+            s.log.last().map(|(_, d)| d.clone()),
+            Some(TurnDecision::BargeIn { at_ms: 500 })
+        );
+        assert!(s.det.in_turn());
+        s.speech(500).text("Sorry, could you repeat that?").silence(1_000);
+        assert_eq!(s.ends().len(), 1);
+    }
+
+    #[test]
+    fn sustained_speech_barges_in_before_words_arrive() {
+        let mut s = Sim::new();
+        interviewer(&mut s, "What is a mutex?");
+        s.speech(1_600);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::BargeIn { at_ms: 0 })), 1);
+    }
+
+    #[test]
+    fn long_backchannel_is_still_a_backchannel() {
+        let mut s = Sim::new();
+        interviewer(&mut s, "What is a mutex?");
+        s.speech(300).text("yeah yeah").speech(1_500).silence(400);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::BargeIn { .. })), 0);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::Backchannel { .. })), 1);
+    }
+
+    #[test]
+    fn echo_of_the_interviewer_is_ignored() {
+        let mut s = Sim::new();
+        interviewer(&mut s, "How would you design a rate limiter for an API?");
+        s.speech(800).text("design a rate limiter").silence(400);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::BargeIn { .. })), 0);
+        assert_eq!(s.count(|d| matches!(d, TurnDecision::Echo { .. })), 1);
+    }
+
+    #[test]
+    fn noise_during_playback_is_ignored() {
+        let mut s = Sim::new();
+        interviewer(&mut s, "Next question.");
+        s.speech(100).silence(500);
+        assert_eq!(
+            s.count(|d| !matches!(d, TurnDecision::InterviewerSpeaking)),
+            0
+        );
+    }
+
+    #[test]
+    fn time_going_backwards_does_not_confuse_it() {
+        let mut det = TurnDetector::default();
+        det.handle(TurnEvent::Tick { at_ms: 10_000 });
+        let d = det.handle(TurnEvent::Audio {
+            start_ms: 5_000,
+            end_ms: 5_020,
+            speech_prob: f32::NAN,
+        });
+        assert_eq!(d, TurnDecision::Idle);
+        assert_eq!(det.now_ms(), 10_000);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_timelines_never_panic_and_stay_ordered(
+            steps in proptest::collection::vec((0u8..6, 0u64..3_000, proptest::num::f32::ANY), 0..200)
+        ) {
+            let mut det = TurnDetector::default();
+            let mut t = 0u64;
+            for (kind, dt, p) in steps {
+                let ev = match kind {
+                    0 | 1 => { let s = t; t += dt % 100 + 1; TurnEvent::Audio { start_ms: s, end_ms: t, speech_prob: p } }
+                    2 => TurnEvent::Transcript { covers_until_ms: t, text: ["", "um", "so and", "Done.", "yeah", "wait what"][(dt % 6) as usize].into() },
+                    3 => TurnEvent::InterviewerStarted { at_ms: t, text: "what is a mutex".into() },
+                    4 => TurnEvent::InterviewerStopped { at_ms: t },
+                    _ => { t += dt; TurnEvent::Tick { at_ms: t } }
+                };
+                if let TurnDecision::TurnEnded { at_ms, decided_at_ms, started_at_ms, .. } = det.handle(ev) {
+                    proptest::prop_assert!(started_at_ms <= at_ms && at_ms <= decided_at_ms);
+                }
+            }
+        }
     }
 }
