@@ -32,11 +32,13 @@ pub struct PiperOptions {
     pub sessions: usize,
     /// Speaking speed: > 1 slower, < 1 faster (Piper's `length_scale`). `None`: the voice's own.
     pub length_scale: Option<f32>,
+    /// Run one short sentence through each session at load, so the first real sentence is fast.
+    pub warm_up: bool,
 }
 
 impl Default for PiperOptions {
     fn default() -> Self {
-        Self { threads: 2, sessions: 1, length_scale: None }
+        Self { threads: 2, sessions: 1, length_scale: None, warm_up: true }
     }
 }
 
@@ -167,8 +169,19 @@ impl PiperVoice {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "piper".into());
         let length_scale = options.length_scale.unwrap_or(config.length_scale);
-        tracing::info!(voice = %name, sessions = n, threads = options.threads, "piper voice loaded");
-        Ok(Self { sessions, next: AtomicUsize::new(0), config, espeak, name, length_scale })
+        let voice = Self { sessions, next: AtomicUsize::new(0), config, espeak, name, length_scale };
+        if options.warm_up {
+            // ONNX Runtime's first run on a session is ~10× slower than the next ones (arena
+            // allocation, kernel selection): pay it here, at load, not on the first question.
+            let t = std::time::Instant::now();
+            for s in &voice.sessions {
+                let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
+                voice.infer(&mut g, &voice.phoneme_ids("Hello there.")?)?;
+            }
+            tracing::debug!(ms = t.elapsed().as_millis() as u64, "piper warm-up");
+        }
+        tracing::info!(voice = %voice.name, sessions = n, threads = options.threads, "piper voice loaded");
+        Ok(voice)
     }
 
     /// The model input for one sentence.
@@ -200,6 +213,28 @@ impl PiperVoice {
         }
         ids.extend(id('$'));
         ids
+    }
+
+    /// One model run: phoneme ids in, raw audio out.
+    fn infer(&self, session: &mut Session, ids: &[i64]) -> Result<Vec<f32>, TtsError> {
+        let n = ids.len();
+        let err = |e: ort::Error| TtsError::Piper(format!("inference: {e}"));
+        let input = Tensor::from_array(([1usize, n], ids.to_vec())).map_err(err)?;
+        let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(err)?;
+        let scales = Tensor::from_array((
+            [3usize],
+            vec![self.config.noise_scale, self.length_scale, self.config.noise_w],
+        ))
+        .map_err(err)?;
+        let outputs = session
+            .run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales])
+            .map_err(err)?;
+        let value = outputs
+            .values()
+            .next()
+            .ok_or_else(|| TtsError::Piper("the model returned no output".into()))?;
+        let (_, data) = value.try_extract_tensor::<f32>().map_err(err)?;
+        Ok(data.to_vec())
     }
 
     /// Take a free session, or wait for the next one round-robin.
@@ -251,26 +286,7 @@ impl Synthesizer for PiperVoice {
             // Only the start/end markers: nothing the model can say.
             return Ok(Vec::new());
         }
-        let n = ids.len();
-        let err = |e: ort::Error| TtsError::Piper(format!("inference: {e}"));
-        let input = Tensor::from_array(([1usize, n], ids)).map_err(err)?;
-        let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(err)?;
-        let scales = Tensor::from_array((
-            [3usize],
-            vec![self.config.noise_scale, self.length_scale, self.config.noise_w],
-        ))
-        .map_err(err)?;
-        let mut audio = self.with_session(|session| -> Result<Vec<f32>, TtsError> {
-            let outputs = session
-                .run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales])
-                .map_err(err)?;
-            let value = outputs
-                .values()
-                .next()
-                .ok_or_else(|| TtsError::Piper("the model returned no output".into()))?;
-            let (_, data) = value.try_extract_tensor::<f32>().map_err(err)?;
-            Ok(data.to_vec())
-        })?;
+        let mut audio = self.with_session(|session| self.infer(session, &ids))?;
         if cancel.is_cancelled() {
             return Err(TtsError::Cancelled);
         }
@@ -284,7 +300,7 @@ impl Synthesizer for PiperVoice {
 fn normalize_peak(audio: &mut [f32]) {
     let peak = audio.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     if peak > 0.0 && peak.is_finite() {
-        let gain = (0.9 / peak).min(4.0);
+        let gain = (0.9 / peak).min(10.0);
         audio.iter_mut().for_each(|x| *x *= gain);
     } else {
         audio.iter_mut().for_each(|x| *x = 0.0);

