@@ -90,7 +90,11 @@ pub fn ulaw_encode_sample(pcm: i16) -> u8 {
 /// 16-bit linear → A-law byte.
 pub fn alaw_encode_sample(pcm: i16) -> u8 {
     let pcm = i32::from(pcm);
-    let (sign, mag) = if pcm >= 0 { (0x80, pcm) } else { (0x00, -pcm - 1) };
+    let (sign, mag) = if pcm >= 0 {
+        (0x80, pcm)
+    } else {
+        (0x00, -pcm - 1)
+    };
     let mag = mag.min(0x7FFF);
     let code = if mag < 256 {
         mag >> 4
@@ -127,13 +131,19 @@ pub fn alaw_decode(bytes: &[u8]) -> Vec<f32> {
 /// Floats → μ-law bytes; NaN or infinite samples are an error.
 pub fn ulaw_encode(samples: &[f32]) -> Result<Vec<u8>, AudioError> {
     check_finite(samples)?;
-    Ok(samples.iter().map(|&s| ulaw_encode_sample(to_pcm(s))).collect())
+    Ok(samples
+        .iter()
+        .map(|&s| ulaw_encode_sample(to_pcm(s)))
+        .collect())
 }
 
 /// Floats → A-law bytes; NaN or infinite samples are an error.
 pub fn alaw_encode(samples: &[f32]) -> Result<Vec<u8>, AudioError> {
     check_finite(samples)?;
-    Ok(samples.iter().map(|&s| alaw_encode_sample(to_pcm(s))).collect())
+    Ok(samples
+        .iter()
+        .map(|&s| alaw_encode_sample(to_pcm(s)))
+        .collect())
 }
 
 /// Which G.711 law.
@@ -227,7 +237,10 @@ mod tests {
         for b in 0..=255u8 {
             let back = ulaw_encode_sample(ulaw_decode_sample(b));
             // -0 (0x7F) comes back as +0 (0xFF); everything else is exact.
-            assert!(back == b || (b == 0x7F && back == 0xFF), "ulaw {b:#x} -> {back:#x}");
+            assert!(
+                back == b || (b == 0x7F && back == 0xFF),
+                "ulaw {b:#x} -> {back:#x}"
+            );
             assert_eq!(alaw_encode_sample(alaw_decode_sample(b)), b, "alaw {b:#x}");
         }
     }

@@ -128,7 +128,13 @@ impl OpusDecoder {
         // push a NaN downstream where the VAD state would keep it).
         let samples: Vec<f32> = self.buf[..got]
             .iter()
-            .map(|s| if s.is_finite() { s.clamp(-1.0, 1.0) } else { 0.0 })
+            .map(|s| {
+                if s.is_finite() {
+                    s.clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let frame = AudioFrame::trusted(samples, OPUS_RATE_HZ, self.next);
         self.next = self.next.saturating_add(got as u64);
@@ -146,8 +152,8 @@ pub struct OpusEncoder {
 impl OpusEncoder {
     /// A VoIP-tuned encoder at `bitrate` bits/s (e.g. 32_000).
     pub fn new(bitrate: i32) -> Result<Self, AudioError> {
-        let mut enc =
-            opus::Encoder::new(OPUS_RATE_HZ, Channels::Mono, Application::Voip).map_err(opus_err)?;
+        let mut enc = opus::Encoder::new(OPUS_RATE_HZ, Channels::Mono, Application::Voip)
+            .map_err(opus_err)?;
         enc.set_bitrate(Bitrate::Bits(bitrate.clamp(6_000, 510_000)))
             .map_err(opus_err)?;
         enc.set_inband_fec(true).map_err(opus_err)?;
@@ -167,7 +173,10 @@ impl OpusEncoder {
             });
         }
         check_finite(samples)?;
-        let n = self.enc.encode_float(samples, &mut self.out).map_err(opus_err)?;
+        let n = self
+            .enc
+            .encode_float(samples, &mut self.out)
+            .map_err(opus_err)?;
         Ok(self.out[..n].to_vec())
     }
 
@@ -203,7 +212,9 @@ mod tests {
     #[test]
     fn round_trip_plc_and_fec_keep_the_clock() {
         let mut enc = OpusEncoder::new(32_000).expect("enc");
-        let packets: Vec<Vec<u8>> = (0..20).map(|i| enc.encode(&tone_frame(i)).expect("encode")).collect();
+        let packets: Vec<Vec<u8>> = (0..20)
+            .map(|i| enc.encode(&tone_frame(i)).expect("encode"))
+            .collect();
         let mut dec = OpusDecoder::new(48_000).expect("dec");
         let mut frames = Vec::new();
         for (i, p) in packets.iter().enumerate() {
@@ -218,11 +229,23 @@ mod tests {
         }
         for (i, f) in frames.iter().enumerate() {
             assert_eq!(f.len(), OPUS_FRAME_SAMPLES, "frame {i}");
-            assert_eq!(f.start(), 48_000 + (i * OPUS_FRAME_SAMPLES) as u64, "frame {i}");
+            assert_eq!(
+                f.start(),
+                48_000 + (i * OPUS_FRAME_SAMPLES) as u64,
+                "frame {i}"
+            );
         }
         // The tone survives (0.4 amplitude sine: rms ≈ 0.28), FEC-recovered frame included.
-        assert!(rms(frames[10].samples()) > 0.2, "{}", rms(frames[10].samples()));
-        assert!(rms(frames[12].samples()) > 0.1, "fec {}", rms(frames[12].samples()));
+        assert!(
+            rms(frames[10].samples()) > 0.2,
+            "{}",
+            rms(frames[10].samples())
+        );
+        assert!(
+            rms(frames[12].samples()) > 0.1,
+            "fec {}",
+            rms(frames[12].samples())
+        );
     }
 
     #[test]
@@ -245,10 +268,16 @@ mod tests {
         }
         assert!(matches!(
             enc.encode(&[0.0; 100]),
-            Err(AudioError::FrameSize { expected: 960, got: 100 })
+            Err(AudioError::FrameSize {
+                expected: 960,
+                got: 100
+            })
         ));
         let mut nan = tone_frame(0);
         nan[5] = f32::NAN;
-        assert!(matches!(enc.encode(&nan), Err(AudioError::NonFinite { index: 5, .. })));
+        assert!(matches!(
+            enc.encode(&nan),
+            Err(AudioError::NonFinite { index: 5, .. })
+        ));
     }
 }

@@ -144,9 +144,17 @@ impl Recorder {
             return self.place(track, frame.start(), frame.samples());
         }
         let slot = &mut self.resamplers[track.channel()];
-        if slot.as_ref().is_some_and(|r| r.input_rate() != frame.sample_rate()) {
+        if slot
+            .as_ref()
+            .is_some_and(|r| r.input_rate() != frame.sample_rate())
+        {
             // The track changed rate (e.g. the TTS voice changed): finish the old stream first.
-            if let Some(out) = slot.as_mut().map(StreamResampler::flush).transpose()?.flatten() {
+            if let Some(out) = slot
+                .as_mut()
+                .map(StreamResampler::flush)
+                .transpose()?
+                .flatten()
+            {
                 self.place(track, out.start(), out.samples())?;
             }
             self.resamplers[track.channel()] = None;
@@ -159,7 +167,9 @@ impl Recorder {
             Some(r) => {
                 // A gap in a resampled track (the interviewer stopped talking) restarts its
                 // stream instead of feeding seconds of zeros through the filter.
-                if r.next_input_index().is_some_and(|next| frame.start() > next) {
+                if r.next_input_index()
+                    .is_some_and(|next| frame.start() > next)
+                {
                     let tail = r.flush()?;
                     if let Some(t) = tail {
                         self.place(track, t.start(), t.samples())?;
@@ -257,7 +267,9 @@ impl Recorder {
     }
 
     fn flush_upto(&mut self, upto: u64) -> Result<(), AudioError> {
-        let n = upto.saturating_sub(self.flushed).min(self.tail.len() as u64 / CHANNELS);
+        let n = upto
+            .saturating_sub(self.flushed)
+            .min(self.tail.len() as u64 / CHANNELS);
         if n > 0 {
             let count = (n * CHANNELS) as usize;
             let mut bytes = Vec::with_capacity(count * 2);
@@ -306,14 +318,25 @@ impl Recorder {
     /// Flushes the resamplers' tails and the buffer, syncs the file to disk and closes it.
     pub fn finish(mut self) -> Result<RecordingStats, AudioError> {
         for ch in 0..2 {
-            let track = if ch == 0 { Track::Candidate } else { Track::Interviewer };
-            if let Some(out) = self.resamplers[ch].as_mut().map(StreamResampler::flush).transpose()?.flatten() {
+            let track = if ch == 0 {
+                Track::Candidate
+            } else {
+                Track::Interviewer
+            };
+            if let Some(out) = self.resamplers[ch]
+                .as_mut()
+                .map(StreamResampler::flush)
+                .transpose()?
+                .flatten()
+            {
                 self.place(track, out.start(), out.samples())?;
             }
         }
         self.flush()?;
         let path = self.path.clone();
-        self.file.sync_all().map_err(AudioError::io("syncing", &path))?;
+        self.file
+            .sync_all()
+            .map_err(AudioError::io("syncing", &path))?;
         Ok(RecordingStats {
             path: self.path,
             sample_rate: self.config.sample_rate,
@@ -369,8 +392,16 @@ mod tests {
         assert_eq!(right(100), 0, "interviewer silent before 0.5 s");
         assert_eq!(right(7_900), 0);
         // Mid-burst, the resampled interviewer is at -0.25 (FFT resampler edge ringing aside).
-        assert!((i32::from(right(9_600)) - i32::from(to_i16(-0.25))).abs() < 400, "{}", right(9_600));
-        assert!(right(12_000).abs() < 400, "silent again after 0.7 s: {}", right(12_000));
+        assert!(
+            (i32::from(right(9_600)) - i32::from(to_i16(-0.25))).abs() < 400,
+            "{}",
+            right(9_600)
+        );
+        assert!(
+            right(12_000).abs() < 400,
+            "silent again after 0.7 s: {}",
+            right(12_000)
+        );
     }
 
     #[test]
@@ -397,7 +428,10 @@ mod tests {
         let mut rec =
             Recorder::create(&dir.path().join("r.wav"), RecorderConfig::default()).expect("create");
         let f = AudioFrame::new(vec![0.1; 320], 16_000, u64::MAX / 4).expect("frame");
-        assert!(matches!(rec.push(Track::Candidate, &f), Err(AudioError::GapTooLarge { .. })));
+        assert!(matches!(
+            rec.push(Track::Candidate, &f),
+            Err(AudioError::GapTooLarge { .. })
+        ));
         assert!(Recorder::create(
             &dir.path().join("x.wav"),
             RecorderConfig {

@@ -35,6 +35,7 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, Resampl
         .iter()
         .map(|s| if s.is_finite() { *s } else { 0.0 })
         .collect();
+    // (Samples beyond ±1 are clipped by the streaming path; see `StreamResampler::process`.)
     let frame = AudioFrame::trusted(clean, from, 0);
     let mut out = Vec::with_capacity(rescale_index(samples.len() as u64, from, to) as usize);
     if let Some(f) = r.process(&frame).map_err(bad)? {
@@ -110,7 +111,10 @@ impl StreamResampler {
             let skip = filter_delay(chunk_in, from, to);
             (Some(r), chunk_in, skip)
         };
-        let out_buf = vec![vec![0.0; inner.as_ref().map_or(0, |r| r.output_frames_max())]];
+        let out_buf = vec![vec![
+            0.0;
+            inner.as_ref().map_or(0, |r| r.output_frames_max())
+        ]];
         Ok(Self {
             from,
             to,
@@ -174,7 +178,9 @@ impl StreamResampler {
         }
         let mut out = Vec::new();
         self.feed(std::iter::repeat_n(0.0, gap as usize), &mut out)?;
-        self.feed(frame.samples().iter().copied(), &mut out)?;
+        // Clipped to full scale: a finite but huge sample (1e38) overflows the FFT to NaN, and
+        // rubato then panics inside its inverse FFT. Real audio is within ±1 anyway.
+        self.feed(frame.samples().iter().map(|s| s.clamp(-1.0, 1.0)), &mut out)?;
         Ok(self.emit(out, out_start_index))
     }
 
@@ -217,7 +223,11 @@ impl StreamResampler {
         rescale_index(self.in_start.unwrap_or(0), self.from, self.to)
     }
 
-    fn feed(&mut self, samples: impl Iterator<Item = f32>, out: &mut Vec<f32>) -> Result<(), AudioError> {
+    fn feed(
+        &mut self,
+        samples: impl Iterator<Item = f32>,
+        out: &mut Vec<f32>,
+    ) -> Result<(), AudioError> {
         let Some(r) = self.inner.as_mut() else {
             return Ok(());
         };
@@ -289,7 +299,13 @@ mod tests {
             .collect()
     }
 
-    fn run_stream(from: u32, to: u32, input: &[f32], frame_len: usize, start: u64) -> Vec<AudioFrame> {
+    fn run_stream(
+        from: u32,
+        to: u32,
+        input: &[f32],
+        frame_len: usize,
+        start: u64,
+    ) -> Vec<AudioFrame> {
         let mut r = StreamResampler::new(from, to).expect("new");
         let mut out = Vec::new();
         for f in frames(input, from, frame_len, start) {
@@ -321,7 +337,11 @@ mod tests {
                 assert_eq!(w[0].end(), w[1].start(), "{from}->{to} contiguous");
             }
             let total: usize = out.iter().map(AudioFrame::len).sum();
-            assert_eq!(total as u64, rescale_index(input.len() as u64, from, to), "{from}->{to}");
+            assert_eq!(
+                total as u64,
+                rescale_index(input.len() as u64, from, to),
+                "{from}->{to}"
+            );
             // Phase-aligned with an ideal tone at the output rate (no delay left in).
             let all: Vec<f32> = out.iter().flat_map(|f| f.samples().to_vec()).collect();
             let reference = tone(300.0, to, 1.37);
@@ -364,13 +384,19 @@ mod tests {
         // One lost 20 ms frame: silence keeps the clock.
         r.process(&f(1920)).expect("after gap");
         assert_eq!(r.next_input_index(), Some(2880));
-        assert!(matches!(r.process(&f(1000)), Err(AudioError::Backwards { .. })));
+        assert!(matches!(
+            r.process(&f(1000)),
+            Err(AudioError::Backwards { .. })
+        ));
         assert!(matches!(
             r.process(&f(10_000_000)),
             Err(AudioError::GapTooLarge { .. })
         ));
         let wrong = AudioFrame::new(vec![0.0; 320], 16_000, 2880).expect("frame");
-        assert!(matches!(r.process(&wrong), Err(AudioError::RateMismatch { .. })));
+        assert!(matches!(
+            r.process(&wrong),
+            Err(AudioError::RateMismatch { .. })
+        ));
         let out = r.flush().expect("flush");
         assert!(out.is_some());
     }

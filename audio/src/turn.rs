@@ -154,33 +154,112 @@ pub enum TextEnding {
 /// (Whisper often ends a partial with "." when it stopped on "because"). Whisper drops most
 /// fillers, so connectives, articles and prepositions matter more than "um".
 const UNFINISHED_WORDS: &[&str] = &[
-    "um", "umm", "uh", "uhh", "uhm", "erm", "er", "ah", "and", "but", "or", "so", "because",
-    "cause", "cuz", "than", "the", "a", "an", "to", "of", "with", "for", "from", "into", "by",
-    "if", "unless", "whether", "although", "my", "our", "your", "their", "his", "its", "we're",
-    "i'm", "it's", "there's", "let's", "basically", "like",
+    "um",
+    "umm",
+    "uh",
+    "uhh",
+    "uhm",
+    "erm",
+    "er",
+    "ah",
+    "and",
+    "but",
+    "or",
+    "so",
+    "because",
+    "cause",
+    "cuz",
+    "than",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "with",
+    "for",
+    "from",
+    "into",
+    "by",
+    "if",
+    "unless",
+    "whether",
+    "although",
+    "my",
+    "our",
+    "your",
+    "their",
+    "his",
+    "its",
+    "we're",
+    "i'm",
+    "it's",
+    "there's",
+    "let's",
+    "basically",
+    "like",
 ];
 
 /// Words that suggest more is coming when no punctuation says otherwise ("which", "is",
 /// "would"), but that can end a sentence ("could you repeat that?").
 const OPEN_WORDS: &[&str] = &[
     "then", "that", "which", "who", "whom", "whose", "where", "when", "while", "though", "in",
-    "on", "at", "about", "as", "is", "are", "was", "were", "be", "been", "being", "will",
-    "would", "can", "could", "should", "might", "must", "shall", "have", "has", "had", "do",
-    "does", "did", "her", "this", "these", "those", "we", "i", "they", "he", "she", "also",
-    "plus", "very", "more", "most", "not", "just", "actually", "maybe", "first", "second", "hmm",
-    "mm",
+    "on", "at", "about", "as", "is", "are", "was", "were", "be", "been", "being", "will", "would",
+    "can", "could", "should", "might", "must", "shall", "have", "has", "had", "do", "does", "did",
+    "her", "this", "these", "those", "we", "i", "they", "he", "she", "also", "plus", "very",
+    "more", "most", "not", "just", "actually", "maybe", "first", "second", "hmm", "mm",
 ];
 
 /// Utterances that acknowledge without taking the turn.
 const BACKCHANNEL_WORDS: &[&str] = &[
-    "mm", "mmm", "hmm", "mhm", "mm-hmm", "mmhmm", "uh-huh", "uhhuh", "uh", "huh", "yeah", "yes",
-    "yep", "yup", "ok", "okay", "right", "sure", "alright", "i", "see", "got", "it", "cool",
-    "great", "nice", "fine", "good", "true", "exactly", "oh", "ah", "aha", "wow", "indeed",
-    "totally", "absolutely", "definitely", "makes", "sense", "thanks", "thank", "you",
+    "mm",
+    "mmm",
+    "hmm",
+    "mhm",
+    "mm-hmm",
+    "mmhmm",
+    "uh-huh",
+    "uhhuh",
+    "uh",
+    "huh",
+    "yeah",
+    "yes",
+    "yep",
+    "yup",
+    "ok",
+    "okay",
+    "right",
+    "sure",
+    "alright",
+    "i",
+    "see",
+    "got",
+    "it",
+    "cool",
+    "great",
+    "nice",
+    "fine",
+    "good",
+    "true",
+    "exactly",
+    "oh",
+    "ah",
+    "aha",
+    "wow",
+    "indeed",
+    "totally",
+    "absolutely",
+    "definitely",
+    "makes",
+    "sense",
+    "thanks",
+    "thank",
+    "you",
 ];
 
 /// Single words that interrupt on their own ("wait", "sorry?").
-const INTERRUPT_WORDS: &[&str] = &["wait", "stop", "sorry", "pardon", "excuse", "hold", "repeat"];
+const INTERRUPT_WORDS: &[&str] = &[
+    "wait", "stop", "sorry", "pardon", "excuse", "hold", "repeat",
+];
 
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| c.is_whitespace())
@@ -234,7 +313,11 @@ pub fn is_backchannel(text: &str) -> bool {
 enum State {
     Idle,
     /// Candidate sound, not yet `min_speech_ms` of it.
-    Onset { start: u64, speech_ms: u64, last_speech: u64 },
+    Onset {
+        start: u64,
+        speech_ms: u64,
+        last_speech: u64,
+    },
     /// The candidate's turn.
     Turn {
         start: u64,
@@ -242,7 +325,11 @@ enum State {
         speaking: bool,
     },
     /// Candidate sound while the interviewer plays.
-    Overlap { start: u64, speech_ms: u64, last_speech: u64 },
+    Overlap {
+        start: u64,
+        speech_ms: u64,
+        last_speech: u64,
+    },
 }
 
 /// The end-of-turn state machine for one session. Feed it with [`TurnDetector::handle`].
@@ -297,9 +384,17 @@ impl TurnDetector {
                 let start_ms = start_ms.max(self.now.min(end_ms));
                 self.advance(end_ms);
                 let dur = end_ms.saturating_sub(start_ms);
-                let p = if speech_prob.is_finite() { speech_prob } else { 0.0 };
+                let p = if speech_prob.is_finite() {
+                    speech_prob
+                } else {
+                    0.0
+                };
                 let thr = self.config.speech_threshold;
-                self.speaking = if self.speaking { p >= thr - 0.15 } else { p >= thr };
+                self.speaking = if self.speaking {
+                    p >= thr - 0.15
+                } else {
+                    p >= thr
+                };
                 if self.speaking {
                     self.on_speech(start_ms, end_ms, dur)
                 } else {
@@ -498,7 +593,8 @@ impl TurnDetector {
         let now = self.now;
         match self.state.clone() {
             State::Onset { last_speech, .. }
-                if !self.speaking && now.saturating_sub(last_speech) >= self.config.onset_gap_ms =>
+                if !self.speaking
+                    && now.saturating_sub(last_speech) >= self.config.onset_gap_ms =>
             {
                 self.state = State::Idle;
                 self.status()
@@ -507,7 +603,9 @@ impl TurnDetector {
                 start,
                 speech_ms,
                 last_speech,
-            } if !self.speaking && now.saturating_sub(last_speech) >= self.config.overlap_gap_ms => {
+            } if !self.speaking
+                && now.saturating_sub(last_speech) >= self.config.overlap_gap_ms =>
+            {
                 self.state = State::Idle;
                 let text = std::mem::take(&mut self.transcript);
                 if speech_ms < self.config.min_speech_ms {
@@ -591,8 +689,16 @@ impl TurnDetector {
 
     fn status(&self) -> TurnDecision {
         match self.state {
-            State::Turn { last_speech, speaking, .. } => TurnDecision::TurnContinuing {
-                silence_ms: if speaking { 0 } else { self.now.saturating_sub(last_speech) },
+            State::Turn {
+                last_speech,
+                speaking,
+                ..
+            } => TurnDecision::TurnContinuing {
+                silence_ms: if speaking {
+                    0
+                } else {
+                    self.now.saturating_sub(last_speech)
+                },
                 needed_ms: self.needed_silence().1,
             },
             _ if self.interviewer.is_some() => TurnDecision::InterviewerSpeaking,
@@ -714,14 +820,26 @@ mod tests {
         assert_eq!(classify_ending(""), TextEnding::Empty);
         assert_eq!(classify_ending("I'd use a hash map."), TextEnding::Complete);
         assert_eq!(classify_ending("Is that right?"), TextEnding::Complete);
-        assert_eq!(classify_ending("I'd use a hash map because."), TextEnding::Unfinished);
+        assert_eq!(
+            classify_ending("I'd use a hash map because."),
+            TextEnding::Unfinished
+        );
         assert_eq!(classify_ending("so first, um"), TextEnding::Unfinished);
         assert_eq!(classify_ending("and then,"), TextEnding::Unfinished);
         assert_eq!(classify_ending("I think..."), TextEnding::Unfinished);
         assert_eq!(classify_ending("It depends on the"), TextEnding::Unfinished);
-        assert_eq!(classify_ending("It depends on the load"), TextEnding::Neutral);
-        assert_eq!(classify_ending("Could you repeat that?"), TextEnding::Complete);
-        assert_eq!(classify_ending("and I would pick the one that"), TextEnding::Unfinished);
+        assert_eq!(
+            classify_ending("It depends on the load"),
+            TextEnding::Neutral
+        );
+        assert_eq!(
+            classify_ending("Could you repeat that?"),
+            TextEnding::Complete
+        );
+        assert_eq!(
+            classify_ending("and I would pick the one that"),
+            TextEnding::Unfinished
+        );
         assert!(is_backchannel("Mm-hmm."));
         assert!(is_backchannel("yeah, okay"));
         assert!(is_backchannel("I see."));
@@ -743,7 +861,9 @@ mod tests {
     #[test]
     fn complete_sentence_ends_sooner() {
         let mut s = Sim::new();
-        s.speech(1_500).text("I would use a hash map.").silence(1_000);
+        s.speech(1_500)
+            .text("I would use a hash map.")
+            .silence(1_000);
         assert_eq!(s.ends(), vec![(1_500, 1_900)]);
     }
 
@@ -751,7 +871,10 @@ mod tests {
     fn stale_complete_hypothesis_is_not_trusted() {
         let mut s = Sim::new();
         // The hypothesis stops at 1 s but speech went on to 2 s.
-        s.speech(1_000).text("I would use a hash map.").speech(1_000).silence(1_000);
+        s.speech(1_000)
+            .text("I would use a hash map.")
+            .speech(1_000)
+            .silence(1_000);
         assert_eq!(s.ends(), vec![(2_000, 2_600)]);
     }
 
@@ -767,7 +890,10 @@ mod tests {
         ] {
             let mut s = Sim::new();
             s.speech(2_000).text(text).silence(pause).speech(1_500);
-            assert!(s.ends().is_empty(), "{text:?} with a {pause} ms pause ended the turn");
+            assert!(
+                s.ends().is_empty(),
+                "{text:?} with a {pause} ms pause ended the turn"
+            );
             s.text("and that keeps reads fast.").silence(1_000);
             assert_eq!(s.ends(), vec![(3_500 + pause, 3_900 + pause)], "{text:?}");
         }
@@ -791,8 +917,15 @@ mod tests {
     #[test]
     fn short_noises_start_no_turn() {
         let mut s = Sim::new();
-        s.silence(200).speech(100).silence(1_000).speech(60).silence(2_000);
-        assert_eq!(s.count(|d| matches!(d, TurnDecision::SpeechStarted { .. })), 0);
+        s.silence(200)
+            .speech(100)
+            .silence(1_000)
+            .speech(60)
+            .silence(2_000);
+        assert_eq!(
+            s.count(|d| matches!(d, TurnDecision::SpeechStarted { .. })),
+            0
+        );
         assert!(s.ends().is_empty());
         assert!(matches!(s.log.last(), Some((_, TurnDecision::Idle))));
     }
@@ -808,7 +941,11 @@ mod tests {
             .log
             .iter()
             .filter_map(|(_, d)| match d {
-                TurnDecision::TurnEnded { reason, decided_at_ms, .. } => Some((*reason, *decided_at_ms)),
+                TurnDecision::TurnEnded {
+                    reason,
+                    decided_at_ms,
+                    ..
+                } => Some((*reason, *decided_at_ms)),
                 _ => None,
             })
             .collect();
@@ -836,31 +973,51 @@ mod tests {
     #[test]
     fn backchannel_does_not_interrupt_the_interviewer() {
         let mut s = Sim::new();
-        interviewer(&mut s, "Tell me about a time you disagreed with a teammate.");
+        interviewer(
+            &mut s,
+            "Tell me about a time you disagreed with a teammate.",
+        );
         s.silence(800).speech(400).text("Mm-hmm.").silence(400);
         s.silence(300).speech(300).text("yeah okay").silence(500);
         assert_eq!(s.count(|d| matches!(d, TurnDecision::BargeIn { .. })), 0);
-        assert_eq!(s.count(|d| matches!(d, TurnDecision::Backchannel { .. })), 2);
-        assert_eq!(s.count(|d| matches!(d, TurnDecision::SpeechStarted { .. })), 0);
-        assert!(matches!(s.log.last(), Some((_, TurnDecision::InterviewerSpeaking))));
+        assert_eq!(
+            s.count(|d| matches!(d, TurnDecision::Backchannel { .. })),
+            2
+        );
+        assert_eq!(
+            s.count(|d| matches!(d, TurnDecision::SpeechStarted { .. })),
+            0
+        );
+        assert!(matches!(
+            s.log.last(),
+            Some((_, TurnDecision::InterviewerSpeaking))
+        ));
         // The interviewer finishes; the candidate answers normally.
         let at_ms = s.t;
         s.event(TurnEvent::InterviewerStopped { at_ms });
-        s.silence(300).speech(1_500).text("Once, on a design review.").silence(600);
+        s.silence(300)
+            .speech(1_500)
+            .text("Once, on a design review.")
+            .silence(600);
         assert_eq!(s.ends().len(), 1);
     }
 
     #[test]
     fn real_words_barge_in() {
         let mut s = Sim::new();
-        interviewer(&mut s, "Explain how a B-tree index works and when you would use one.");
+        interviewer(
+            &mut s,
+            "Explain how a B-tree index works and when you would use one.",
+        );
         s.silence(500).speech(500).text("Sorry, could you repeat");
         assert_eq!(
             s.log.last().map(|(_, d)| d.clone()),
             Some(TurnDecision::BargeIn { at_ms: 500 })
         );
         assert!(s.det.in_turn());
-        s.speech(500).text("Sorry, could you repeat that?").silence(1_000);
+        s.speech(500)
+            .text("Sorry, could you repeat that?")
+            .silence(1_000);
         assert_eq!(s.ends().len(), 1);
     }
 
@@ -869,7 +1026,10 @@ mod tests {
         let mut s = Sim::new();
         interviewer(&mut s, "What is a mutex?");
         s.speech(1_600);
-        assert_eq!(s.count(|d| matches!(d, TurnDecision::BargeIn { at_ms: 0 })), 1);
+        assert_eq!(
+            s.count(|d| matches!(d, TurnDecision::BargeIn { at_ms: 0 })),
+            1
+        );
     }
 
     #[test]
@@ -878,7 +1038,10 @@ mod tests {
         interviewer(&mut s, "What is a mutex?");
         s.speech(300).text("yeah yeah").speech(1_500).silence(400);
         assert_eq!(s.count(|d| matches!(d, TurnDecision::BargeIn { .. })), 0);
-        assert_eq!(s.count(|d| matches!(d, TurnDecision::Backchannel { .. })), 1);
+        assert_eq!(
+            s.count(|d| matches!(d, TurnDecision::Backchannel { .. })),
+            1
+        );
     }
 
     #[test]

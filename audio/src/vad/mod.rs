@@ -77,7 +77,10 @@ pub enum VadKind {
 
 /// The best detector available: Silero when its model and ONNX Runtime load, else WebRTC VAD
 /// (with a warning). `onnxruntime` is the path of the runtime's shared library.
-pub fn best_available(model: &Path, onnxruntime: &Path) -> (Box<dyn VoiceActivityDetector>, Option<VadError>) {
+pub fn best_available(
+    model: &Path,
+    onnxruntime: &Path,
+) -> (Box<dyn VoiceActivityDetector>, Option<VadError>) {
     match onnx_environment(onnxruntime).and_then(|env| SileroModel::load(env, model)) {
         Ok(m) => (Box::new(SileroVad::new(Arc::new(m))), None),
         Err(e) => {

@@ -82,12 +82,16 @@ pub fn fetch_vad_model(models_dir: &Path, progress: impl Fn(&str)) -> Result<Pat
         let whl = ensure_wheel(&wheels, &progress)?;
         match extract(&whl, &dest) {
             Ok(()) => {
-                progress(&format!("Silero VAD model: extracted to {}", dest.display()));
+                progress(&format!(
+                    "Silero VAD model: extracted to {}",
+                    dest.display()
+                ));
                 return Ok(dest);
             }
             Err(e) if attempt == 1 => {
                 progress(&format!("{e}; downloading the wheel again"));
-                fs::remove_file(&whl).map_err(|e| perr(format!("removing {}: {e}", whl.display())))?;
+                fs::remove_file(&whl)
+                    .map_err(|e| perr(format!("removing {}: {e}", whl.display())))?;
             }
             Err(e) => return Err(e),
         }
@@ -117,7 +121,9 @@ fn ensure_wheel(dir: &Path, progress: &impl Fn(&str)) -> Result<PathBuf, VadErro
     if let Some(w) = find_wheel(dir)? {
         return Ok(w);
     }
-    progress(&format!("downloading {SILERO_WHEEL_REQUIREMENT} from PyPI…"));
+    progress(&format!(
+        "downloading {SILERO_WHEEL_REQUIREMENT} from PyPI…"
+    ));
     let args = [
         "download",
         "--no-deps",
@@ -128,7 +134,12 @@ fn ensure_wheel(dir: &Path, progress: &impl Fn(&str)) -> Result<PathBuf, VadErro
     ]
     .map(String::from);
     run_pip(&args)?;
-    find_wheel(dir)?.ok_or_else(|| perr(format!("pip succeeded but no {WHEEL_PREFIX}*.whl in {}", dir.display())))
+    find_wheel(dir)?.ok_or_else(|| {
+        perr(format!(
+            "pip succeeded but no {WHEEL_PREFIX}*.whl in {}",
+            dir.display()
+        ))
+    })
 }
 
 fn find_wheel(dir: &Path) -> Result<Option<PathBuf>, VadError> {
@@ -176,24 +187,32 @@ fn run_pip(args: &[String]) -> Result<(), VadError> {
 fn extract(whl: &Path, dest: &Path) -> Result<(), VadError> {
     let bad = |m: String| perr(format!("wheel {}: {m}", whl.display()));
     let file = File::open(whl).map_err(|e| bad(e.to_string()))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("not a readable zip ({e})")))?;
+    let mut zip =
+        zip::ZipArchive::new(file).map_err(|e| bad(format!("not a readable zip ({e})")))?;
     let parent = dest.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| perr(format!("creating {}: {e}", parent.display())))?;
     let tmp = dest.with_extension("partial");
     let result = (|| -> Result<String, VadError> {
-        let mut member = zip.by_name(MEMBER).map_err(|e| bad(format!("{MEMBER} missing ({e})")))?;
-        let mut out = File::create(&tmp).map_err(|e| perr(format!("creating {}: {e}", tmp.display())))?;
+        let mut member = zip
+            .by_name(MEMBER)
+            .map_err(|e| bad(format!("{MEMBER} missing ({e})")))?;
+        let mut out =
+            File::create(&tmp).map_err(|e| perr(format!("creating {}: {e}", tmp.display())))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
         loop {
-            let n = member.read(&mut buf).map_err(|e| bad(format!("reading {MEMBER}: {e}")))?;
+            let n = member
+                .read(&mut buf)
+                .map_err(|e| bad(format!("reading {MEMBER}: {e}")))?;
             if n == 0 {
                 break;
             }
             hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(|e| perr(format!("writing {}: {e}", tmp.display())))?;
+            out.write_all(&buf[..n])
+                .map_err(|e| perr(format!("writing {}: {e}", tmp.display())))?;
         }
-        out.sync_all().map_err(|e| perr(format!("syncing {}: {e}", tmp.display())))?;
+        out.sync_all()
+            .map_err(|e| perr(format!("syncing {}: {e}", tmp.display())))?;
         Ok(hex::encode(hasher.finalize()))
     })();
     let digest = match result {
@@ -205,7 +224,9 @@ fn extract(whl: &Path, dest: &Path) -> Result<(), VadError> {
     };
     if digest != MODEL_SHA256 {
         let _ = fs::remove_file(&tmp);
-        return Err(bad(format!("{MEMBER} has sha256 {digest}, expected {MODEL_SHA256}")));
+        return Err(bad(format!(
+            "{MEMBER} has sha256 {digest}, expected {MODEL_SHA256}"
+        )));
     }
     fs::rename(&tmp, dest).map_err(|e| perr(format!("renaming {}: {e}", tmp.display())))?;
     write_sidecar(dest)
@@ -219,8 +240,12 @@ fn sidecar_path(path: &Path) -> PathBuf {
 
 fn write_sidecar(path: &Path) -> Result<(), VadError> {
     let side = sidecar_path(path);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    fs::write(&side, format!("{MODEL_SHA256}  {name}\n")).map_err(|e| perr(format!("writing {}: {e}", side.display())))
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    fs::write(&side, format!("{MODEL_SHA256}  {name}\n"))
+        .map_err(|e| perr(format!("writing {}: {e}", side.display())))
 }
 
 fn read_sidecar(path: &Path) -> Option<String> {
@@ -242,7 +267,9 @@ mod tests {
     #[test]
     fn missing_model_says_what_to_run() {
         let dir = tempfile::tempdir().expect("tmp");
-        let err = locate_vad_model(dir.path()).expect_err("missing").to_string();
+        let err = locate_vad_model(dir.path())
+            .expect_err("missing")
+            .to_string();
         assert!(err.contains("viva models fetch"), "{err}");
     }
 

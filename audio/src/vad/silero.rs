@@ -126,7 +126,11 @@ impl SileroModel {
             )));
         }
         state.copy_from_slice(new_state);
-        Ok(if prob.is_finite() { prob.clamp(0.0, 1.0) } else { 0.0 })
+        Ok(if prob.is_finite() {
+            prob.clamp(0.0, 1.0)
+        } else {
+            0.0
+        })
     }
 }
 
