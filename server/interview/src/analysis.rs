@@ -223,7 +223,8 @@ pub fn analyze(answer: &str, question: &QuestionContext<'_>, matcher: &dyn AreaM
     let concrete = specificity.score.max(match best_depth {
         Some(Depth::Deep) => 0.8,
         Some(Depth::Working) => 0.5,
-        _ => 0.0,
+        Some(Depth::Surface) => 0.25,
+        None => 0.0,
     });
     let brevity = match length {
         LengthClass::Empty | LengthClass::VeryShort => 0.4,
@@ -340,6 +341,19 @@ const NUMBER_WORDS: &[&str] = &[
     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
     "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "dozen", "percent",
 ];
+
+/// Named tools and technologies in `text`, as written there, in order, without repeats.
+pub fn named_tools(text: &str) -> Vec<String> {
+    let tokens = Tokens::new(text);
+    let mut out: Vec<String> = Vec::new();
+    for span in cue_spans(&tokens, TOOLS) {
+        let name = span.slice(text).to_string();
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
+            out.push(name);
+        }
+    }
+    out
+}
 
 fn is_number_word(norm: &str) -> bool {
     NUMBER_WORDS.iter().any(|w| crate::text::stem(w) == norm)

@@ -334,6 +334,8 @@ struct Asked {
     prewritten_next: usize,
     probes_asked: Vec<String>,
     example_probe_used: bool,
+    /// An answer to this question already told a real past example.
+    heard_past_example: bool,
     redirect_used: bool,
     repeats: u8,
     best_depth: BTreeMap<String, Depth>,
@@ -443,6 +445,10 @@ impl Interview {
                 }
             }
             Event::CandidateAnswered { text, words } => {
+                // Speech recognition can return nothing; that is silence, not an answer.
+                if text.trim().is_empty() {
+                    return out;
+                }
                 if self.started_ms.is_none() {
                     self.start(now_ms, &mut out);
                     return out;
@@ -467,6 +473,45 @@ impl Interview {
             }
         }
         out
+    }
+
+    /// When the utterance `utterance_id` (just emitted) may be reworded by an LLM: targeted
+    /// follow-ups and example probes only.
+    pub fn phrasing_request(&self, utterance_id: &str) -> Option<crate::phrasing::PhrasingRequest> {
+        let turn = self.transcript.turns.iter().rev().find(|t| t.utterance_id == utterance_id)?;
+        let purpose = match (&turn.decision, &turn.reason) {
+            (Decision::TargetedFollowUp, Reason::MissingKnowledgeArea { area, .. }) => format!("how deeply the candidate knows: {area}"),
+            (Decision::ProbeForExample, _) => "a concrete, real example: the situation, what the candidate did, the result".to_string(),
+            _ => return None,
+        };
+        let main = self.transcript.turns.get(turn.parent?)?;
+        let last_answer = self.transcript.turns[..turn.index]
+            .iter()
+            .rev()
+            .find_map(|t| t.answers.last())
+            .map(|a| a.text.clone())
+            .unwrap_or_default();
+        Some(crate::phrasing::PhrasingRequest {
+            utterance_id: utterance_id.to_string(),
+            default_text: turn.prompt.clone(),
+            question: main.prompt.clone(),
+            last_answer,
+            purpose,
+            tone: self.job.tone.clone(),
+            role_brief: self.job.role_brief.clone(),
+        })
+    }
+
+    /// Records the wording actually said for an eligible utterance, after vetting it again.
+    pub fn record_phrasing(&mut self, utterance_id: &str, text: &str) -> Result<(), crate::phrasing::Rejection> {
+        if self.phrasing_request(utterance_id).is_none() {
+            return Err(crate::phrasing::Rejection::NotEligible);
+        }
+        let vetted = crate::phrasing::vet(&self.guard, text)?;
+        if let Some(turn) = self.transcript.turns.iter_mut().rev().find(|t| t.utterance_id == utterance_id) {
+            turn.spoken_text = Some(vetted);
+        }
+        Ok(())
     }
 
     // -- time --------------------------------------------------------------------------------
@@ -539,6 +584,7 @@ impl Interview {
             parent,
             utterance_id: id.clone(),
             prompt: text.to_string(),
+            spoken_text: None,
             kind,
             decision,
             reason: reason.clone(),
@@ -836,9 +882,12 @@ impl Interview {
             return self.move_on(now_ms, turn, Reason::InterviewTimeBudgetSpent, out);
         }
         // 6. Vague, or no real example where one was asked for: probe for something concrete.
+        if matches!(signals.experience, ExperienceMode::Past | ExperienceMode::Mixed) {
+            asked.heard_past_example = true;
+        }
         if !asked.example_probe_used {
             let wants_past = asked.question.expects == AnswerExpectation::Experience;
-            let no_past = matches!(signals.experience, ExperienceMode::Hypothetical | ExperienceMode::Generic);
+            let no_past = !asked.heard_past_example;
             let probe = if signals.is_vague() {
                 let text = if wants_past { self.phrases.probe_example.clone() } else { self.phrases.probe_specifics.clone() };
                 Some((text, Reason::VagueAnswer { vagueness: signals.vagueness }))
@@ -1054,6 +1103,7 @@ impl Interview {
             prewritten_next: 0,
             probes_asked: Vec::new(),
             example_probe_used: false,
+            heard_past_example: false,
             redirect_used: false,
             repeats: 0,
             best_depth: BTreeMap::new(),

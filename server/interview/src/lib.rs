@@ -21,11 +21,14 @@
 
 pub mod analysis;
 pub mod bank;
+pub mod cli;
+pub mod draft;
 pub mod engine;
 pub mod guard;
 pub mod job;
 pub mod knockout;
 pub mod phrases;
+pub mod phrasing;
 pub mod text;
 pub mod transcript;
 

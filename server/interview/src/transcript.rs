@@ -174,6 +174,9 @@ pub struct Turn {
     pub parent: Option<usize>,
     pub utterance_id: String,
     pub prompt: String,
+    /// What was actually said when an LLM reworded the prompt (see `phrasing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoken_text: Option<String>,
     pub kind: UtteranceKind,
     pub decision: Decision,
     pub reason: Reason,
