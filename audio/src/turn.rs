@@ -52,6 +52,12 @@ pub struct TurnConfig {
     pub overlap_gap_ms: u64,
     /// A silence this long before `min_speech_ms` is reached discards the onset as noise.
     pub onset_gap_ms: u64,
+    /// Once transcripts flow for a turn, how much longer than `silence_ms` to wait for a
+    /// hypothesis that covers the latest speech before deciding without one. Partials lag the
+    /// audio (≈ 0.3 s + their 0.5 s period), so the last word's hint ("…and", "…because")
+    /// often arrives after 600 ms of silence; deciding on the stale text cut many thinking
+    /// pauses in `examples/turn_eval.rs`.
+    pub stale_text_grace_ms: u64,
 }
 
 impl Default for TurnConfig {
@@ -67,6 +73,7 @@ impl Default for TurnConfig {
             barge_in_fallback_ms: 1_500,
             overlap_gap_ms: 300,
             onset_gap_ms: 300,
+            stale_text_grace_ms: 400,
         }
     }
 }
@@ -342,6 +349,8 @@ pub struct TurnDetector {
     speaking: bool,
     transcript: String,
     transcript_covers: u64,
+    /// A transcript arrived during the current turn (so waiting for a fresher one makes sense).
+    transcript_seen: bool,
     interviewer: Option<String>,
 }
 
@@ -354,6 +363,7 @@ impl TurnDetector {
             speaking: false,
             transcript: String::new(),
             transcript_covers: 0,
+            transcript_seen: false,
             interviewer: None,
         }
     }
@@ -407,6 +417,7 @@ impl TurnDetector {
             } => {
                 self.transcript = text;
                 self.transcript_covers = covers_until_ms;
+                self.transcript_seen = true;
                 if let State::Overlap { start, .. } = self.state {
                     if self.words_for_barge_in() >= self.config.barge_in_min_words {
                         return self.barge_in(start);
@@ -474,6 +485,7 @@ impl TurnDetector {
         match self.state.clone() {
             State::Idle if self.interviewer.is_some() => {
                 self.transcript.clear();
+                self.transcript_seen = false;
                 self.state = State::Overlap {
                     start,
                     speech_ms: dur,
@@ -483,6 +495,7 @@ impl TurnDetector {
             }
             State::Idle => {
                 self.transcript.clear();
+                self.transcript_seen = false;
                 self.state = State::Onset {
                     start,
                     speech_ms: dur,
@@ -655,16 +668,24 @@ impl TurnDetector {
             State::Turn { last_speech, .. } => last_speech,
             _ => self.now,
         };
-        // A "complete" hypothesis that was made before the latest speech ended may be missing
-        // the words that followed: do not trust it for the short wait.
-        if ending == TextEnding::Complete && self.transcript_covers + 100 < last_speech {
+        // A hypothesis made before the latest speech ended may be missing the words that
+        // followed: a "complete" one is not trusted for the short wait, and (once transcripts
+        // flow) a fresher one is awaited for up to `stale_text_grace_ms` more.
+        let stale = self.transcript_covers + 100 < last_speech;
+        if ending == TextEnding::Complete && stale {
             ending = TextEnding::Neutral;
         }
-        let needed = match ending {
+        let mut needed = match ending {
             TextEnding::Complete => self.config.complete_silence_ms,
             TextEnding::Unfinished => self.config.unfinished_silence_ms,
             TextEnding::Neutral | TextEnding::Empty => self.config.silence_ms,
         };
+        if stale && self.transcript_seen && ending != TextEnding::Unfinished {
+            needed = needed.max(
+                (self.config.silence_ms + self.config.stale_text_grace_ms)
+                    .min(self.config.unfinished_silence_ms),
+            );
+        }
         (ending, needed)
     }
 
@@ -679,6 +700,7 @@ impl TurnDetector {
         self.speaking = false;
         self.transcript.clear();
         self.transcript_covers = 0;
+        self.transcript_seen = false;
         TurnDecision::TurnEnded {
             at_ms: last_speech,
             decided_at_ms: self.now,
@@ -871,10 +893,17 @@ mod tests {
     fn stale_complete_hypothesis_is_not_trusted() {
         let mut s = Sim::new();
         // The hypothesis stops at 1 s but speech went on to 2 s.
-        s.speech(1_000)
-            .text("I would use a hash map.")
-            .speech(1_000)
-            .silence(1_000);
+        s.speech(1_000).text("I would use a hash map.").speech(1_000).silence(1_200);
+        // No fresher hypothesis arrives: 600 ms + 400 ms of grace.
+        assert_eq!(s.ends(), vec![(2_000, 3_000)]);
+        // A fresh neutral hypothesis covering the end arrives 300 ms into the silence.
+        let mut s = Sim::new();
+        s.speech(1_000).text("I would use a hash map.").speech(1_000).silence(300);
+        s.det.handle(TurnEvent::Transcript {
+            covers_until_ms: 2_000,
+            text: "I would use a hash map with a lock".into(),
+        });
+        s.silence(900);
         assert_eq!(s.ends(), vec![(2_000, 2_600)]);
     }
 

@@ -75,13 +75,18 @@ pub enum VadKind {
     Energy,
 }
 
-/// The best detector available: Silero when its model and ONNX Runtime load, else WebRTC VAD
-/// (with a warning). `onnxruntime` is the path of the runtime's shared library.
+/// The best detector available: Silero when `env` (the process's one ONNX Runtime environment,
+/// see [`onnx_environment`]) is given and `model` loads, else WebRTC VAD. The error says why
+/// Silero was not used (log it: the fallback is much weaker in noise).
 pub fn best_available(
     model: &Path,
-    onnxruntime: &Path,
+    env: Option<&ort::environment::Environment>,
 ) -> (Box<dyn VoiceActivityDetector>, Option<VadError>) {
-    match onnx_environment(onnxruntime).and_then(|env| SileroModel::load(env, model)) {
+    let loaded = match env {
+        Some(env) => SileroModel::load(env, model),
+        None => Err(VadError::Onnx("no ONNX Runtime environment".into())),
+    };
+    match loaded {
         Ok(m) => (Box::new(SileroVad::new(Arc::new(m))), None),
         Err(e) => {
             tracing::warn!(error = %e, "Silero VAD unavailable; falling back to WebRTC VAD");
