@@ -78,7 +78,7 @@ pub fn run_say(args: &SayArgs) -> Result<SayReport, TtsError> {
 
 /// The benchmark question: 25 words, with the jargon the lexicon exists for.
 pub const BENCH_QUESTION: &str = "Walk me through how you would design an idempotent payment API on PostgreSQL, \
-     and how you would handle retries when a request times out?";
+     and how exactly you would handle retries when a request times out?";
 
 /// `viva bench-tts`: time to first audio (cache miss and hit) and real-time factor per engine.
 #[derive(clap::Args, Debug, Clone)]
@@ -114,6 +114,8 @@ pub struct BenchRow {
     pub audio: Duration,
     /// Render time / audio time for the whole question (lower is faster; < 1 is real time).
     pub rtf: f64,
+    /// CPU seconds (all threads) per second of audio: the cost independent of other load.
+    pub cpu_per_audio: Option<f64>,
 }
 
 /// All rows, printable as a table.
@@ -127,23 +129,25 @@ pub struct BenchReport {
 
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}-word question, output {} Hz, medians", self.words, self.rate)?;
+        writeln!(f, "{}-word question, output {} Hz, medians; ms = wall milliseconds", self.words, self.rate)?;
         writeln!(
             f,
-            "{:<28} {:>8} {:>14} {:>13} {:>11} {:>8} {:>7}",
-            "voice", "load ms", "1st audio miss", "1st audio hit", "render ms", "audio s", "RTF"
+            "{:<28} {:>8} {:>14} {:>13} {:>10} {:>8} {:>7} {:>9}",
+            "voice", "load ms", "1st audio miss", "1st audio hit", "render ms", "audio s", "RTF", "CPU s/s"
         )?;
         for r in &self.rows {
+            let cpu = r.cpu_per_audio.map_or_else(|| "-".to_string(), |c| format!("{c:.3}"));
             writeln!(
                 f,
-                "{:<28} {:>8} {:>14.1} {:>13.2} {:>11.1} {:>8.2} {:>7.3}",
+                "{:<28} {:>8} {:>14.1} {:>13.2} {:>10.1} {:>8.2} {:>7.3} {:>9}",
                 r.voice,
                 r.load.as_millis(),
                 r.first_audio_miss.as_secs_f64() * 1e3,
                 r.first_audio_hit.as_secs_f64() * 1e3,
                 r.render_all.as_secs_f64() * 1e3,
                 r.audio.as_secs_f64(),
-                r.rtf
+                r.rtf,
+                cpu
             )?;
         }
         for s in &self.skipped {
@@ -151,6 +155,19 @@ impl fmt::Display for BenchReport {
         }
         Ok(())
     }
+}
+
+/// CPU time of the whole process (all threads) so far, from /proc (Linux; `None` elsewhere).
+/// Reported beside wall time because a shared 2-core machine makes wall time depend on neighbours.
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ")" (0-based 11, 12).
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux we run on.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -186,6 +203,7 @@ pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
         let mut miss = Vec::new();
         let mut all = Vec::new();
         let mut audio = Duration::ZERO;
+        let cpu_start = process_cpu_time();
         for _ in 0..runs {
             let start = Instant::now();
             let mut first = None;
@@ -199,6 +217,10 @@ pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
             miss.push(first.unwrap_or_default());
             audio = Duration::from_secs_f64(samples as f64 / f64::from(rate.hz()));
         }
+        let cpu = match (cpu_start, process_cpu_time()) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64() / (audio.as_secs_f64() * runs as f64).max(1e-9)),
+            _ => None,
+        };
         let _ = std::fs::remove_dir_all(&cache_dir);
         let cached = voice.clone().with_cache(PromptCache::open(&cache_dir)?);
         cached.prerender(std::slice::from_ref(&text), rate)?;
@@ -222,6 +244,7 @@ pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
             render_all,
             audio,
             rtf: render_all.as_secs_f64() / audio.as_secs_f64().max(1e-9),
+            cpu_per_audio: cpu,
         });
     }
     Ok(BenchReport { words: text.split_whitespace().count(), rate: rate.hz(), rows, skipped })

@@ -164,6 +164,9 @@ pub fn to_i16(samples: &[f32]) -> Vec<i16> {
 /// Pause after each sentence, as Piper's own CLI does (0.2 s): without it sentences run together.
 pub const SENTENCE_PAUSE: Duration = Duration::from_millis(200);
 
+/// Pause after a first clause cut off a long sentence for early audio: about what a comma gets.
+pub const CLAUSE_PAUSE: Duration = Duration::from_millis(80);
+
 /// Which engine to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum VoiceChoice {
@@ -256,9 +259,11 @@ impl Voice {
                     from_cache: true,
                 }),
                 failed: false,
+                first_is_clause: false,
             });
         }
-        let sentences = text::prepare(text)?;
+        let mut sentences = text::prepare(text)?;
+        let first_is_clause = text::split_first_clause(&mut sentences);
         Ok(Utterance {
             engine: self.engine.clone(),
             rate,
@@ -268,6 +273,7 @@ impl Voice {
             index: 0,
             ready: None,
             failed: false,
+            first_is_clause,
         })
     }
 
@@ -334,6 +340,8 @@ pub struct Utterance {
     index: usize,
     ready: Option<AudioChunk>,
     failed: bool,
+    /// The first chunk is the first clause of a long sentence (see [`text::split_first_clause`]).
+    first_is_clause: bool,
 }
 
 impl Utterance {
@@ -358,7 +366,8 @@ impl Iterator for Utterance {
         self.index += 1;
         let rendered = self.engine.render_sentence(&sentence, &self.cancel).and_then(|mut native| {
             let native_rate = self.engine.native_rate();
-            native.extend(std::iter::repeat_n(0.0, (native_rate as usize * SENTENCE_PAUSE.as_millis() as usize) / 1000));
+            let pause = if index == 0 && self.first_is_clause { CLAUSE_PAUSE } else { SENTENCE_PAUSE };
+            native.extend(std::iter::repeat_n(0.0, (native_rate as usize * pause.as_millis() as usize) / 1000));
             resample::resample(&native, native_rate, self.rate.hz())
         });
         match rendered {

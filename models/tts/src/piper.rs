@@ -157,6 +157,9 @@ impl PiperVoice {
                 .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3).map_err(Into::into))
                 .and_then(|b| b.with_intra_threads(options.threads.max(1)).map_err(Into::into))
                 .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
+                // Idle ONNX threads spin by default; on a 2-core box shared with Whisper that
+                // steals the CPU the transcriber needs between our sentences.
+                .and_then(|b| b.with_config_entry("session.intra_op.allow_spinning", "0").map_err(Into::into))
                 .and_then(|mut b| b.commit_from_file(&paths.model))
                 .map_err(|e| {
                     TtsError::Piper(format!("loading {}: {e}; run `viva models fetch`", paths.model.display()))

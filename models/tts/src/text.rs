@@ -43,6 +43,44 @@ pub fn prepare(text: &str) -> Result<Vec<String>, TtsError> {
     Ok(sentences)
 }
 
+/// For streaming: if the first sentence is long, cut it at its first clause mark so the first
+/// audio is out after half the render time (a 25-word question renders in two halves). Returns
+/// whether a cut was made (the caller then uses a short pause after the first piece, as a comma
+/// would get, rather than a sentence pause).
+pub fn split_first_clause(sentences: &mut Vec<String>) -> bool {
+    /// Only worth it for long sentences; short ones render fast enough whole.
+    const MIN_WORDS: usize = 14;
+    /// Keep both halves phrase-sized so each still sounds like speech.
+    const MIN_PART_WORDS: usize = 5;
+    let Some(first) = sentences.first() else {
+        return false;
+    };
+    if first.split_whitespace().count() < MIN_WORDS {
+        return false;
+    }
+    let mut words_before = 0;
+    for (i, word) in first.split_inclusive(' ').scan(0usize, |pos, w| {
+        let start = *pos;
+        *pos += w.len();
+        Some((start, w))
+    }) {
+        words_before += 1;
+        let trimmed = word.trim_end();
+        if words_before >= MIN_PART_WORDS && trimmed.ends_with([',', ';', ':']) {
+            let cut = i + trimmed.len();
+            let (head, tail) = first.split_at(cut);
+            if tail.split_whitespace().count() >= MIN_PART_WORDS {
+                let (head, tail) = (head.trim().to_string(), tail.trim().to_string());
+                sentences[0] = head;
+                sentences.insert(1, tail);
+                return true;
+            }
+            return false;
+        }
+    }
+    false
+}
+
 /// The text as it is keyed in the prompt cache: whitespace collapsed and trimmed, so that a
 /// re-indented job file does not miss the cache.
 pub fn cache_form(text: &str) -> String {
@@ -256,6 +294,27 @@ mod tests {
         assert!(matches!(prepare(&huge), Err(TtsError::TooLong { .. })));
         let one_word = "x".repeat(1000);
         assert!(prepare(&one_word).unwrap().iter().all(|p| p.chars().count() <= MAX_SENTENCE_CHARS));
+    }
+
+    #[test]
+    fn long_first_sentence_is_cut_at_its_first_clause() {
+        let mut s = prepare(
+            "Walk me through how you would design a payment service on a database, and how you would handle retries. Ok?",
+        )
+        .unwrap();
+        assert!(split_first_clause(&mut s));
+        assert_eq!(
+            s,
+            vec![
+                "Walk me through how you would design a payment service on a database,",
+                "and how you would handle retries.",
+                "Ok?"
+            ]
+        );
+        let mut short = prepare("Tell me, briefly, about yourself.").unwrap();
+        assert!(!split_first_clause(&mut short));
+        let mut late = prepare("One two three four five six seven eight nine ten eleven twelve thirteen, fourteen.").unwrap();
+        assert!(!split_first_clause(&mut late));
     }
 
     #[test]
