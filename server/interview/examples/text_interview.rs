@@ -3,7 +3,9 @@
 //! cargo run -p viva-interview --example text_interview -- interview --text --out t.json < answers.txt
 
 use clap::{Parser, Subcommand};
-use viva_interview::cli::{run_interview, run_job_from_jd, run_job_validate, InterviewArgs, JobFromJdArgs, JobValidateArgs};
+use viva_interview::cli::{
+    run_interview, run_job_from_jd, run_job_validate, InterviewArgs, JobFromJdArgs, JobValidateArgs,
+};
 
 #[derive(Parser)]
 struct Cli {

@@ -48,19 +48,31 @@ impl AreaMatcher for LexicalAreaMatcher {
         let mut hits = Vec::new();
         for area in areas {
             let mut evidence = Vec::new();
-            for (depth, cues) in [(Depth::Surface, &area.surface), (Depth::Working, &area.working), (Depth::Deep, &area.deep)] {
+            for (depth, cues) in [
+                (Depth::Surface, &area.surface),
+                (Depth::Working, &area.working),
+                (Depth::Deep, &area.deep),
+            ] {
                 for cue_text in cues {
                     let cue = Cue::new(cue_text);
                     for (a, b) in cue.find_all(&tokens) {
                         if !negated(&tokens, a) {
-                            evidence.push(Evidence { span: tokens.span(a, b), cue: cue_text.clone(), depth });
+                            evidence.push(Evidence {
+                                span: tokens.span(a, b),
+                                cue: cue_text.clone(),
+                                depth,
+                            });
                         }
                     }
                 }
             }
             if let Some(depth) = evidence.iter().map(|e| e.depth).max() {
                 evidence.sort_by_key(|e| e.span);
-                hits.push(AreaHit { area_id: area.id.clone(), depth, evidence });
+                hits.push(AreaHit {
+                    area_id: area.id.clone(),
+                    depth,
+                    evidence,
+                });
             }
         }
         hits
@@ -69,7 +81,8 @@ impl AreaMatcher for LexicalAreaMatcher {
 
 /// A mention is negated when "not", "never", "no" or "without" comes up to three words before it.
 fn negated(tokens: &Tokens<'_>, at: usize) -> bool {
-    (at.saturating_sub(3)..at).any(|i| matches!(tokens.norm(i), "not" | "never" | "no" | "without" | "nor"))
+    (at.saturating_sub(3)..at)
+        .any(|i| matches!(tokens.norm(i), "not" | "never" | "no" | "without" | "nor"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,7 +151,10 @@ pub struct Star {
 impl Star {
     /// How many of the four parts are present.
     pub fn parts(&self) -> usize {
-        [&self.situation, &self.task, &self.action, &self.result].iter().filter(|v| !v.is_empty()).count()
+        [&self.situation, &self.task, &self.action, &self.result]
+            .iter()
+            .filter(|v| !v.is_empty())
+            .count()
     }
 }
 
@@ -174,12 +190,18 @@ pub struct AnswerSignals {
 
 impl AnswerSignals {
     pub fn depth_of(&self, area_id: &str) -> Option<Depth> {
-        self.areas.iter().find(|h| h.area_id == area_id).map(|h| h.depth)
+        self.areas
+            .iter()
+            .find(|h| h.area_id == area_id)
+            .map(|h| h.depth)
     }
 
     /// Areas covered at working depth or deeper.
     pub fn covered_areas(&self) -> usize {
-        self.areas.iter().filter(|h| h.depth >= Depth::Working).count()
+        self.areas
+            .iter()
+            .filter(|h| h.depth >= Depth::Working)
+            .count()
     }
 
     pub fn is_vague(&self) -> bool {
@@ -197,7 +219,11 @@ pub struct QuestionContext<'a> {
     pub references: &'a [String],
 }
 
-pub fn analyze(answer: &str, question: &QuestionContext<'_>, matcher: &dyn AreaMatcher) -> AnswerSignals {
+pub fn analyze(
+    answer: &str,
+    question: &QuestionContext<'_>,
+    matcher: &dyn AreaMatcher,
+) -> AnswerSignals {
     let tokens = Tokens::new(answer);
     let words = tokens.len();
     let length = match words {
@@ -231,10 +257,15 @@ pub fn analyze(answer: &str, question: &QuestionContext<'_>, matcher: &dyn AreaM
         LengthClass::Short => 0.2,
         _ => 0.0,
     };
-    let vagueness = ((1.0 - concrete) * 0.6 + (hedge_density * 0.2).min(0.3) + brevity).clamp(0.0, 1.0);
+    let vagueness =
+        ((1.0 - concrete) * 0.6 + (hedge_density * 0.2).min(0.3) + brevity).clamp(0.0, 1.0);
 
     let topical_overlap = topical_overlap(&tokens, question);
-    let content_words = tokens.tokens.iter().filter(|t| !is_stopword(&t.norm) && t.norm.chars().count() > 2).count();
+    let content_words = tokens
+        .tokens
+        .iter()
+        .filter(|t| !is_stopword(&t.norm) && t.norm.chars().count() > 2)
+        .count();
     let off_topic = non_answer.is_none()
         && request.is_none()
         && question_back.is_none()
@@ -267,7 +298,11 @@ fn round2(x: f32) -> f32 {
 }
 
 fn cue_spans(tokens: &Tokens<'_>, cues: &str) -> Vec<Span> {
-    let mut spans: Vec<Span> = Cue::new(cues).find_all(tokens).into_iter().map(|(a, b)| tokens.span(a, b)).collect();
+    let mut spans: Vec<Span> = Cue::new(cues)
+        .find_all(tokens)
+        .into_iter()
+        .map(|(a, b)| tokens.span(a, b))
+        .collect();
     spans.sort();
     spans.dedup();
     spans
@@ -284,10 +319,16 @@ fn find_request(tokens: &Tokens<'_>, words: usize) -> Option<(RequestKind, Span)
     if let Some(span) = cue_spans(tokens, REPHRASE).first() {
         return Some((RequestKind::Rephrase, *span));
     }
-    cue_spans(tokens, REPEAT).first().map(|s| (RequestKind::Repeat, *s))
+    cue_spans(tokens, REPEAT)
+        .first()
+        .map(|s| (RequestKind::Repeat, *s))
 }
 
-fn find_question_back(answer: &str, tokens: &Tokens<'_>, words: usize) -> Option<(QuestionBackKind, Span)> {
+fn find_question_back(
+    answer: &str,
+    tokens: &Tokens<'_>,
+    words: usize,
+) -> Option<(QuestionBackKind, Span)> {
     if words == 0 || words > 45 {
         return None;
     }
@@ -295,9 +336,16 @@ fn find_question_back(answer: &str, tokens: &Tokens<'_>, words: usize) -> Option
     let ends_with_q = trimmed.ends_with('?') || trimmed.ends_with('？');
     let first = tokens.norm(0);
     let second = tokens.norm(1);
-    let interrogative_start = matches!(first, "what" | "how" | "why" | "which" | "who" | "where" | "when")
-        || (matches!(first, "do" | "does" | "did" | "is" | "are" | "can" | "could" | "should" | "would" | "will")
-            && matches!(second, "you" | "i" | "it" | "the" | "your" | "this" | "that" | "we" | "there"));
+    let interrogative_start = matches!(
+        first,
+        "what" | "how" | "why" | "which" | "who" | "where" | "when"
+    ) || (matches!(
+        first,
+        "do" | "does" | "did" | "is" | "are" | "can" | "could" | "should" | "would" | "will"
+    ) && matches!(
+        second,
+        "you" | "i" | "it" | "the" | "your" | "this" | "that" | "we" | "there"
+    ));
     if !(ends_with_q || (interrogative_start && words <= 20)) {
         return None;
     }
@@ -313,7 +361,11 @@ fn find_question_back(answer: &str, tokens: &Tokens<'_>, words: usize) -> Option
     Some((QuestionBackKind::Clarifying, span))
 }
 
-fn find_non_answer(tokens: &Tokens<'_>, words: usize, best_depth: Option<Depth>) -> Option<(NonAnswerKind, Span)> {
+fn find_non_answer(
+    tokens: &Tokens<'_>,
+    words: usize,
+    best_depth: Option<Depth>,
+) -> Option<(NonAnswerKind, Span)> {
     if words > 30 || best_depth >= Some(Depth::Working) {
         return None;
     }
@@ -338,8 +390,9 @@ fn find_non_answer(tokens: &Tokens<'_>, words: usize, best_depth: Option<Depth>)
 const TOOLS: &str = "postgres|postgresql|mysql|mariadb|sqlite|oracle|sql server|redis|memcached|kafka|rabbitmq|sqs|sns|kinesis|pubsub|nats|kubernetes|k8s|docker|helm|terraform|ansible|aws|gcp|azure|lambda|ec2|s3|cloudwatch|datadog|prometheus|grafana|opentelemetry|otel|jaeger|zipkin|tempo|honeycomb|new relic|sentry|splunk|elasticsearch|opensearch|kibana|loki|mongodb|dynamodb|cassandra|clickhouse|snowflake|bigquery|nginx|envoy|istio|linkerd|haproxy|jenkins|github actions|gitlab|circleci|argo|argocd|spinnaker|launchdarkly|flyway|liquibase|alembic|pgbouncer|explain analyze|pg_stat_statements|pg stat statements|grpc|graphql|openapi|swagger|protobuf|celery|sidekiq|airflow|spark|flink|vault|keycloak|auth0|okta|jwt|oauth|go|golang|java|kotlin|python|rust|node|nodejs|typescript|spring|django|rails|fastapi|express|hibernate|jmeter|k6|locust|pprof|async profiler|flame graph";
 
 const NUMBER_WORDS: &[&str] = &[
-    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
-    "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "dozen", "percent",
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion",
+    "dozen", "percent",
 ];
 
 /// Named tools and technologies in `text`, as written there, in order, without repeats.
@@ -382,8 +435,16 @@ fn specificity(tokens: &Tokens<'_>) -> Specificity {
         .filter(|(_, b)| number_positions.iter().any(|&n| n > *b && n <= b + 8))
         .map(|(a, b)| tokens.span(a, b))
         .collect();
-    let score = (numbers.len().min(4) as f32 * 0.15 + tools.len().min(4) as f32 * 0.15 + results.len().min(2) as f32 * 0.25).min(1.0);
-    Specificity { score: round2(score), numbers, tools, results }
+    let score = (numbers.len().min(4) as f32 * 0.15
+        + tools.len().min(4) as f32 * 0.15
+        + results.len().min(2) as f32 * 0.25)
+        .min(1.0);
+    Specificity {
+        score: round2(score),
+        numbers,
+        tools,
+        results,
+    }
 }
 
 fn star(tokens: &Tokens<'_>) -> Star {
@@ -396,16 +457,66 @@ fn star(tokens: &Tokens<'_>) -> Star {
 }
 
 fn ownership(tokens: &Tokens<'_>) -> Ownership {
-    let singular = tokens.tokens.iter().filter(|t| matches!(t.norm.as_str(), "i" | "my" | "me" | "myself")).count();
-    let plural = tokens.tokens.iter().filter(|t| matches!(t.norm.as_str(), "we" | "our" | "us" | "ourselves")).count();
+    let singular = tokens
+        .tokens
+        .iter()
+        .filter(|t| matches!(t.norm.as_str(), "i" | "my" | "me" | "myself"))
+        .count();
+    let plural = tokens
+        .tokens
+        .iter()
+        .filter(|t| matches!(t.norm.as_str(), "we" | "our" | "us" | "ourselves"))
+        .count();
     let total = singular + plural;
-    Ownership { singular, plural, singular_share: (total > 0).then(|| round2(singular as f32 / total as f32)) }
+    Ownership {
+        singular,
+        plural,
+        singular_share: (total > 0).then(|| round2(singular as f32 / total as f32)),
+    }
 }
 
 const IRREGULAR_PAST: &[&str] = &[
-    "built", "wrote", "ran", "found", "led", "made", "chose", "took", "had", "was", "were", "did", "saw", "set", "put",
-    "cut", "got", "went", "gave", "knew", "brought", "caught", "kept", "spent", "sent", "began", "became", "thought",
-    "told", "rewrote", "shipped", "broke", "fought", "held", "left", "lost", "met", "paid", "split", "spoke", "understood",
+    "built",
+    "wrote",
+    "ran",
+    "found",
+    "led",
+    "made",
+    "chose",
+    "took",
+    "had",
+    "was",
+    "were",
+    "did",
+    "saw",
+    "set",
+    "put",
+    "cut",
+    "got",
+    "went",
+    "gave",
+    "knew",
+    "brought",
+    "caught",
+    "kept",
+    "spent",
+    "sent",
+    "began",
+    "became",
+    "thought",
+    "told",
+    "rewrote",
+    "shipped",
+    "broke",
+    "fought",
+    "held",
+    "left",
+    "lost",
+    "met",
+    "paid",
+    "split",
+    "spoke",
+    "understood",
 ];
 
 fn experience(tokens: &Tokens<'_>) -> (ExperienceMode, Vec<Span>) {
@@ -419,7 +530,9 @@ fn experience(tokens: &Tokens<'_>) -> (ExperienceMode, Vec<Span>) {
         }
         // Look at the next one or two words ("we quickly added", "I then rewrote").
         for k in 1..=2 {
-            let Some(t) = tokens.tokens.get(i + k) else { break };
+            let Some(t) = tokens.tokens.get(i + k) else {
+                break;
+            };
             let raw = tokens.text.get(t.start..t.end).unwrap_or("").to_lowercase();
             if (raw.ends_with("ed") && raw.len() > 3) || IRREGULAR_PAST.contains(&raw.as_str()) {
                 past.push(tokens.span(i, i + k));
@@ -484,7 +597,10 @@ fn topical_overlap(tokens: &Tokens<'_>, question: &QuestionContext<'_>) -> f32 {
     if content.is_empty() {
         return 0.0;
     }
-    let on_topic = content.iter().filter(|n| vocabulary.binary_search_by(|v| v.as_str().cmp(n)).is_ok()).count();
+    let on_topic = content
+        .iter()
+        .filter(|n| vocabulary.binary_search_by(|v| v.as_str().cmp(n)).is_ok())
+        .count();
     on_topic as f32 / content.len() as f32
 }
 
@@ -505,18 +621,35 @@ mod tests {
     }
 
     fn ctx(areas: &[KnowledgeArea]) -> QuestionContext<'_> {
-        QuestionContext { text: "How do you trace requests?", areas, expects: AnswerExpectation::Experience, references: &[] }
+        QuestionContext {
+            text: "How do you trace requests?",
+            areas,
+            expects: AnswerExpectation::Experience,
+            references: &[],
+        }
     }
 
     #[test]
     fn negated_mentions_do_not_count() {
         let areas = [area()];
-        let s = analyze("We never used tracing, only logs.", &ctx(&areas), &LexicalAreaMatcher);
+        let s = analyze(
+            "We never used tracing, only logs.",
+            &ctx(&areas),
+            &LexicalAreaMatcher,
+        );
         assert_eq!(s.depth_of("tracing"), Some(Depth::Surface));
-        let s = analyze("We added OpenTelemetry tracing with tail sampling.", &ctx(&areas), &LexicalAreaMatcher);
+        let s = analyze(
+            "We added OpenTelemetry tracing with tail sampling.",
+            &ctx(&areas),
+            &LexicalAreaMatcher,
+        );
         assert_eq!(s.depth_of("tracing"), Some(Depth::Deep));
         let ev = &s.areas[0].evidence[0];
-        assert_eq!(ev.span.slice("We added OpenTelemetry tracing with tail sampling."), "OpenTelemetry");
+        assert_eq!(
+            ev.span
+                .slice("We added OpenTelemetry tracing with tail sampling."),
+            "OpenTelemetry"
+        );
     }
 
     #[test]
@@ -536,12 +669,39 @@ mod tests {
     fn requests_and_non_answers() {
         let areas = [area()];
         let c = ctx(&areas);
-        assert_eq!(analyze("Sorry, could you repeat that?", &c, &LexicalAreaMatcher).request.map(|r| r.0), Some(RequestKind::Repeat));
-        assert_eq!(analyze("What do you mean by that?", &c, &LexicalAreaMatcher).request.map(|r| r.0), Some(RequestKind::Rephrase));
-        assert_eq!(analyze("Honestly, I don't know.", &c, &LexicalAreaMatcher).non_answer.map(|r| r.0), Some(NonAnswerKind::DontKnow));
-        assert_eq!(analyze("I've never used tracing.", &c, &LexicalAreaMatcher).non_answer.map(|r| r.0), Some(NonAnswerKind::NoExperience));
-        let q = analyze("Do you mean tracing across services or inside one?", &c, &LexicalAreaMatcher);
-        assert_eq!(q.question_back.map(|r| r.0), Some(QuestionBackKind::Clarifying));
+        assert_eq!(
+            analyze("Sorry, could you repeat that?", &c, &LexicalAreaMatcher)
+                .request
+                .map(|r| r.0),
+            Some(RequestKind::Repeat)
+        );
+        assert_eq!(
+            analyze("What do you mean by that?", &c, &LexicalAreaMatcher)
+                .request
+                .map(|r| r.0),
+            Some(RequestKind::Rephrase)
+        );
+        assert_eq!(
+            analyze("Honestly, I don't know.", &c, &LexicalAreaMatcher)
+                .non_answer
+                .map(|r| r.0),
+            Some(NonAnswerKind::DontKnow)
+        );
+        assert_eq!(
+            analyze("I've never used tracing.", &c, &LexicalAreaMatcher)
+                .non_answer
+                .map(|r| r.0),
+            Some(NonAnswerKind::NoExperience)
+        );
+        let q = analyze(
+            "Do you mean tracing across services or inside one?",
+            &c,
+            &LexicalAreaMatcher,
+        );
+        assert_eq!(
+            q.question_back.map(|r| r.0),
+            Some(QuestionBackKind::Clarifying)
+        );
     }
 
     #[test]

@@ -67,7 +67,9 @@ impl QuestionBank {
         static BANK: OnceLock<QuestionBank> = OnceLock::new();
         BANK.get_or_init(|| match toml::from_str(BANK_TOML) {
             Ok(bank) => bank,
-            Err(e) => panic!("the embedded question bank is invalid (a bug in data/bank.toml): {e}"),
+            Err(e) => {
+                panic!("the embedded question bank is invalid (a bug in data/bank.toml): {e}")
+            }
         })
     }
 
@@ -85,17 +87,27 @@ impl QuestionBank {
         self.questions.iter().find(|q| q.id == id)
     }
 
-    pub fn questions_for<'a>(&'a self, concept: &'a str) -> impl Iterator<Item = &'a BankQuestion> + 'a {
+    pub fn questions_for<'a>(
+        &'a self,
+        concept: &'a str,
+    ) -> impl Iterator<Item = &'a BankQuestion> + 'a {
         self.questions.iter().filter(move |q| q.concept == concept)
     }
 
     /// The knowledge areas a bank question assesses.
     pub fn areas_of(&self, question: &BankQuestion) -> Vec<KnowledgeArea> {
-        let Some(concept) = self.concept(&question.concept) else { return Vec::new() };
+        let Some(concept) = self.concept(&question.concept) else {
+            return Vec::new();
+        };
         if question.areas.is_empty() {
             return concept.areas.clone();
         }
-        question.areas.iter().filter_map(|id| concept.areas.iter().find(|a| &a.id == id)).cloned().collect()
+        question
+            .areas
+            .iter()
+            .filter_map(|id| concept.areas.iter().find(|a| &a.id == id))
+            .cloned()
+            .collect()
     }
 
     /// Problems in the bank: dangling references, missing cues or probes, forbidden topics.
@@ -142,8 +154,11 @@ impl QuestionBank {
             if let Some(r) = &q.rephrased {
                 say(&at, r, &mut problems);
             }
-            if q.expected_answers.is_empty() || q.key_concepts.is_empty() || q.red_flags.is_empty() {
-                problems.push(format!("{at}: needs expected answers, key concepts and red flags"));
+            if q.expected_answers.is_empty() || q.key_concepts.is_empty() || q.red_flags.is_empty()
+            {
+                problems.push(format!(
+                    "{at}: needs expected answers, key concepts and red flags"
+                ));
             }
         }
         for p in &self.language_prompts {
@@ -168,12 +183,28 @@ mod tests {
     fn embedded_bank_is_complete_and_clean() {
         let bank = QuestionBank::embedded();
         assert_eq!(bank.check(), Vec::<String>::new());
-        for id in ["api-design", "data-modeling", "concurrency", "system-design", "reliability", "security"] {
-            let c = bank.concept(id).unwrap_or_else(|| panic!("missing concept {id}"));
+        for id in [
+            "api-design",
+            "data-modeling",
+            "concurrency",
+            "system-design",
+            "reliability",
+            "security",
+        ] {
+            let c = bank
+                .concept(id)
+                .unwrap_or_else(|| panic!("missing concept {id}"));
             assert_eq!(c.kind, ConceptKind::Technical);
-            assert!(bank.questions_for(id).count() >= 2, "{id} needs at least two questions");
+            assert!(
+                bank.questions_for(id).count() >= 2,
+                "{id} needs at least two questions"
+            );
         }
-        for kind in [ConceptKind::Behavioural, ConceptKind::Situational, ConceptKind::Motivation] {
+        for kind in [
+            ConceptKind::Behavioural,
+            ConceptKind::Situational,
+            ConceptKind::Motivation,
+        ] {
             let n = bank
                 .questions
                 .iter()

@@ -16,9 +16,15 @@ pub enum CliError {
     #[error("{count} problem(s) in {path}")]
     InvalidJob { path: String, count: usize },
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("terminal input/output failed: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot encode the result: {0}")]
@@ -45,6 +51,9 @@ pub struct InterviewArgs {
     /// Print each decision's reason under the interviewer's line.
     #[arg(long)]
     pub show_decisions: bool,
+    /// Print each answer read from the input (for answers piped from a file).
+    #[arg(long)]
+    pub echo_answers: bool,
 }
 
 /// `viva job from-jd`: drafts a job file from a job description.
@@ -75,19 +84,31 @@ fn load_job(path: Option<&Path>) -> Result<JobConfig, CliError> {
     }
 }
 
-fn print_actions(out: &mut impl Write, actions: &[Action], show_decisions: bool) -> Result<(), CliError> {
+fn print_actions(
+    out: &mut impl Write,
+    actions: &[Action],
+    show_decisions: bool,
+) -> Result<(), CliError> {
     for action in actions {
         match action {
-            Action::Say { text, decision, reason, .. } => {
+            Action::Say {
+                text,
+                decision,
+                reason,
+                ..
+            } => {
                 writeln!(out, "Interviewer: {text}")?;
                 if show_decisions {
-                    let reason = serde_json::to_string(reason).map_err(|e| CliError::Encode(e.to_string()))?;
-                    let decision = serde_json::to_string(decision).map_err(|e| CliError::Encode(e.to_string()))?;
+                    let reason = serde_json::to_string(reason)
+                        .map_err(|e| CliError::Encode(e.to_string()))?;
+                    let decision = serde_json::to_string(decision)
+                        .map_err(|e| CliError::Encode(e.to_string()))?;
                     writeln!(out, "    [{} {reason}]", decision.trim_matches('"'))?;
                 }
             }
             Action::EndInterview { reason } => {
-                let reason = serde_json::to_string(reason).map_err(|e| CliError::Encode(e.to_string()))?;
+                let reason =
+                    serde_json::to_string(reason).map_err(|e| CliError::Encode(e.to_string()))?;
                 writeln!(out, "[interview ended: {reason}]")?;
             }
         }
@@ -96,9 +117,17 @@ fn print_actions(out: &mut impl Write, actions: &[Action], show_decisions: bool)
 }
 
 /// Runs a whole interview over `input` and `output`, then saves the transcript to `args.out`.
-pub fn run_interview(args: &InterviewArgs, input: impl BufRead, mut output: impl Write) -> Result<Transcript, CliError> {
+pub fn run_interview(
+    args: &InterviewArgs,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> Result<Transcript, CliError> {
     let job = load_job(args.job.as_deref())?;
-    writeln!(output, "viva text interview: {} ({} minutes). One line per answer; an empty line is silence.\n", job.title, job.duration_minutes)?;
+    writeln!(
+        output,
+        "viva text interview: {} ({} minutes). One line per answer; an empty line is silence.\n",
+        job.title, job.duration_minutes
+    )?;
     let mut interview = Interview::new(job, EngineConfig::default());
     // The wall clock is read here, at the edge; the engine only ever sees numbers.
     let wall_start = std::time::Instant::now();
@@ -136,42 +165,84 @@ pub fn run_interview(args: &InterviewArgs, input: impl BufRead, mut output: impl
             continue;
         }
         silence_ms = 0;
+        if args.echo_answers {
+            writeln!(output, "Candidate: {text}")?;
+        }
         let words = text.split_whitespace().count();
-        let actions = interview.handle(now(words), Event::CandidateAnswered { text: text.to_string(), words: None });
+        let actions = interview.handle(
+            now(words),
+            Event::CandidateAnswered {
+                text: text.to_string(),
+                words: None,
+            },
+        );
         print_actions(&mut output, &actions, args.show_decisions)?;
     }
     let transcript = interview.into_transcript();
-    let json = serde_json::to_string_pretty(&transcript).map_err(|e| CliError::Encode(e.to_string()))?;
-    std::fs::write(&args.out, json + "\n").map_err(|source| CliError::Write { path: args.out.display().to_string(), source })?;
+    let json =
+        serde_json::to_string_pretty(&transcript).map_err(|e| CliError::Encode(e.to_string()))?;
+    std::fs::write(&args.out, json + "\n").map_err(|source| CliError::Write {
+        path: args.out.display().to_string(),
+        source,
+    })?;
     let asked = transcript.turns.iter().filter(|t| t.awaits_answer).count();
-    let end = transcript.end_reason.as_ref().map(reason_code).unwrap_or_else(|| "unfinished".into());
+    let end = transcript
+        .end_reason
+        .as_ref()
+        .map(reason_code)
+        .unwrap_or_else(|| "unfinished".into());
     writeln!(output, "\nSaved transcript and decision log ({} turns, {asked} questions, {} decisions, ended: {end}) to {}", transcript.turns.len(), transcript.decisions.len(), args.out.display())?;
     Ok(transcript)
 }
 
 fn reason_code(reason: &Reason) -> String {
-    serde_json::to_value(reason).ok().and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Drafts a job file from a job description (`args.file`, or `input` for `-`).
-pub fn run_job_from_jd(args: &JobFromJdArgs, mut input: impl BufRead, mut output: impl Write) -> Result<JobConfig, CliError> {
+pub fn run_job_from_jd(
+    args: &JobFromJdArgs,
+    mut input: impl BufRead,
+    mut output: impl Write,
+) -> Result<JobConfig, CliError> {
     let description = if args.file.as_os_str() == "-" {
         let mut text = String::new();
-        input.read_to_string(&mut text).map_err(|source| CliError::Read { path: "-".into(), source })?;
+        input
+            .read_to_string(&mut text)
+            .map_err(|source| CliError::Read {
+                path: "-".into(),
+                source,
+            })?;
         text
     } else {
-        std::fs::read_to_string(&args.file).map_err(|source| CliError::Read { path: args.file.display().to_string(), source })?
+        std::fs::read_to_string(&args.file).map_err(|source| CliError::Read {
+            path: args.file.display().to_string(),
+            source,
+        })?
     };
     let job = draft_job(&description, args.title.as_deref());
-    let body = job.to_toml_string().map_err(|e| CliError::Encode(e.to_string()))?;
+    let body = job
+        .to_toml_string()
+        .map_err(|e| CliError::Encode(e.to_string()))?;
     let text = format!(
         "# Drafted by `viva job from-jd` from a job description. Review and edit every field,\n\
          # then check it with `viva job validate`. Schema: server/interview/job.schema.json\n\n{body}"
     );
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &text).map_err(|source| CliError::Write { path: path.display().to_string(), source })?;
-            writeln!(output, "Draft job \"{}\" written to {}", job.title, path.display())?;
+            std::fs::write(path, &text).map_err(|source| CliError::Write {
+                path: path.display().to_string(),
+                source,
+            })?;
+            writeln!(
+                output,
+                "Draft job \"{}\" written to {}",
+                job.title,
+                path.display()
+            )?;
         }
         None => output.write_all(text.as_bytes())?,
     }
@@ -179,9 +250,15 @@ pub fn run_job_from_jd(args: &JobFromJdArgs, mut input: impl BufRead, mut output
 }
 
 /// Validates a job file; prints "FILE:LINE: field: problem. Fix: ..." per problem.
-pub fn run_job_validate(args: &JobValidateArgs, mut output: impl Write) -> Result<JobConfig, CliError> {
+pub fn run_job_validate(
+    args: &JobValidateArgs,
+    mut output: impl Write,
+) -> Result<JobConfig, CliError> {
     let path = args.file.display().to_string();
-    let src = std::fs::read_to_string(&args.file).map_err(|source| CliError::Read { path: path.clone(), source })?;
+    let src = std::fs::read_to_string(&args.file).map_err(|source| CliError::Read {
+        path: path.clone(),
+        source,
+    })?;
     match JobConfig::from_toml_str(&src) {
         Ok(job) => {
             writeln!(
@@ -199,10 +276,21 @@ pub fn run_job_validate(args: &JobValidateArgs, mut output: impl Write) -> Resul
         Err(JobErrors(issues)) => {
             for issue in &issues {
                 let line = issue.line.map(|l| format!("{l}:")).unwrap_or_default();
-                let field = if issue.field.is_empty() { "(file)" } else { &issue.field };
-                writeln!(output, "{path}:{line} {field}: {}. Fix: {}", issue.message, issue.fix)?;
+                let field = if issue.field.is_empty() {
+                    "(file)"
+                } else {
+                    &issue.field
+                };
+                writeln!(
+                    output,
+                    "{path}:{line} {field}: {}. Fix: {}",
+                    issue.message, issue.fix
+                )?;
             }
-            Err(CliError::InvalidJob { path, count: issues.len() })
+            Err(CliError::InvalidJob {
+                path,
+                count: issues.len(),
+            })
         }
     }
 }

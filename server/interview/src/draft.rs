@@ -4,8 +4,9 @@
 use crate::analysis::named_tools;
 use crate::bank::{BankQuestion, ConceptKind, QuestionBank};
 use crate::job::{
-    AnswerExpectation, BannedTopic, Cefr, Competency, JobConfig, JobFamily, Knockout, KnockoutOutcome, KnockoutRule,
-    LanguageSettings, QuestionSpec, Rubric, RubricDimension, Skill, SkillLevel, Skills, Template, TemplatePreset,
+    AnswerExpectation, BannedTopic, Cefr, Competency, JobConfig, JobFamily, Knockout,
+    KnockoutOutcome, KnockoutRule, LanguageSettings, QuestionSpec, Rubric, RubricDimension, Skill,
+    SkillLevel, Skills, Template, TemplatePreset,
 };
 use crate::text::{Cue, Tokens};
 
@@ -13,14 +14,31 @@ use crate::text::{Cue, Tokens};
 pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
     let bank = QuestionBank::embedded();
     let text = description.trim();
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let found_title = lines
         .first()
         .map(|l| l.trim_start_matches(|c: char| c == '#' || c.is_whitespace()))
-        .map(|l| l.strip_prefix("Job title:").or_else(|| l.strip_prefix("Title:")).unwrap_or(l).trim())
+        .map(|l| {
+            l.strip_prefix("Job title:")
+                .or_else(|| l.strip_prefix("Title:"))
+                .unwrap_or(l)
+                .trim()
+        })
         .filter(|l| !l.is_empty() && l.chars().count() <= 80 && !l.ends_with('.'));
-    let title = title.map(str::to_string).or(found_title.map(str::to_string)).unwrap_or_else(|| "Backend Engineer".to_string());
-    let body: String = lines.iter().skip(usize::from(found_title.is_some())).copied().collect::<Vec<_>>().join("\n");
+    let title = title
+        .map(str::to_string)
+        .or(found_title.map(str::to_string))
+        .unwrap_or_else(|| "Backend Engineer".to_string());
+    let body: String = lines
+        .iter()
+        .skip(usize::from(found_title.is_some()))
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
     let tokens = Tokens::new(&body);
 
     // Concepts ranked by how often the description mentions them.
@@ -29,7 +47,16 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         .iter()
         .enumerate()
         .filter(|(_, c)| c.kind == ConceptKind::Technical)
-        .map(|(i, c)| (c.terms.iter().map(|t| Cue::new(t).find_all(&tokens).len()).sum::<usize>(), i, c.id.as_str()))
+        .map(|(i, c)| {
+            (
+                c.terms
+                    .iter()
+                    .map(|t| Cue::new(t).find_all(&tokens).len())
+                    .sum::<usize>(),
+                i,
+                c.id.as_str(),
+            )
+        })
         .filter(|(n, _, _)| *n > 0)
         .collect();
     ranked.sort_by_key(|(n, i, _)| (std::cmp::Reverse(*n), *i));
@@ -43,25 +70,48 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         }
     }
 
-    let senior = Cue::new("senior|lead|staff|principal|architect").find_first(&Tokens::new(&format!("{title} {body}"))).is_some();
-    let level = if senior { SkillLevel::Advanced } else { SkillLevel::Intermediate };
-    let concept_name = |id: &str| bank.concept(id).map(|c| c.name.clone()).unwrap_or_else(|| id.to_string());
+    let senior = Cue::new("senior|lead|staff|principal|architect")
+        .find_first(&Tokens::new(&format!("{title} {body}")))
+        .is_some();
+    let level = if senior {
+        SkillLevel::Advanced
+    } else {
+        SkillLevel::Intermediate
+    };
+    let concept_name = |id: &str| {
+        bank.concept(id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
 
     let required: Vec<Skill> = concepts
         .iter()
-        .map(|c| Skill { name: concept_name(c), level, concept: Some(c.to_string()), terms: bank.concept(c).map(|x| x.terms.clone()).unwrap_or_default() })
+        .map(|c| Skill {
+            name: concept_name(c),
+            level,
+            concept: Some(c.to_string()),
+            terms: bank.concept(c).map(|x| x.terms.clone()).unwrap_or_default(),
+        })
         .collect();
     let preferred: Vec<Skill> = named_tools(&body)
         .into_iter()
         .take(6)
-        .map(|tool| Skill { terms: vec![tool.to_lowercase()], name: tool, level: SkillLevel::Intermediate, concept: None })
+        .map(|tool| Skill {
+            terms: vec![tool.to_lowercase()],
+            name: tool,
+            level: SkillLevel::Intermediate,
+            concept: None,
+        })
         .collect();
     let competencies: Vec<Competency> = concepts
         .iter()
         .take(3)
         .map(|c| Competency {
             name: format!("{} in production", concept_name(c)),
-            description: format!("Shows hands-on, independent work in {} on real systems.", concept_name(c).to_lowercase()),
+            description: format!(
+                "Shows hands-on, independent work in {} on real systems.",
+                concept_name(c).to_lowercase()
+            ),
             concept: Some(c.to_string()),
             terms: Vec::new(),
         })
@@ -97,7 +147,11 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         rephrased: q.rephrased.clone(),
         expects: Some(q.expects),
         concepts: vec![q.concept.clone()],
-        bank_areas: bank.areas_of(q).iter().map(|a| format!("{}.{}", q.concept, a.id)).collect(),
+        bank_areas: bank
+            .areas_of(q)
+            .iter()
+            .map(|a| format!("{}.{}", q.concept, a.id))
+            .collect(),
         knowledge_areas: Vec::new(),
         follow_ups,
         expected_answers: q.expected_answers.clone(),
@@ -107,7 +161,10 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
     let mut used: Vec<&str> = Vec::new();
     let mut custom_questions = Vec::new();
     for c in concepts.iter().take(3) {
-        if let Some(q) = bank.questions_for(c).find(|q| q.expects == AnswerExpectation::Experience && !used.contains(&q.id.as_str())) {
+        if let Some(q) = bank
+            .questions_for(c)
+            .find(|q| q.expects == AnswerExpectation::Experience && !used.contains(&q.id.as_str()))
+        {
             used.push(&q.id);
             custom_questions.push(spec(q, None, Vec::new()));
         }
@@ -121,22 +178,53 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         if blueprints.len() == 2 {
             break;
         }
-        if let Some(q) = bank.questions_for(c).find(|q| q.expects == AnswerExpectation::Approach && !used.contains(&q.id.as_str())) {
+        if let Some(q) = bank
+            .questions_for(c)
+            .find(|q| q.expects == AnswerExpectation::Approach && !used.contains(&q.id.as_str()))
+        {
             used.push(&q.id);
-            let follow_ups: Vec<String> = bank.areas_of(q).iter().filter_map(|a| a.probes.first().cloned()).take(3).collect();
-            blueprints.push(spec(q, Some(format!("B{}", blueprints.len() + 1)), follow_ups));
+            let follow_ups: Vec<String> = bank
+                .areas_of(q)
+                .iter()
+                .filter_map(|a| a.probes.first().cloned())
+                .take(3)
+                .collect();
+            blueprints.push(spec(
+                q,
+                Some(format!("B{}", blueprints.len() + 1)),
+                follow_ups,
+            ));
         }
     }
 
     // Rubric: technical depth, one dimension per leading concept, problem-solving, communication.
-    let mut dimensions = vec![RubricDimension { name: "Technical Depth".into(), weight: 25, description: "Depth of backend knowledge shown in the answers".into() }];
+    let mut dimensions = vec![RubricDimension {
+        name: "Technical Depth".into(),
+        weight: 25,
+        description: "Depth of backend knowledge shown in the answers".into(),
+    }];
     let shown: Vec<&str> = concepts.iter().take(4).copied().collect();
     let share = 50 / shown.len().max(1) as u32;
     for c in &shown {
-        dimensions.push(RubricDimension { name: concept_name(c), weight: share, description: format!("Knowledge and practice of {}", concept_name(c).to_lowercase()) });
+        dimensions.push(RubricDimension {
+            name: concept_name(c),
+            weight: share,
+            description: format!(
+                "Knowledge and practice of {}",
+                concept_name(c).to_lowercase()
+            ),
+        });
     }
-    dimensions.push(RubricDimension { name: "Problem-Solving".into(), weight: 15, description: "Approach to debugging and resolving complex technical issues".into() });
-    dimensions.push(RubricDimension { name: "Communication".into(), weight: 10, description: "Clarity in explaining technical concepts".into() });
+    dimensions.push(RubricDimension {
+        name: "Problem-Solving".into(),
+        weight: 15,
+        description: "Approach to debugging and resolving complex technical issues".into(),
+    });
+    dimensions.push(RubricDimension {
+        name: "Communication".into(),
+        weight: 10,
+        description: "Clarity in explaining technical concepts".into(),
+    });
     let sum: u32 = dimensions.iter().map(|d| d.weight).sum();
     if let Some(first) = dimensions.first_mut() {
         // Integer shares leave a remainder; it goes to technical depth.
@@ -144,23 +232,44 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
     }
 
     let role_brief = {
-        let sentences: Vec<&str> = body.split_inclusive(['.', '!', '\n']).map(str::trim).filter(|s| s.chars().count() > 20).take(2).collect();
+        let sentences: Vec<&str> = body
+            .split_inclusive(['.', '!', '\n'])
+            .map(str::trim)
+            .filter(|s| s.chars().count() > 20)
+            .take(2)
+            .collect();
         let brief = sentences.join(" ");
-        if brief.is_empty() { format!("{title}.") } else { brief.chars().take(400).collect() }
+        if brief.is_empty() {
+            format!("{title}.")
+        } else {
+            brief.chars().take(400).collect()
+        }
     };
-    let description: String = if text.is_empty() { format!("{title}.") } else { text.chars().take(4000).collect() };
-    let mentions_english = Cue::new("english|fluent|communication|written|verbal").find_first(&tokens).is_some();
+    let description: String = if text.is_empty() {
+        format!("{title}.")
+    } else {
+        text.chars().take(4000).collect()
+    };
+    let mentions_english = Cue::new("english|fluent|communication|written|verbal")
+        .find_first(&tokens)
+        .is_some();
     JobConfig {
         title,
         family: JobFamily::Engineering,
         description,
         role_brief,
         duration_minutes: 45,
-        tone: "Professional and approachable. Value specifics; follow up politely on vague answers.".into(),
+        tone:
+            "Professional and approachable. Value specifics; follow up politely on vague answers."
+                .into(),
         company_instructions: String::new(),
-        evaluation_notes: "Drafted by viva from a job description; review every field before use.".into(),
+        evaluation_notes: "Drafted by viva from a job description; review every field before use."
+            .into(),
         video: false,
-        template: Template { preset: TemplatePreset::DeepTechnicalScreen, max_follow_ups_per_question: None },
+        template: Template {
+            preset: TemplatePreset::DeepTechnicalScreen,
+            max_follow_ups_per_question: None,
+        },
         language: LanguageSettings {
             interview: "en".into(),
             assessment: None,
@@ -168,7 +277,10 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
             questions: 3,
             prompts: Vec::new(),
         },
-        skills: Skills { required, preferred },
+        skills: Skills {
+            required,
+            preferred,
+        },
         competencies,
         knockouts,
         custom_questions,
@@ -176,7 +288,11 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         rubric: Rubric { dimensions },
         banned_topics: vec![BannedTopic {
             topic: "Salary, equity or compensation".into(),
-            terms: vec!["salary|salaries".into(), "compensation".into(), "equity".into()],
+            terms: vec![
+                "salary|salaries".into(),
+                "compensation".into(),
+                "equity".into(),
+            ],
         }],
     }
 }
@@ -189,10 +305,27 @@ fn required_years(tokens: &Tokens<'_>) -> Option<f32> {
         if tokens.norm(i) != "year" {
             continue;
         }
-        let n = tokens.norm(i - 1).trim_end_matches('+').parse::<f32>().ok().or_else(|| {
-            const WORDS: &[(&str, f32)] = &[("two", 2.0), ("three", 3.0), ("four", 4.0), ("five", 5.0), ("six", 6.0), ("seven", 7.0), ("eight", 8.0), ("ten", 10.0)];
-            WORDS.iter().find(|(w, _)| crate::text::stem(w) == tokens.norm(i - 1)).map(|(_, v)| *v)
-        });
+        let n = tokens
+            .norm(i - 1)
+            .trim_end_matches('+')
+            .parse::<f32>()
+            .ok()
+            .or_else(|| {
+                const WORDS: &[(&str, f32)] = &[
+                    ("two", 2.0),
+                    ("three", 3.0),
+                    ("four", 4.0),
+                    ("five", 5.0),
+                    ("six", 6.0),
+                    ("seven", 7.0),
+                    ("eight", 8.0),
+                    ("ten", 10.0),
+                ];
+                WORDS
+                    .iter()
+                    .find(|(w, _)| crate::text::stem(w) == tokens.norm(i - 1))
+                    .map(|(_, v)| *v)
+            });
         if let Some(n) = n.filter(|n| (1.0..=20.0).contains(n)) {
             found = Some(found.map_or(n, |f: f32| f.min(n)));
         }
@@ -216,23 +349,56 @@ mod tests {
         let job = draft_job(JD, None);
         assert_eq!(job.validate(), Vec::new());
         assert_eq!(job.title, "Senior Backend Engineer");
-        let concepts: Vec<_> = job.skills.required.iter().filter_map(|s| s.concept.clone()).collect();
-        assert!(concepts.contains(&"data-modeling".to_string()) && concepts.contains(&"api-design".to_string()), "{concepts:?}");
-        assert!(job.skills.required.iter().all(|s| s.level == SkillLevel::Advanced));
-        let tools: Vec<_> = job.skills.preferred.iter().map(|s| s.name.as_str()).collect();
-        assert!(tools.contains(&"Kafka") && tools.contains(&"PostgreSQL"), "{tools:?}");
+        let concepts: Vec<_> = job
+            .skills
+            .required
+            .iter()
+            .filter_map(|s| s.concept.clone())
+            .collect();
+        assert!(
+            concepts.contains(&"data-modeling".to_string())
+                && concepts.contains(&"api-design".to_string()),
+            "{concepts:?}"
+        );
+        assert!(job
+            .skills
+            .required
+            .iter()
+            .all(|s| s.level == SkillLevel::Advanced));
+        let tools: Vec<_> = job
+            .skills
+            .preferred
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert!(
+            tools.contains(&"Kafka") && tools.contains(&"PostgreSQL"),
+            "{tools:?}"
+        );
         assert_eq!(job.knockouts[0].threshold, Some(5.0));
         assert_eq!(job.knockouts[1].rule, KnockoutRule::MustConfirm);
         assert!(job.custom_questions.len() >= 3 && job.blueprints.len() == 2);
         assert!(job.blueprints.iter().all(|b| !b.follow_ups.is_empty()));
-        assert_eq!(job.rubric.dimensions.iter().map(|d| d.weight).sum::<u32>(), 100);
+        assert_eq!(
+            job.rubric.dimensions.iter().map(|d| d.weight).sum::<u32>(),
+            100
+        );
         let text = job.to_toml_string().expect("toml");
-        assert_eq!(JobConfig::from_toml_str(&text).map(|j| j.title), Ok(job.title));
+        assert_eq!(
+            JobConfig::from_toml_str(&text).map(|j| j.title),
+            Ok(job.title)
+        );
     }
 
     #[test]
     fn empty_or_odd_descriptions_still_give_a_valid_draft() {
-        for jd in ["", "   ", "Wir suchen Entwickler:innen für unser Team.", "💥💥💥", "x\n\n\ny"] {
+        for jd in [
+            "",
+            "   ",
+            "Wir suchen Entwickler:innen für unser Team.",
+            "💥💥💥",
+            "x\n\n\ny",
+        ] {
             let job = draft_job(jd, None);
             assert_eq!(job.validate(), Vec::new(), "{jd:?}");
         }

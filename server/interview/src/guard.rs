@@ -38,15 +38,26 @@ const PROTECTED: &[(&str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Violation {
-    BannedTopic { topic: String, term: String },
-    ProtectedCharacteristic { characteristic: String, term: String },
+    BannedTopic {
+        topic: String,
+        term: String,
+    },
+    ProtectedCharacteristic {
+        characteristic: String,
+        term: String,
+    },
 }
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Violation::BannedTopic { topic, term } => write!(f, "mentions \"{term}\", which the job bans ({topic})"),
-            Violation::ProtectedCharacteristic { characteristic, term } => {
+            Violation::BannedTopic { topic, term } => {
+                write!(f, "mentions \"{term}\", which the job bans ({topic})")
+            }
+            Violation::ProtectedCharacteristic {
+                characteristic,
+                term,
+            } => {
                 write!(f, "mentions \"{term}\", which touches a protected characteristic ({characteristic})")
             }
         }
@@ -62,7 +73,13 @@ pub struct TopicGuard {
 impl TopicGuard {
     /// Protected characteristics only.
     pub fn protected_only() -> TopicGuard {
-        TopicGuard { banned: Vec::new(), protected: PROTECTED.iter().map(|(c, cues)| (*c, Cue::new(cues))).collect() }
+        TopicGuard {
+            banned: Vec::new(),
+            protected: PROTECTED
+                .iter()
+                .map(|(c, cues)| (*c, Cue::new(cues)))
+                .collect(),
+        }
     }
 
     pub fn for_job(job: &JobConfig) -> TopicGuard {
@@ -80,7 +97,10 @@ impl TopicGuard {
         let mut out = Vec::new();
         for (topic, cue) in &self.banned {
             if let Some((a, b)) = cue.find_first(&tokens) {
-                out.push(Violation::BannedTopic { topic: topic.clone(), term: tokens.span(a, b).slice(text).to_string() });
+                out.push(Violation::BannedTopic {
+                    topic: topic.clone(),
+                    term: tokens.span(a, b).slice(text).to_string(),
+                });
             }
         }
         for (characteristic, cue) in &self.protected {
@@ -101,7 +121,9 @@ impl TopicGuard {
     /// Whether `text` touches a banned topic (used to deflect a candidate's question neutrally).
     pub fn mentions_banned_topic(&self, text: &str) -> bool {
         let tokens = Tokens::new(text);
-        self.banned.iter().any(|(_, cue)| cue.find_first(&tokens).is_some())
+        self.banned
+            .iter()
+            .any(|(_, cue)| cue.find_first(&tokens).is_some())
     }
 }
 

@@ -22,7 +22,9 @@ pub const DEMO_JOB_TOML: &str = include_str!("../jobs/senior-backend-b2b-saas.to
 pub fn demo_job() -> JobConfig {
     match JobConfig::from_toml_str(DEMO_JOB_TOML) {
         Ok(job) => job,
-        Err(errors) => panic!("the embedded demo job is invalid (a bug in the shipped file):\n{errors}"),
+        Err(errors) => {
+            panic!("the embedded demo job is invalid (a bug in the shipped file):\n{errors}")
+        }
     }
 }
 
@@ -98,7 +100,8 @@ pub struct Template {
 
 impl Template {
     pub fn max_follow_ups(&self) -> u8 {
-        self.max_follow_ups_per_question.unwrap_or(self.preset.max_follow_ups())
+        self.max_follow_ups_per_question
+            .unwrap_or(self.preset.max_follow_ups())
     }
 }
 
@@ -146,7 +149,9 @@ fn default_language_questions() -> u8 {
     3
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Cefr {
     A1,
     A2,
@@ -182,7 +187,9 @@ pub struct Skill {
 
 /// Basic = with guidance, intermediate = independent, advanced = can teach others,
 /// expert = industry-leading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkillLevel {
     Basic,
@@ -361,7 +368,11 @@ impl fmt::Display for JobIssue {
             Some(line) => write!(f, "line {line}: ")?,
             None => write!(f, "(no line): ")?,
         }
-        let field = if self.field.is_empty() { "(file)" } else { &self.field };
+        let field = if self.field.is_empty() {
+            "(file)"
+        } else {
+            &self.field
+        };
         write!(f, "{field}: {}. Fix: {}", self.message, self.fix)
     }
 }
@@ -385,7 +396,10 @@ impl fmt::Display for JobErrors {
 #[derive(Debug, thiserror::Error)]
 pub enum JobLoadError {
     #[error("cannot read job file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("job file {path} is invalid:\n{errors}")]
     Invalid { path: String, errors: JobErrors },
 }
@@ -451,8 +465,14 @@ impl JobConfig {
 
     pub fn load(path: &Path) -> Result<JobConfig, JobLoadError> {
         let shown = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|source| JobLoadError::Read { path: shown.clone(), source })?;
-        JobConfig::from_toml_str(&src).map_err(|errors| JobLoadError::Invalid { path: shown, errors })
+        let src = std::fs::read_to_string(path).map_err(|source| JobLoadError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        JobConfig::from_toml_str(&src).map_err(|errors| JobLoadError::Invalid {
+            path: shown,
+            errors,
+        })
     }
 
     /// Renders the job as TOML (for drafts a person edits).
@@ -464,30 +484,61 @@ impl JobConfig {
     pub fn validate(&self) -> Vec<Problem> {
         let bank = QuestionBank::embedded();
         let guard = TopicGuard::for_job(self);
-        let mut v = Validator { problems: Vec::new(), guard: &guard };
+        let mut v = Validator {
+            problems: Vec::new(),
+            guard: &guard,
+        };
 
         v.text(&[key("title")], &self.title, "give the job a title");
-        v.text(&[key("description")], &self.description, "paste the job description");
-        v.text(&[key("role_brief")], &self.role_brief, "summarise the role in two or three sentences");
+        v.text(
+            &[key("description")],
+            &self.description,
+            "paste the job description",
+        );
+        v.text(
+            &[key("role_brief")],
+            &self.role_brief,
+            "summarise the role in two or three sentences",
+        );
         if !(10..=180).contains(&self.duration_minutes) {
-            v.problem(&[key("duration_minutes")], format!("{} minutes is outside 10–180", self.duration_minutes), "set a duration between 10 and 180 minutes (45 is typical)");
+            v.problem(
+                &[key("duration_minutes")],
+                format!("{} minutes is outside 10–180", self.duration_minutes),
+                "set a duration between 10 and 180 minutes (45 is typical)",
+            );
         }
-        if self.template.max_follow_ups_per_question.is_some_and(|n| n > 10) {
-            v.problem(&[key("template"), key("max_follow_ups_per_question")], "more than 10 follow-ups per question", "use at most 10 (the deep technical preset uses 5)");
+        if self
+            .template
+            .max_follow_ups_per_question
+            .is_some_and(|n| n > 10)
+        {
+            v.problem(
+                &[key("template"), key("max_follow_ups_per_question")],
+                "more than 10 follow-ups per question",
+                "use at most 10 (the deep technical preset uses 5)",
+            );
         }
         self.validate_language(&mut v);
 
         // Banned topics first: every other text is checked against them.
         for (i, topic) in self.banned_topics.iter().enumerate() {
             let at = [key("banned_topics"), Seg::Index(i)];
-            v.text(&[at[0].clone(), at[1].clone(), key("topic")], &topic.topic, "describe the banned topic");
+            v.text(
+                &[at[0].clone(), at[1].clone(), key("topic")],
+                &topic.topic,
+                "describe the banned topic",
+            );
             if topic.terms.is_empty() {
                 v.problem(&[at[0].clone(), at[1].clone(), key("terms")], "no terms", "list the words the interviewer must never say, e.g. terms = [\"salary|salaries\", \"equity\"]");
             }
             for (k, term) in topic.terms.iter().enumerate() {
                 let too_generic = term.split('|').any(|alt| {
                     let tokens = Tokens::new(alt);
-                    tokens.is_empty() || tokens.tokens.iter().all(|t| is_stopword(&t.norm) || t.norm.chars().count() < 3)
+                    tokens.is_empty()
+                        || tokens
+                            .tokens
+                            .iter()
+                            .all(|t| is_stopword(&t.norm) || t.norm.chars().count() < 3)
                 });
                 if too_generic {
                     v.problem(&[at[0].clone(), at[1].clone(), key("terms"), Seg::Index(k)], format!("\"{term}\" is empty or too common to ban"), "use specific words of the topic (\"salary\"), not common words or single letters");
@@ -495,77 +546,152 @@ impl JobConfig {
             }
         }
 
-        let skill_sets = [("required", &self.skills.required), ("preferred", &self.skills.preferred)];
+        let skill_sets = [
+            ("required", &self.skills.required),
+            ("preferred", &self.skills.preferred),
+        ];
         for (group, skills) in skill_sets {
             for (i, skill) in skills.iter().enumerate() {
                 let at = vec![key("skills"), key(group), Seg::Index(i)];
                 v.text(&with(&at, "name"), &skill.name, "name the skill");
-                v.concept(&with(&at, "concept"), skill.concept.as_deref(), &bank);
+                v.concept(&with(&at, "concept"), skill.concept.as_deref(), bank);
             }
         }
         if self.skills.required.len() > 12 {
-            v.problem(&[key("skills"), key("required")], format!("{} required skills", self.skills.required.len()), "keep 3–7 required skills; move the rest to preferred");
+            v.problem(
+                &[key("skills"), key("required")],
+                format!("{} required skills", self.skills.required.len()),
+                "keep 3–7 required skills; move the rest to preferred",
+            );
         }
         for (i, c) in self.competencies.iter().enumerate() {
             let at = vec![key("competencies"), Seg::Index(i)];
             v.text(&with(&at, "name"), &c.name, "name the competency");
-            v.concept(&with(&at, "concept"), c.concept.as_deref(), &bank);
+            v.concept(&with(&at, "concept"), c.concept.as_deref(), bank);
         }
         for (i, k) in self.knockouts.iter().enumerate() {
             let at = vec![key("knockouts"), Seg::Index(i)];
             v.text(&with(&at, "name"), &k.name, "name the criterion");
-            v.prompt(&with(&at, "question"), &k.question, "write the question the interviewer asks");
-            v.text(&with(&at, "fail_if"), &k.fail_if, "state the fail rule in words");
-            let needs_threshold = matches!(k.rule, KnockoutRule::MinYears | KnockoutRule::MaxWeeksToStart);
+            v.prompt(
+                &with(&at, "question"),
+                &k.question,
+                "write the question the interviewer asks",
+            );
+            v.text(
+                &with(&at, "fail_if"),
+                &k.fail_if,
+                "state the fail rule in words",
+            );
+            let needs_threshold = matches!(
+                k.rule,
+                KnockoutRule::MinYears | KnockoutRule::MaxWeeksToStart
+            );
             match (needs_threshold, k.threshold) {
-                (true, None) => v.problem(&with(&at, "threshold"), format!("rule {:?} needs a threshold", k.rule), "add threshold = 3 (years for min-years, weeks for max-weeks-to-start)"),
-                (true, Some(t)) if !(t.is_finite() && t > 0.0 && t < 100.0) => {
-                    v.problem(&with(&at, "threshold"), format!("{t} is not a usable threshold"), "use a positive number below 100")
-                }
-                (false, Some(_)) => v.problem(&with(&at, "threshold"), "this rule takes no threshold", "remove threshold, or use rule = \"min-years\" / \"max-weeks-to-start\""),
+                (true, None) => v.problem(
+                    &with(&at, "threshold"),
+                    format!("rule {:?} needs a threshold", k.rule),
+                    "add threshold = 3 (years for min-years, weeks for max-weeks-to-start)",
+                ),
+                (true, Some(t)) if !(t.is_finite() && t > 0.0 && t < 100.0) => v.problem(
+                    &with(&at, "threshold"),
+                    format!("{t} is not a usable threshold"),
+                    "use a positive number below 100",
+                ),
+                (false, Some(_)) => v.problem(
+                    &with(&at, "threshold"),
+                    "this rule takes no threshold",
+                    "remove threshold, or use rule = \"min-years\" / \"max-weeks-to-start\"",
+                ),
                 _ => {}
             }
         }
         if self.custom_questions.is_empty() && self.blueprints.is_empty() {
-            v.problem(&[key("custom_questions")], "the job has no questions", "add at least one [[custom_questions]] or [[blueprints]] entry");
+            v.problem(
+                &[key("custom_questions")],
+                "the job has no questions",
+                "add at least one [[custom_questions]] or [[blueprints]] entry",
+            );
         }
-        for (group, list) in [("custom_questions", &self.custom_questions), ("blueprints", &self.blueprints)] {
+        for (group, list) in [
+            ("custom_questions", &self.custom_questions),
+            ("blueprints", &self.blueprints),
+        ] {
             let mut ids = Vec::new();
             for (i, q) in list.iter().enumerate() {
                 let at = vec![key(group), Seg::Index(i)];
                 if group == "blueprints" {
                     match &q.id {
-                        None => v.problem(&with(&at, "text"), "blueprint without id", "add id = \"B1\" (ids appear in the report)"),
-                        Some(id) if id.trim().is_empty() => v.problem(&with(&at, "id"), "empty id", "use a short id such as \"B1\""),
-                        Some(id) if ids.contains(id) => v.problem(&with(&at, "id"), format!("duplicate id \"{id}\""), "give each blueprint its own id"),
+                        None => v.problem(
+                            &with(&at, "text"),
+                            "blueprint without id",
+                            "add id = \"B1\" (ids appear in the report)",
+                        ),
+                        Some(id) if id.trim().is_empty() => v.problem(
+                            &with(&at, "id"),
+                            "empty id",
+                            "use a short id such as \"B1\"",
+                        ),
+                        Some(id) if ids.contains(id) => v.problem(
+                            &with(&at, "id"),
+                            format!("duplicate id \"{id}\""),
+                            "give each blueprint its own id",
+                        ),
                         Some(id) => ids.push(id.clone()),
                     }
                 }
-                self.validate_question(&mut v, &at, q, &bank);
+                self.validate_question(&mut v, &at, q, bank);
             }
         }
 
         let dims = &self.rubric.dimensions;
         if dims.is_empty() {
-            v.problem(&[key("rubric"), key("dimensions")], "no rubric dimensions", "add [[rubric.dimensions]] entries with name, weight and description");
+            v.problem(
+                &[key("rubric"), key("dimensions")],
+                "no rubric dimensions",
+                "add [[rubric.dimensions]] entries with name, weight and description",
+            );
         } else {
             let sum: u64 = dims.iter().map(|d| u64::from(d.weight)).sum();
             if sum != 100 {
-                let detail = dims.iter().map(|d| format!("{} {}", d.name, d.weight)).collect::<Vec<_>>().join(" + ");
-                let fix = if sum > 100 { format!("lower the weights by {} in total", sum - 100) } else { format!("raise the weights by {} in total", 100 - sum) };
-                v.problem(&[key("rubric"), key("dimensions")], format!("weights sum to {sum}, not 100 ({detail})"), &fix);
+                let detail = dims
+                    .iter()
+                    .map(|d| format!("{} {}", d.name, d.weight))
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                let fix = if sum > 100 {
+                    format!("lower the weights by {} in total", sum - 100)
+                } else {
+                    format!("raise the weights by {} in total", 100 - sum)
+                };
+                v.problem(
+                    &[key("rubric"), key("dimensions")],
+                    format!("weights sum to {sum}, not 100 ({detail})"),
+                    &fix,
+                );
             }
         }
         let mut names: Vec<&str> = Vec::new();
         for (i, d) in dims.iter().enumerate() {
             let at = vec![key("rubric"), key("dimensions"), Seg::Index(i)];
             v.text(&with(&at, "name"), &d.name, "name the dimension");
-            v.text(&with(&at, "description"), &d.description, "say what the dimension measures");
+            v.text(
+                &with(&at, "description"),
+                &d.description,
+                "say what the dimension measures",
+            );
             if d.weight == 0 {
-                v.problem(&with(&at, "weight"), "weight 0", "give the dimension a weight of at least 1, or remove it");
+                v.problem(
+                    &with(&at, "weight"),
+                    "weight 0",
+                    "give the dimension a weight of at least 1, or remove it",
+                );
             }
             if names.iter().any(|n| n.eq_ignore_ascii_case(&d.name)) {
-                v.problem(&with(&at, "name"), format!("duplicate dimension \"{}\"", d.name), "merge the two dimensions");
+                v.problem(
+                    &with(&at, "name"),
+                    format!("duplicate dimension \"{}\"", d.name),
+                    "merge the two dimensions",
+                );
             }
             names.push(&d.name);
         }
@@ -574,18 +700,34 @@ impl JobConfig {
 
     fn validate_language(&self, v: &mut Validator<'_>) {
         let lang = &self.language;
-        let tag_ok = |t: &str| !t.is_empty() && t.len() <= 12 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let tag_ok = |t: &str| {
+            !t.is_empty()
+                && t.len() <= 12
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
         if !tag_ok(&lang.interview) {
-            v.problem(&[key("language"), key("interview")], format!("\"{}\" is not a language tag", lang.interview), "use a BCP 47 tag such as \"en\"");
+            v.problem(
+                &[key("language"), key("interview")],
+                format!("\"{}\" is not a language tag", lang.interview),
+                "use a BCP 47 tag such as \"en\"",
+            );
         }
         if let Some(a) = &lang.assessment {
             if !tag_ok(a) {
-                v.problem(&[key("language"), key("assessment")], format!("\"{a}\" is not a language tag"), "use a BCP 47 tag such as \"en\"");
+                v.problem(
+                    &[key("language"), key("assessment")],
+                    format!("\"{a}\" is not a language tag"),
+                    "use a BCP 47 tag such as \"en\"",
+                );
             }
         }
         if lang.min_cefr.is_some() {
             if lang.questions == 0 || lang.questions > 6 {
-                v.problem(&[key("language"), key("questions")], format!("{} proficiency questions", lang.questions), "ask between 1 and 6 (3 is typical)");
+                v.problem(
+                    &[key("language"), key("questions")],
+                    format!("{} proficiency questions", lang.questions),
+                    "ask between 1 and 6 (3 is typical)",
+                );
             }
             let assessed = lang.assessment.as_deref().unwrap_or(&lang.interview);
             let english = assessed == "en" || assessed.starts_with("en-");
@@ -594,14 +736,28 @@ impl JobConfig {
             }
         }
         for (i, p) in lang.prompts.iter().enumerate() {
-            v.prompt(&[key("language"), key("prompts"), Seg::Index(i)], p, "write the prompt or remove the entry");
+            v.prompt(
+                &[key("language"), key("prompts"), Seg::Index(i)],
+                p,
+                "write the prompt or remove the entry",
+            );
         }
     }
 
-    fn validate_question(&self, v: &mut Validator<'_>, at: &[Seg], q: &QuestionSpec, bank: &QuestionBank) {
+    fn validate_question(
+        &self,
+        v: &mut Validator<'_>,
+        at: &[Seg],
+        q: &QuestionSpec,
+        bank: &QuestionBank,
+    ) {
         v.prompt(&with(at, "text"), &q.text, "write the question");
         if let Some(r) = &q.rephrased {
-            v.prompt(&with(at, "rephrased"), r, "write a plainer wording or remove rephrased");
+            v.prompt(
+                &with(at, "rephrased"),
+                r,
+                "write a plainer wording or remove rephrased",
+            );
         }
         for (i, c) in q.concepts.iter().enumerate() {
             let mut p = with(at, "concepts");
@@ -612,7 +768,11 @@ impl JobConfig {
             if bank.area(a).is_none() {
                 let mut p = with(at, "bank_areas");
                 p.push(Seg::Index(i));
-                v.problem(&p, format!("no bank area \"{a}\""), "use \"concept.area\" from the question bank, e.g. \"api-design.versioning\"");
+                v.problem(
+                    &p,
+                    format!("no bank area \"{a}\""),
+                    "use \"concept.area\" from the question bank, e.g. \"api-design.versioning\"",
+                );
             }
         }
         let mut area_ids: Vec<&str> = Vec::new();
@@ -622,11 +782,19 @@ impl JobConfig {
             v.text(&with(&ap, "id"), &area.id, "give the area a short id");
             v.text(&with(&ap, "name"), &area.name, "name the area");
             if area_ids.contains(&area.id.as_str()) {
-                v.problem(&with(&ap, "id"), format!("duplicate area id \"{}\"", area.id), "give each area its own id");
+                v.problem(
+                    &with(&ap, "id"),
+                    format!("duplicate area id \"{}\"", area.id),
+                    "give each area its own id",
+                );
             }
             area_ids.push(&area.id);
             if !(1..=3).contains(&area.importance) {
-                v.problem(&with(&ap, "importance"), format!("importance {}", area.importance), "use 1 (nice to hear), 2 or 3 (must hear)");
+                v.problem(
+                    &with(&ap, "importance"),
+                    format!("importance {}", area.importance),
+                    "use 1 (nice to hear), 2 or 3 (must hear)",
+                );
             }
             if area.surface.is_empty() && area.working.is_empty() && area.deep.is_empty() {
                 v.problem(&with(&ap, "working"), "the area has no cues", "list phrases a working answer would contain, e.g. working = [\"index\", \"query plan|explain\"]");
@@ -642,7 +810,11 @@ impl JobConfig {
             p.push(Seg::Index(i));
             v.prompt(&p, f, "write the follow-up or remove the entry");
         }
-        for (field, list) in [("expected_answers", &q.expected_answers), ("key_concepts", &q.key_concepts), ("red_flags", &q.red_flags)] {
+        for (field, list) in [
+            ("expected_answers", &q.expected_answers),
+            ("key_concepts", &q.key_concepts),
+            ("red_flags", &q.red_flags),
+        ] {
             for (i, item) in list.iter().enumerate() {
                 let mut p = with(at, field);
                 p.push(Seg::Index(i));
@@ -665,7 +837,11 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn problem(&mut self, path: &[Seg], message: impl Into<String>, fix: &str) {
-        self.problems.push(Problem { path: path.to_vec(), message: message.into(), fix: fix.to_string() });
+        self.problems.push(Problem {
+            path: path.to_vec(),
+            message: message.into(),
+            fix: fix.to_string(),
+        });
     }
 
     fn text(&mut self, path: &[Seg], value: &str, fix: &str) {
@@ -681,18 +857,35 @@ impl Validator<'_> {
             return;
         }
         if value.chars().count() > 600 {
-            self.problem(path, "longer than 600 characters", "keep spoken prompts short; split the question");
+            self.problem(
+                path,
+                "longer than 600 characters",
+                "keep spoken prompts short; split the question",
+            );
         }
         for violation in self.guard.violations(value) {
-            self.problem(path, violation.to_string(), "reword the question so it does not touch the topic");
+            self.problem(
+                path,
+                violation.to_string(),
+                "reword the question so it does not touch the topic",
+            );
         }
     }
 
     fn concept(&mut self, path: &[Seg], concept: Option<&str>, bank: &QuestionBank) {
         if let Some(c) = concept {
             if bank.concept(c).is_none() {
-                let known = bank.concepts.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ");
-                self.problem(path, format!("no bank concept \"{c}\""), &format!("use one of: {known}"));
+                let known = bank
+                    .concepts
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.problem(
+                    path,
+                    format!("no bank concept \"{c}\""),
+                    &format!("use one of: {known}"),
+                );
             }
         }
     }
@@ -702,7 +895,12 @@ impl Validator<'_> {
 // Lines
 
 fn line_of_offset(src: &str, offset: usize) -> usize {
-    src.as_bytes().iter().take(offset.min(src.len())).filter(|b| **b == b'\n').count() + 1
+    src.as_bytes()
+        .iter()
+        .take(offset.min(src.len()))
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// Line of the deepest part of `path` that exists in the document: a missing field is reported
@@ -760,7 +958,11 @@ fn line_of_path(src: &str, doc: &toml_edit::ImDocument<&str>, path: &[Seg]) -> O
     best.map(|offset| line_of_offset(src, offset))
 }
 
-fn serde_issue(src: &str, doc: Option<&toml_edit::ImDocument<&str>>, e: &toml::de::Error) -> JobIssue {
+fn serde_issue(
+    src: &str,
+    doc: Option<&toml_edit::ImDocument<&str>>,
+    e: &toml::de::Error,
+) -> JobIssue {
     let message = e.message().trim().to_string();
     let span = e.span();
     let line = span.as_ref().map(|s| line_of_offset(src, s.start));
@@ -769,7 +971,8 @@ fn serde_issue(src: &str, doc: Option<&toml_edit::ImDocument<&str>>, e: &toml::d
         _ => String::new(),
     };
     let fix = if message.starts_with("unknown field") {
-        "remove the key or correct its spelling (the message lists the keys allowed here)".to_string()
+        "remove the key or correct its spelling (the message lists the keys allowed here)"
+            .to_string()
     } else if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or("");
         format!("add `{name} = ...` to this table")
@@ -782,14 +985,22 @@ fn serde_issue(src: &str, doc: Option<&toml_edit::ImDocument<&str>>, e: &toml::d
     } else {
         "correct the value".to_string()
     };
-    JobIssue { field, line, message, fix }
+    JobIssue {
+        field,
+        line,
+        message,
+        fix,
+    }
 }
 
 /// Dotted path of the innermost key whose key or value contains `offset`.
 fn path_at_offset(doc: &toml_edit::ImDocument<&str>, offset: usize) -> String {
     fn walk_table(t: &toml_edit::Table, offset: usize, path: &mut Vec<Seg>) -> bool {
         for (k, item) in t.iter() {
-            let key_hit = t.key(k).and_then(|key| key.span()).is_some_and(|s| s.contains(&offset));
+            let key_hit = t
+                .key(k)
+                .and_then(|key| key.span())
+                .is_some_and(|s| s.contains(&offset));
             path.push(key(k));
             if walk_item(item, offset, path) || key_hit {
                 return true;

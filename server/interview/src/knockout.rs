@@ -26,7 +26,9 @@ pub fn evaluate(rule: KnockoutRule, threshold: Option<f32>, answer: &str) -> Kno
             None => KnockoutReading::Unclear,
         },
         KnockoutRule::MustConfirm => {
-            let no = Cue::new("no|not|never|cannot|can not|unable|need sponsorship|require sponsorship").find_first(&tokens);
+            let no =
+                Cue::new("no|not|never|cannot|can not|unable|need sponsorship|require sponsorship")
+                    .find_first(&tokens);
             let yes = Cue::new("yes|yeah|yep|yup|of course|correct|sure|absolutely|definitely|i am|i do|i can|i have").find_first(&tokens);
             match (yes, no) {
                 (_, Some(_)) => KnockoutReading::Fail(None),
@@ -43,11 +45,32 @@ fn number_at(tokens: &Tokens<'_>, i: usize) -> Option<f32> {
         return n.is_finite().then_some(n);
     }
     const WORDS: &[(&str, f32)] = &[
-        ("a", 1.0), ("an", 1.0), ("one", 1.0), ("two", 2.0), ("three", 3.0), ("four", 4.0), ("five", 5.0),
-        ("six", 6.0), ("seven", 7.0), ("eight", 8.0), ("nine", 9.0), ("ten", 10.0), ("eleven", 11.0),
-        ("twelve", 12.0), ("thirteen", 13.0), ("fourteen", 14.0), ("fifteen", 15.0), ("sixteen", 16.0),
-        ("seventeen", 17.0), ("eighteen", 18.0), ("nineteen", 19.0), ("twenty", 20.0), ("couple", 2.0),
-        ("few", 3.0), ("several", 3.0), ("half", 0.5),
+        ("a", 1.0),
+        ("an", 1.0),
+        ("one", 1.0),
+        ("two", 2.0),
+        ("three", 3.0),
+        ("four", 4.0),
+        ("five", 5.0),
+        ("six", 6.0),
+        ("seven", 7.0),
+        ("eight", 8.0),
+        ("nine", 9.0),
+        ("ten", 10.0),
+        ("eleven", 11.0),
+        ("twelve", 12.0),
+        ("thirteen", 13.0),
+        ("fourteen", 14.0),
+        ("fifteen", 15.0),
+        ("sixteen", 16.0),
+        ("seventeen", 17.0),
+        ("eighteen", 18.0),
+        ("nineteen", 19.0),
+        ("twenty", 20.0),
+        ("couple", 2.0),
+        ("few", 3.0),
+        ("several", 3.0),
+        ("half", 0.5),
     ];
     // Tokens are stemmed ("nine" becomes "nin"), so compare stems.
     let value_of = |w: &str| WORDS.iter().find(|(k, _)| stem(k) == w).map(|(_, v)| *v);
@@ -70,7 +93,9 @@ fn years(tokens: &Tokens<'_>) -> Option<f32> {
     for i in 0..tokens.len() {
         let unit = tokens.norm(i);
         let value = match unit {
-            "year" | "yr" | "yrs" => (1..=4).filter_map(|back| i.checked_sub(back)).find_map(|j| number_at(tokens, j)),
+            "year" | "yr" | "yrs" => (1..=4)
+                .filter_map(|back| i.checked_sub(back))
+                .find_map(|j| number_at(tokens, j)),
             "decade" => Some(10.0),
             _ => None,
         };
@@ -104,7 +129,9 @@ fn duration_weeks(tokens: &Tokens<'_>) -> Option<f32> {
             "fortnight" => 2.0,
             _ => continue,
         };
-        let count = (1..=3).filter_map(|back| i.checked_sub(back)).find_map(|j| number_at(tokens, j));
+        let count = (1..=3)
+            .filter_map(|back| i.checked_sub(back))
+            .find_map(|j| number_at(tokens, j));
         // "next week", "a month", or a bare unit ("weeks") that implies at least one.
         let count = count.unwrap_or(1.0);
         let weeks = count * per_unit;
@@ -120,9 +147,18 @@ mod tests {
     #[test]
     fn years_are_read() {
         let r = |s| evaluate(KnockoutRule::MinYears, Some(3.0), s);
-        assert_eq!(r("About seven years, mostly Java and Go."), KnockoutReading::Pass(Some(7.0)));
-        assert_eq!(r("I have 5+ years of backend work"), KnockoutReading::Pass(Some(5.0)));
-        assert_eq!(r("Two years professionally, plus university projects"), KnockoutReading::Fail(Some(2.0)));
+        assert_eq!(
+            r("About seven years, mostly Java and Go."),
+            KnockoutReading::Pass(Some(7.0))
+        );
+        assert_eq!(
+            r("I have 5+ years of backend work"),
+            KnockoutReading::Pass(Some(5.0))
+        );
+        assert_eq!(
+            r("Two years professionally, plus university projects"),
+            KnockoutReading::Fail(Some(2.0))
+        );
         assert_eq!(r("one and a half years"), KnockoutReading::Fail(Some(1.5)));
         assert_eq!(r("Quite a while, honestly"), KnockoutReading::Unclear);
     }
@@ -130,17 +166,28 @@ mod tests {
     #[test]
     fn start_dates_are_read() {
         let r = |s| evaluate(KnockoutRule::MaxWeeksToStart, Some(9.0), s);
-        assert_eq!(r("I could start in three weeks."), KnockoutReading::Pass(Some(3.0)));
+        assert_eq!(
+            r("I could start in three weeks."),
+            KnockoutReading::Pass(Some(3.0))
+        );
         assert_eq!(r("Immediately."), KnockoutReading::Pass(Some(0.0)));
-        assert!(matches!(r("My notice period is four months."), KnockoutReading::Fail(Some(w)) if w > 17.0));
+        assert!(
+            matches!(r("My notice period is four months."), KnockoutReading::Fail(Some(w)) if w > 17.0)
+        );
         assert_eq!(r("Soon, I think"), KnockoutReading::Unclear);
     }
 
     #[test]
     fn confirmations_are_read() {
         let r = |s| evaluate(KnockoutRule::MustConfirm, None, s);
-        assert_eq!(r("Yes, I am authorised to work in the EU."), KnockoutReading::Pass(None));
-        assert_eq!(r("No, I would need sponsorship."), KnockoutReading::Fail(None));
+        assert_eq!(
+            r("Yes, I am authorised to work in the EU."),
+            KnockoutReading::Pass(None)
+        );
+        assert_eq!(
+            r("No, I would need sponsorship."),
+            KnockoutReading::Fail(None)
+        );
         assert_eq!(r("Hmm."), KnockoutReading::Unclear);
     }
 }

@@ -59,7 +59,9 @@ pub enum PhrasingError {
 /// Why a phrasing was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Rejection {
-    #[error("this utterance may not be reworded (only targeted follow-ups and example probes may)")]
+    #[error(
+        "this utterance may not be reworded (only targeted follow-ups and example probes may)"
+    )]
     NotEligible,
     #[error("empty")]
     Empty,
@@ -76,7 +78,11 @@ pub enum Rejection {
 /// Something that rewords a follow-up, synchronously, within `timeout_ms` (the async runner
 /// may instead call the endpoint itself with the body and parser below).
 pub trait Phraser {
-    fn phrase(&mut self, request: &PhrasingRequest, timeout_ms: u64) -> Result<String, PhrasingError>;
+    fn phrase(
+        &mut self,
+        request: &PhrasingRequest,
+        timeout_ms: u64,
+    ) -> Result<String, PhrasingError>;
 }
 
 /// The JSON body of a `/v1/chat/completions` request for `request`.
@@ -109,7 +115,8 @@ pub fn chat_completions_body(model: &str, request: &PhrasingRequest) -> serde_js
 
 /// Reads `choices[0].message.content` from a chat-completions response.
 pub fn parse_chat_completion(body: &str) -> Result<String, PhrasingError> {
-    let value: serde_json::Value = serde_json::from_str(body).map_err(|e| PhrasingError::BadResponse(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| PhrasingError::BadResponse(e.to_string()))?;
     value
         .pointer("/choices/0/message/content")
         .and_then(|c| c.as_str())
@@ -133,7 +140,18 @@ pub fn vet(guard: &TopicGuard, text: &str) -> Result<String, Rejection> {
         return Err(Rejection::Topic(v.to_string()));
     }
     let tokens = Tokens::new(text);
-    const ASSESSMENT: &[&str] = &["score", "grade", "pass", "fail", "correct", "wrong", "excellent", "impressive", "great", "rating"];
+    const ASSESSMENT: &[&str] = &[
+        "score",
+        "grade",
+        "pass",
+        "fail",
+        "correct",
+        "wrong",
+        "excellent",
+        "impressive",
+        "great",
+        "rating",
+    ];
     for t in &tokens.tokens {
         if let Some(word) = ASSESSMENT.iter().find(|w| crate::text::stem(w) == t.norm) {
             return Err(Rejection::RevealsAssessment(word.to_string()));
@@ -143,7 +161,12 @@ pub fn vet(guard: &TopicGuard, text: &str) -> Result<String, Rejection> {
 }
 
 /// Asks `phraser` and falls back to the engine's text on any failure.
-pub fn phrase_or_default(phraser: &mut dyn Phraser, guard: &TopicGuard, request: &PhrasingRequest, timeout_ms: u64) -> String {
+pub fn phrase_or_default(
+    phraser: &mut dyn Phraser,
+    guard: &TopicGuard,
+    request: &PhrasingRequest,
+    timeout_ms: u64,
+) -> String {
     phraser
         .phrase(request, timeout_ms)
         .ok()
@@ -177,9 +200,19 @@ mod tests {
     #[test]
     fn vetting_refuses_unsafe_or_leaky_phrasings() {
         let guard = TopicGuard::protected_only();
-        assert!(vet(&guard, "Which columns did that index cover, and why in that order?").is_ok());
-        assert_eq!(vet(&guard, "Great answer! Which columns?"), Err(Rejection::RevealsAssessment("great".into())));
-        assert!(matches!(vet(&guard, "How old were you when you built it?"), Err(Rejection::Topic(_))));
+        assert!(vet(
+            &guard,
+            "Which columns did that index cover, and why in that order?"
+        )
+        .is_ok());
+        assert_eq!(
+            vet(&guard, "Great answer! Which columns?"),
+            Err(Rejection::RevealsAssessment("great".into()))
+        );
+        assert!(matches!(
+            vet(&guard, "How old were you when you built it?"),
+            Err(Rejection::Topic(_))
+        ));
         assert_eq!(vet(&guard, "Tell me more."), Err(Rejection::NotOneQuestion));
         assert_eq!(vet(&guard, "Why? And how?"), Err(Rejection::NotOneQuestion));
     }
@@ -189,20 +222,36 @@ mod tests {
         let guard = TopicGuard::protected_only();
         let req = request();
         let mut slow = Fixed(Err(PhrasingError::Timeout(700)));
-        assert_eq!(phrase_or_default(&mut slow, &guard, &req, 700), req.default_text);
+        assert_eq!(
+            phrase_or_default(&mut slow, &guard, &req, 700),
+            req.default_text
+        );
         let mut bad = Fixed(Ok("Are you married?".into()));
-        assert_eq!(phrase_or_default(&mut bad, &guard, &req, 700), req.default_text);
-        let mut good = Fixed(Ok("You mentioned an index: how did you pick its columns?".into()));
-        assert_eq!(phrase_or_default(&mut good, &guard, &req, 700), "You mentioned an index: how did you pick its columns?");
+        assert_eq!(
+            phrase_or_default(&mut bad, &guard, &req, 700),
+            req.default_text
+        );
+        let mut good = Fixed(Ok(
+            "You mentioned an index: how did you pick its columns?".into()
+        ));
+        assert_eq!(
+            phrase_or_default(&mut good, &guard, &req, 700),
+            "You mentioned an index: how did you pick its columns?"
+        );
     }
 
     #[test]
     fn chat_body_and_response_round_trip() {
         let body = chat_completions_body("qwen2.5-3b-instruct", &request());
         assert_eq!(body["messages"][1]["role"], "user");
-        assert!(body["messages"][1]["content"].as_str().is_some_and(|c| c.contains("I added an index.")));
+        assert!(body["messages"][1]["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("I added an index.")));
         let response = r#"{"choices":[{"message":{"role":"assistant","content":" \"Which columns, and why?\" "}}]}"#;
-        assert_eq!(parse_chat_completion(response), Ok("Which columns, and why?".into()));
+        assert_eq!(
+            parse_chat_completion(response),
+            Ok("Which columns, and why?".into())
+        );
         assert!(parse_chat_completion("{}").is_err());
     }
 }

@@ -16,7 +16,10 @@ pub struct Span {
 impl Span {
     /// The text this span covers, or an empty string when it does not fit `text`.
     pub fn slice<'a>(&self, text: &'a str) -> &'a str {
-        let mut indices = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len()));
+        let mut indices = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(text.len()));
         let start = indices.nth(self.start);
         let end = if self.end >= self.start {
             text.char_indices()
@@ -53,7 +56,10 @@ pub struct Tokens<'a> {
 
 impl<'a> Tokens<'a> {
     pub fn new(text: &'a str) -> Self {
-        Tokens { text, tokens: tokenize(text) }
+        Tokens {
+            text,
+            tokens: tokenize(text),
+        }
     }
 
     /// Char span covering tokens `first..=last`.
@@ -61,7 +67,10 @@ impl<'a> Tokens<'a> {
         let (Some(a), Some(b)) = (self.tokens.get(first), self.tokens.get(last)) else {
             return Span { start: 0, end: 0 };
         };
-        Span { start: char_offset(self.text, a.start), end: char_offset(self.text, b.end) }
+        Span {
+            start: char_offset(self.text, a.start),
+            end: char_offset(self.text, b.end),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -104,8 +113,14 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         while let Some(&(i, n)) = chars.peek() {
             // A '.' or ',' between digits belongs to the number ("3.5", "10,000").
             let numeric_join = (n == '.' || n == ',')
-                && text[..i].chars().next_back().is_some_and(|p| p.is_ascii_digit())
-                && text[i + n.len_utf8()..].chars().next().is_some_and(|p| p.is_ascii_digit());
+                && text[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|p| p.is_ascii_digit())
+                && text[i + n.len_utf8()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|p| p.is_ascii_digit());
             if is_word_char(n) || numeric_join {
                 end = i + n.len_utf8();
                 chars.next();
@@ -120,7 +135,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             if word.is_empty() {
                 continue;
             }
-            out.push(Token { norm: stem(&word), start, end, sentence_start });
+            out.push(Token {
+                norm: stem(&word),
+                start,
+                end,
+                sentence_start,
+            });
             sentence_start = false;
         }
     }
@@ -185,7 +205,9 @@ pub fn stem(word: &str) -> String {
         if suffix == "s" && (word.ends_with("ss") || word.ends_with("us") || word.ends_with("is")) {
             continue;
         }
-        let sibilant = ["xes", "ches", "shes", "sses"].iter().any(|s| word.ends_with(s));
+        let sibilant = ["xes", "ches", "shes", "sses"]
+            .iter()
+            .any(|s| word.ends_with(s));
         if suffix == "es" && !sibilant {
             continue;
         }
@@ -213,7 +235,10 @@ pub struct Phrase {
 impl Phrase {
     pub fn new(source: &str) -> Option<Phrase> {
         let words: Vec<String> = tokenize(source).into_iter().map(|t| t.norm).collect();
-        (!words.is_empty()).then(|| Phrase { source: source.trim().to_string(), words })
+        (!words.is_empty()).then(|| Phrase {
+            source: source.trim().to_string(),
+            words,
+        })
     }
 
     /// Every token index where this phrase starts in `tokens`.
@@ -223,7 +248,12 @@ impl Phrase {
             return Vec::new();
         }
         (0..=tokens.len() - n)
-            .filter(|&i| self.words.iter().enumerate().all(|(k, w)| tokens.norm(i + k) == w))
+            .filter(|&i| {
+                self.words
+                    .iter()
+                    .enumerate()
+                    .all(|(k, w)| tokens.norm(i + k) == w)
+            })
             .map(|i| (i, i + n - 1))
             .collect()
     }
@@ -238,16 +268,26 @@ pub struct Cue {
 
 impl Cue {
     pub fn new(source: &str) -> Cue {
-        Cue { source: source.to_string(), alternatives: source.split('|').filter_map(Phrase::new).collect() }
+        Cue {
+            source: source.to_string(),
+            alternatives: source.split('|').filter_map(Phrase::new).collect(),
+        }
     }
 
     /// First match of any alternative, as a token range.
     pub fn find_first(&self, tokens: &Tokens<'_>) -> Option<(usize, usize)> {
-        self.alternatives.iter().flat_map(|p| p.find_in(tokens)).min()
+        self.alternatives
+            .iter()
+            .flat_map(|p| p.find_in(tokens))
+            .min()
     }
 
     pub fn find_all(&self, tokens: &Tokens<'_>) -> Vec<(usize, usize)> {
-        let mut all: Vec<_> = self.alternatives.iter().flat_map(|p| p.find_in(tokens)).collect();
+        let mut all: Vec<_> = self
+            .alternatives
+            .iter()
+            .flat_map(|p| p.find_in(tokens))
+            .collect();
         all.sort_unstable();
         all.dedup();
         all
@@ -257,18 +297,167 @@ impl Cue {
 /// Words too common to carry meaning; used for topical overlap.
 pub fn is_stopword(norm: &str) -> bool {
     const STOP: &[&str] = &[
-        "a", "an", "the", "and", "or", "but", "if", "then", "so", "of", "to", "in", "on", "at", "for", "with", "by",
-        "from", "as", "is", "am", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these",
-        "those", "there", "here", "i", "we", "you", "he", "she", "they", "me", "us", "them", "my", "our", "your",
-        "their", "his", "her", "do", "did", "does", "done", "have", "has", "had", "not", "no", "yes", "would", "will",
-        "can", "could", "should", "shall", "may", "might", "must", "what", "which", "who", "when", "where", "why",
-        "how", "all", "any", "some", "more", "most", "very", "just", "also", "about", "into", "out", "up", "down",
-        "over", "than", "too", "one", "get", "got", "make", "made", "like", "really", "thing", "lot", "well", "um",
-        "uh", "know", "think", "mean", "yeah", "okay", "ok", "let", "say", "said", "go", "went", "way", "because",
-        "after", "before", "while", "each", "other", "such", "only", "own", "same", "both", "few", "many", "much",
-        "again", "ever", "still", "even", "use", "us", "time", "work", "tell", "describe", "give", "example",
-        "specific", "approach", "experience", "kind", "sort", "stuff", "something", "anything", "everything",
-        "bit", "actually", "basically", "probably", "maybe", "sure", "right", "good", "great", "new",
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "so",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "i",
+        "we",
+        "you",
+        "he",
+        "she",
+        "they",
+        "me",
+        "us",
+        "them",
+        "my",
+        "our",
+        "your",
+        "their",
+        "his",
+        "her",
+        "do",
+        "did",
+        "does",
+        "done",
+        "have",
+        "has",
+        "had",
+        "not",
+        "no",
+        "yes",
+        "would",
+        "will",
+        "can",
+        "could",
+        "should",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "what",
+        "which",
+        "who",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "some",
+        "more",
+        "most",
+        "very",
+        "just",
+        "also",
+        "about",
+        "into",
+        "out",
+        "up",
+        "down",
+        "over",
+        "than",
+        "too",
+        "one",
+        "get",
+        "got",
+        "make",
+        "made",
+        "like",
+        "really",
+        "thing",
+        "lot",
+        "well",
+        "um",
+        "uh",
+        "know",
+        "think",
+        "mean",
+        "yeah",
+        "okay",
+        "ok",
+        "let",
+        "say",
+        "said",
+        "go",
+        "went",
+        "way",
+        "because",
+        "after",
+        "before",
+        "while",
+        "each",
+        "other",
+        "such",
+        "only",
+        "own",
+        "same",
+        "both",
+        "few",
+        "many",
+        "much",
+        "again",
+        "ever",
+        "still",
+        "even",
+        "use",
+        "us",
+        "time",
+        "work",
+        "tell",
+        "describe",
+        "give",
+        "example",
+        "specific",
+        "approach",
+        "experience",
+        "kind",
+        "sort",
+        "stuff",
+        "something",
+        "anything",
+        "everything",
+        "bit",
+        "actually",
+        "basically",
+        "probably",
+        "maybe",
+        "sure",
+        "right",
+        "good",
+        "great",
+        "new",
     ];
     STOP.contains(&norm)
 }
@@ -321,6 +510,8 @@ mod tests {
         let cue = Cue::new("idempotency key|idempotent");
         let t = Tokens::new("We made the endpoint idempotent using idempotency keys.");
         assert_eq!(cue.find_all(&t).len(), 2);
-        assert!(Cue::new("circuit breaker").find_first(&Tokens::new("no breakers here")).is_none());
+        assert!(Cue::new("circuit breaker")
+            .find_first(&Tokens::new("no breakers here"))
+            .is_none());
     }
 }

@@ -14,14 +14,27 @@ use crate::text::Span;
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum QuestionRef {
     Greeting,
-    Knockout { index: usize, name: String },
-    Custom { index: usize },
-    Blueprint { id: String },
+    Knockout {
+        index: usize,
+        name: String,
+    },
+    Custom {
+        index: usize,
+    },
+    Blueprint {
+        id: String,
+    },
     /// A bank question asked to cover a skill or competency.
-    Bank { id: String },
+    Bank {
+        id: String,
+    },
     /// A generic question about a skill without a bank concept.
-    Skill { name: String },
-    Language { index: usize },
+    Skill {
+        name: String,
+    },
+    Language {
+        index: usize,
+    },
     CandidateQuestions,
     Closing,
 }
@@ -92,38 +105,88 @@ pub enum Reason {
     InterviewStart,
     CandidateNotReady,
     CandidateReady,
-    KnockoutCriterion { name: String },
-    KnockoutAnswerUnclear { name: String },
-    KnockoutFailed { name: String, outcome: KnockoutOutcome },
-    ScriptedOrder { index: usize },
-    BlueprintOrder { id: String },
-    UncoveredSkill { name: String },
-    UncoveredCompetency { name: String },
-    PrewrittenFollowUp { index: usize },
-    MissingKnowledgeArea { area: String, importance: u8, heard: Option<Depth> },
-    VagueAnswer { vagueness: f32 },
-    NoPastExample { mode: ExperienceMode },
-    OffTopic { topical_overlap: f32 },
+    KnockoutCriterion {
+        name: String,
+    },
+    KnockoutAnswerUnclear {
+        name: String,
+    },
+    KnockoutAnswered {
+        name: String,
+        verdict: KnockoutVerdict,
+    },
+    KnockoutFailed {
+        name: String,
+        outcome: KnockoutOutcome,
+    },
+    ScriptedOrder {
+        index: usize,
+    },
+    BlueprintOrder {
+        id: String,
+    },
+    UncoveredSkill {
+        name: String,
+    },
+    UncoveredCompetency {
+        name: String,
+    },
+    PrewrittenFollowUp {
+        index: usize,
+    },
+    MissingKnowledgeArea {
+        area: String,
+        importance: u8,
+        heard: Option<Depth>,
+    },
+    /// Every area was heard; this must-hear one only at working depth.
+    ProbeForDepth {
+        area: String,
+        heard: Depth,
+    },
+    VagueAnswer {
+        vagueness: f32,
+    },
+    NoPastExample {
+        mode: ExperienceMode,
+    },
+    OffTopic {
+        topical_overlap: f32,
+    },
     RepeatRequested,
     RephraseRequested,
     ClarificationRequested,
     CandidateAskedAboutRole,
     RepeatLimitReached,
-    CandidateCouldNotAnswer { kind: NonAnswerKind },
+    CandidateCouldNotAnswer {
+        kind: NonAnswerKind,
+    },
     OffTopicAgain,
     AreasCovered,
     NoProbesLeft,
-    FollowUpBudgetSpent { used: u8, max: u8 },
-    QuestionTimeBudgetSpent { elapsed_ms: u64, budget_ms: u64 },
+    FollowUpBudgetSpent {
+        used: u8,
+        max: u8,
+    },
+    QuestionTimeBudgetSpent {
+        elapsed_ms: u64,
+        budget_ms: u64,
+    },
     InterviewTimeBudgetSpent,
-    LanguageCheck { index: usize },
+    LanguageCheck {
+        index: usize,
+    },
     CandidateQuestionsInvited,
     CandidateQuestionNoted,
     ScoreRequestDeclined,
     BannedTopicDeferred,
     NoMoreCandidateQuestions,
-    Silence { ms: u64 },
-    SilenceTimeout { ms: u64 },
+    Silence {
+        ms: u64,
+    },
+    SilenceTimeout {
+        ms: u64,
+    },
     AllQuestionsAsked,
     TimeLimitReached,
     CandidateLeft,
@@ -269,6 +332,9 @@ impl Transcript {
 
     /// Interviewer utterances that asked for an answer, with the answers given.
     pub fn exchanges(&self) -> impl Iterator<Item = (&Turn, &[Answer])> {
-        self.turns.iter().filter(|t| t.awaits_answer).map(|t| (t, t.answers.as_slice()))
+        self.turns
+            .iter()
+            .filter(|t| t.awaits_answer)
+            .map(|t| (t, t.answers.as_slice()))
     }
 }

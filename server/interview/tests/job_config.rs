@@ -9,7 +9,9 @@ fn replace_once(src: &str, from: &str, to: &str) -> String {
 }
 
 fn line_of(src: &str, needle: &str) -> usize {
-    let at = src.find(needle).unwrap_or_else(|| panic!("{needle} not in source"));
+    let at = src
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in source"));
     src[..at].matches('\n').count() + 1
 }
 
@@ -23,11 +25,18 @@ fn demo_job_is_valid_and_complete() {
     assert_eq!(job.custom_questions.len(), 4);
     assert_eq!(job.blueprints.len(), 2);
     assert!(job.blueprints.iter().all(|b| b.follow_ups.len() == 3));
-    assert_eq!(job.rubric.dimensions.iter().map(|d| d.weight).sum::<u32>(), 100);
+    assert_eq!(
+        job.rubric.dimensions.iter().map(|d| d.weight).sum::<u32>(),
+        100
+    );
     assert_eq!(job.competencies.len(), 3);
-    assert!(job.custom_questions.iter().chain(&job.blueprints).all(|q| !q.expected_answers.is_empty()
-        && !q.key_concepts.is_empty()
-        && !q.red_flags.is_empty()));
+    assert!(job
+        .custom_questions
+        .iter()
+        .chain(&job.blueprints)
+        .all(|q| !q.expected_answers.is_empty()
+            && !q.key_concepts.is_empty()
+            && !q.red_flags.is_empty()));
     assert!(QuestionBank::embedded().check().is_empty());
 }
 
@@ -47,18 +56,28 @@ fn weights_not_summing_to_100_name_the_field_and_line() {
     assert_eq!(issue.field, "rubric.dimensions");
     assert_eq!(issue.line, Some(line_of(&src, "[[rubric.dimensions]]")));
     assert!(issue.message.contains("sum to 105"), "{}", issue.message);
-    assert!(issue.fix.contains("lower the weights by 5"), "{}", issue.fix);
+    assert!(
+        issue.fix.contains("lower the weights by 5"),
+        "{}",
+        issue.fix
+    );
 }
 
 #[test]
 fn unknown_key_names_field_and_line() {
-    let src = replace_once(DEMO_JOB_TOML, "rule = \"min-years\"", "rule = \"min-years\"\nthreshhold_years = 3");
+    let src = replace_once(
+        DEMO_JOB_TOML,
+        "rule = \"min-years\"",
+        "rule = \"min-years\"\nthreshhold_years = 3",
+    );
     let errors = JobConfig::from_toml_str(&src).expect_err("unknown key");
     let issue = &errors.0[0];
     assert_eq!(issue.line, Some(line_of(&src, "threshhold_years")));
     assert_eq!(issue.field, "knockouts[0].threshhold_years");
     assert!(issue.message.contains("unknown field"), "{}", issue.message);
-    assert!(issue.to_string().contains(&format!("line {}", line_of(&src, "threshhold_years"))));
+    assert!(issue
+        .to_string()
+        .contains(&format!("line {}", line_of(&src, "threshhold_years"))));
 }
 
 #[test]
@@ -69,7 +88,11 @@ fn empty_question_names_field_and_line() {
         "text = \"  \"",
     );
     let errors = JobConfig::from_toml_str(&src).expect_err("empty question");
-    let issue = errors.0.iter().find(|i| i.field == "custom_questions[2].text").expect("issue for the empty text");
+    let issue = errors
+        .0
+        .iter()
+        .find(|i| i.field == "custom_questions[2].text")
+        .expect("issue for the empty text");
     assert_eq!(issue.line, Some(line_of(&src, "text = \"  \"")));
     assert_eq!(issue.message, "empty");
 }
@@ -79,9 +102,16 @@ fn missing_field_and_bad_enum_value_are_reported() {
     let src = replace_once(DEMO_JOB_TOML, "duration_minutes = 45\n", "");
     let errors = JobConfig::from_toml_str(&src).expect_err("missing field");
     assert!(errors.0[0].message.contains("duration_minutes"), "{errors}");
-    assert!(errors.0[0].fix.contains("add `duration_minutes"), "{errors}");
+    assert!(
+        errors.0[0].fix.contains("add `duration_minutes"),
+        "{errors}"
+    );
 
-    let src = replace_once(DEMO_JOB_TOML, "preset = \"deep-technical-screen\"", "preset = \"deep\"");
+    let src = replace_once(
+        DEMO_JOB_TOML,
+        "preset = \"deep-technical-screen\"",
+        "preset = \"deep\"",
+    );
     let errors = JobConfig::from_toml_str(&src).expect_err("bad preset");
     assert_eq!(errors.0[0].field, "template.preset");
     assert_eq!(errors.0[0].line, Some(line_of(&src, "preset = \"deep\"")));
@@ -89,9 +119,16 @@ fn missing_field_and_bad_enum_value_are_reported() {
 
 #[test]
 fn syntax_error_gives_a_line() {
-    let src = replace_once(DEMO_JOB_TOML, "duration_minutes = 45", "duration_minutes = = 45");
+    let src = replace_once(
+        DEMO_JOB_TOML,
+        "duration_minutes = 45",
+        "duration_minutes = = 45",
+    );
     let errors = JobConfig::from_toml_str(&src).expect_err("syntax");
-    assert_eq!(errors.0[0].line, Some(line_of(&src, "duration_minutes = = 45")));
+    assert_eq!(
+        errors.0[0].line,
+        Some(line_of(&src, "duration_minutes = = 45"))
+    );
 }
 
 #[test]
@@ -102,9 +139,23 @@ fn questions_touching_banned_or_protected_topics_are_rejected() {
         "What salary do you expect, and how old are you?",
     );
     let errors = JobConfig::from_toml_str(&src).expect_err("banned");
-    let fields: Vec<_> = errors.0.iter().map(|i| (i.field.as_str(), i.message.as_str())).collect();
-    assert!(fields.iter().any(|(f, m)| *f == "custom_questions[1].text" && m.contains("bans")), "{fields:?}");
-    assert!(fields.iter().any(|(f, m)| *f == "custom_questions[1].text" && m.contains("protected")), "{fields:?}");
+    let fields: Vec<_> = errors
+        .0
+        .iter()
+        .map(|i| (i.field.as_str(), i.message.as_str()))
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|(f, m)| *f == "custom_questions[1].text" && m.contains("bans")),
+        "{fields:?}"
+    );
+    assert!(
+        fields
+            .iter()
+            .any(|(f, m)| *f == "custom_questions[1].text" && m.contains("protected")),
+        "{fields:?}"
+    );
 }
 
 #[test]
@@ -112,12 +163,26 @@ fn knockout_threshold_and_references_are_checked() {
     let src = replace_once(DEMO_JOB_TOML, "threshold = 3\n", "");
     let errors = JobConfig::from_toml_str(&src).expect_err("no threshold");
     assert_eq!(errors.0[0].field, "knockouts[0].threshold");
-    assert_eq!(errors.0[0].line, Some(line_of(&src, "[[knockouts]]")), "missing field → its table's line");
+    assert_eq!(
+        errors.0[0].line,
+        Some(line_of(&src, "[[knockouts]]")),
+        "missing field → its table's line"
+    );
 
-    let src = replace_once(DEMO_JOB_TOML, "\"api-design.idempotency\"", "\"api-design.idempotence\"");
+    let src = replace_once(
+        DEMO_JOB_TOML,
+        "\"api-design.idempotency\"",
+        "\"api-design.idempotence\"",
+    );
     let errors = JobConfig::from_toml_str(&src).expect_err("bad area ref");
     assert_eq!(errors.0[0].field, "custom_questions[0].bank_areas[1]");
-    assert_eq!(errors.0[0].line, Some(line_of(&src, "bank_areas = [\"api-design.versioning\", \"api-design.idempotence\"")));
+    assert_eq!(
+        errors.0[0].line,
+        Some(line_of(
+            &src,
+            "bank_areas = [\"api-design.versioning\", \"api-design.idempotence\""
+        ))
+    );
 }
 
 #[test]
@@ -126,5 +191,7 @@ fn no_questions_at_all_is_an_error() {
     job.custom_questions.clear();
     job.blueprints.clear();
     let problems = job.validate();
-    assert!(problems.iter().any(|p| p.message == "the job has no questions"));
+    assert!(problems
+        .iter()
+        .any(|p| p.message == "the job has no questions"));
 }

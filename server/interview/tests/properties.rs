@@ -10,10 +10,40 @@ use viva_interview::{demo_job, Word};
 /// Words a company might ban, including ones the bank and fixed phrases use ("team",
 /// "database", "retries"), so that the engine's fallbacks are exercised.
 const BANNABLE: &[&str] = &[
-    "salary", "equity", "compensation", "bonus", "stock options", "personal projects", "other offers", "team",
-    "database", "retries", "cache", "microservices", "kafka", "monolith", "deadline", "incident", "timeout",
-    "security", "password", "customers", "interview", "recorded", "hiring", "role", "manager", "product",
-    "weekend", "overtime", "relocation", "visa", "startup", "competitor", "acquisition", "layoffs",
+    "salary",
+    "equity",
+    "compensation",
+    "bonus",
+    "stock options",
+    "personal projects",
+    "other offers",
+    "team",
+    "database",
+    "retries",
+    "cache",
+    "microservices",
+    "kafka",
+    "monolith",
+    "deadline",
+    "incident",
+    "timeout",
+    "security",
+    "password",
+    "customers",
+    "interview",
+    "recorded",
+    "hiring",
+    "role",
+    "manager",
+    "product",
+    "weekend",
+    "overtime",
+    "relocation",
+    "visa",
+    "startup",
+    "competitor",
+    "acquisition",
+    "layoffs",
 ];
 
 const ANSWERS: &[&str] = &[
@@ -53,13 +83,23 @@ fn step() -> impl Strategy<Value = Step> {
 
 fn job_with_banned(terms: &[&str]) -> Option<JobConfig> {
     let mut job = demo_job();
-    job.banned_topics.push(BannedTopic { topic: "generated".into(), terms: terms.iter().map(|t| t.to_string()).collect() });
+    job.banned_topics.push(BannedTopic {
+        topic: "generated".into(),
+        terms: terms.iter().map(|t| t.to_string()).collect(),
+    });
     // A job whose own questions use a banned word is rejected by validation, so a company
     // would drop those questions; do the same, keeping the rest of the job.
     let guard = TopicGuard::for_job(&job);
     let clean = |q: &viva_interview::job::QuestionSpec| {
-        guard.allows(&q.text) && q.follow_ups.iter().chain(&q.rephrased).all(|f| guard.allows(f))
-            && q.knowledge_areas.iter().flat_map(|a| &a.probes).all(|p| guard.allows(p))
+        guard.allows(&q.text)
+            && q.follow_ups
+                .iter()
+                .chain(&q.rephrased)
+                .all(|f| guard.allows(f))
+            && q.knowledge_areas
+                .iter()
+                .flat_map(|a| &a.probes)
+                .all(|p| guard.allows(p))
     };
     job.custom_questions.retain(clean);
     job.blueprints.retain(clean);
@@ -84,8 +124,20 @@ fn run(job: JobConfig, steps: &[Step], dt_ms: u64) -> Vec<String> {
         now += dt_ms;
         let event = match s {
             Step::Answer(text) => {
-                let words = Some(text.split_whitespace().enumerate().map(|(i, w)| Word { text: w.into(), start_ms: now + i as u64 * 300, end_ms: now + i as u64 * 300 + 250 }).collect());
-                Event::CandidateAnswered { text: text.clone(), words }
+                let words = Some(
+                    text.split_whitespace()
+                        .enumerate()
+                        .map(|(i, w)| Word {
+                            text: w.into(),
+                            start_ms: now + i as u64 * 300,
+                            end_ms: now + i as u64 * 300 + 250,
+                        })
+                        .collect(),
+                );
+                Event::CandidateAnswered {
+                    text: text.clone(),
+                    words,
+                }
             }
             Step::Silence(ms) => Event::Silence { ms: *ms },
             Step::Tick => Event::TimeTick,
@@ -101,16 +153,32 @@ fn run(job: JobConfig, steps: &[Step], dt_ms: u64) -> Vec<String> {
 #[test]
 fn banning_a_word_the_engine_uses_removes_it_from_everything_it_can_say() {
     let said_before = prerenderable_phrases(&demo_job());
-    assert!(said_before.iter().any(|p| p.to_lowercase().contains("database")));
-    assert!(said_before.iter().any(|p| p.to_lowercase().contains("team")));
-    let job = job_with_banned(&["database", "team"]).expect("job still valid without its database questions");
+    assert!(said_before
+        .iter()
+        .any(|p| p.to_lowercase().contains("database")));
+    assert!(said_before
+        .iter()
+        .any(|p| p.to_lowercase().contains("team")));
+    let job = job_with_banned(&["database", "team"])
+        .expect("job still valid without its database questions");
     let said_after = prerenderable_phrases(&job);
-    assert!(said_after.len() > 20, "the interview still has plenty to say");
+    assert!(
+        said_after.len() > 20,
+        "the interview still has plenty to say"
+    );
     for p in &said_after {
         let lower = p.to_lowercase();
-        assert!(!lower.contains("database") && !lower.contains(" team"), "{p}");
+        assert!(
+            !lower.contains("database") && !lower.contains(" team"),
+            "{p}"
+        );
     }
-    let answers: Vec<Step> = ANSWERS.iter().cycle().take(60).map(|a| Step::Answer(a.to_string())).collect();
+    let answers: Vec<Step> = ANSWERS
+        .iter()
+        .cycle()
+        .take(60)
+        .map(|a| Step::Answer(a.to_string()))
+        .collect();
     for text in run(job, &answers, 20_000) {
         assert!(!text.to_lowercase().contains("database"), "{text}");
     }

@@ -16,6 +16,12 @@ fn published_schema_matches_the_types() {
         "job.schema.json is stale; regenerate it with VIVA_UPDATE_SCHEMA=1 cargo test -p viva-interview --test schema"
     );
     let schema: serde_json::Value = serde_json::from_str(&generated).expect("schema is JSON");
-    assert_eq!(schema["additionalProperties"], serde_json::Value::Bool(false), "unknown keys are rejected");
-    assert!(schema["required"].as_array().is_some_and(|r| r.iter().any(|k| k == "rubric")));
+    assert_eq!(
+        schema["additionalProperties"],
+        serde_json::Value::Bool(false),
+        "unknown keys are rejected"
+    );
+    assert!(schema["required"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|k| k == "rubric")));
 }
