@@ -13,6 +13,9 @@
 //! a partial that way), and words with the reference's own punctuation (a comma where the
 //! reader paused at a clause boundary). The final hypothesis is the full reference text with its own
 //! punctuation. A false cut-off is a `TurnEnded` inside the inserted pause.
+//!
+//! `VIVA_EVAL_VERBOSE=1` prints each clip's split point; `VIVA_EVAL_DEBUG=<words of a clip>`
+//! prints that clip's transcript events and decisions (ref-punct text, 0.9 s pause).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -217,7 +220,9 @@ fn run(
                         // a recogniser that punctuates pauses would write it.
                         w
                     } else {
-                        let w = w.trim_end_matches(['.', ',', '?', '!', ';', ':']).to_string();
+                        let w = w
+                            .trim_end_matches(['.', ',', '?', '!', ';', ':'])
+                            .to_string();
                         if mode == Text::Period && !w.is_empty() {
                             format!("{w}.")
                         } else {
@@ -231,7 +236,17 @@ fn run(
                 });
             }
             for e in events {
-                if let TurnDecision::TurnEnded { decided_at_ms, .. } = det.handle(e) {
+                let dbg = std::env::var("VIVA_EVAL_DEBUG").ok();
+                let show = dbg.as_deref().is_some_and(|w| c.final_text.contains(w))
+                    && mode == Text::Reference
+                    && pause_ms == 900;
+                let ev = format!("{e:?}");
+                let d = det.handle(e);
+                if show && (!ev.starts_with("Audio") || matches!(d, TurnDecision::TurnEnded { .. }))
+                {
+                    println!("  {now} {ev} -> {d:?}");
+                }
+                if let TurnDecision::TurnEnded { decided_at_ms, .. } = d {
                     if decided_at_ms > c.split_ms && decided_at_ms < c.split_ms + pause_ms + 100 {
                         cut = true;
                     } else if decided_at_ms > speech_end && wait.is_none() {
@@ -242,7 +257,8 @@ fn run(
         }
     }
     let _ = final_sent;
-    if std::env::var_os("VIVA_EVAL_VERBOSE").is_some() && mode == Text::Reference && pause_ms == 900 {
+    if std::env::var_os("VIVA_EVAL_VERBOSE").is_some() && mode == Text::Reference && pause_ms == 900
+    {
         let n = spoken_words(c.split_ms);
         println!(
             "  split at {} ms after {:?}: {}",

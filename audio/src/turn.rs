@@ -58,6 +58,9 @@ pub struct TurnConfig {
     /// often arrives after 600 ms of silence; deciding on the stale text cut many thinking
     /// pauses in `examples/turn_eval.rs`.
     pub stale_text_grace_ms: u64,
+    /// A hypothesis counts as covering the latest speech only if it covers this much audio
+    /// past it: a recogniser commits the last word only after hearing it end.
+    pub text_settle_ms: u64,
 }
 
 impl Default for TurnConfig {
@@ -74,6 +77,7 @@ impl Default for TurnConfig {
             overlap_gap_ms: 300,
             onset_gap_ms: 300,
             stale_text_grace_ms: 400,
+            text_settle_ms: 200,
         }
     }
 }
@@ -671,7 +675,7 @@ impl TurnDetector {
         // A hypothesis made before the latest speech ended may be missing the words that
         // followed: a "complete" one is not trusted for the short wait, and (once transcripts
         // flow) a fresher one is awaited for up to `stale_text_grace_ms` more.
-        let stale = self.transcript_covers + 100 < last_speech;
+        let stale = self.transcript_covers < last_speech + self.config.text_settle_ms;
         if ending == TextEnding::Complete && stale {
             ending = TextEnding::Neutral;
         }
@@ -884,23 +888,36 @@ mod tests {
     fn complete_sentence_ends_sooner() {
         let mut s = Sim::new();
         s.speech(1_500)
+            .silence(200)
             .text("I would use a hash map.")
             .silence(1_000);
         assert_eq!(s.ends(), vec![(1_500, 1_900)]);
+        // Without a settled hypothesis the fast path is not taken (600 + 400 ms of grace).
+        let mut s = Sim::new();
+        s.speech(1_500)
+            .text("I would use a hash map.")
+            .silence(1_200);
+        assert_eq!(s.ends(), vec![(1_500, 2_500)]);
     }
 
     #[test]
     fn stale_complete_hypothesis_is_not_trusted() {
         let mut s = Sim::new();
         // The hypothesis stops at 1 s but speech went on to 2 s.
-        s.speech(1_000).text("I would use a hash map.").speech(1_000).silence(1_200);
+        s.speech(1_000)
+            .text("I would use a hash map.")
+            .speech(1_000)
+            .silence(1_200);
         // No fresher hypothesis arrives: 600 ms + 400 ms of grace.
         assert_eq!(s.ends(), vec![(2_000, 3_000)]);
         // A fresh neutral hypothesis covering the end arrives 300 ms into the silence.
         let mut s = Sim::new();
-        s.speech(1_000).text("I would use a hash map.").speech(1_000).silence(300);
+        s.speech(1_000)
+            .text("I would use a hash map.")
+            .speech(1_000)
+            .silence(300);
         s.det.handle(TurnEvent::Transcript {
-            covers_until_ms: 2_000,
+            covers_until_ms: 2_250,
             text: "I would use a hash map with a lock".into(),
         });
         s.silence(900);
@@ -923,7 +940,9 @@ mod tests {
                 s.ends().is_empty(),
                 "{text:?} with a {pause} ms pause ended the turn"
             );
-            s.text("and that keeps reads fast.").silence(1_000);
+            s.silence(200)
+                .text("and that keeps reads fast.")
+                .silence(1_000);
             assert_eq!(s.ends(), vec![(3_500 + pause, 3_900 + pause)], "{text:?}");
         }
     }
@@ -1026,8 +1045,9 @@ mod tests {
         s.event(TurnEvent::InterviewerStopped { at_ms });
         s.silence(300)
             .speech(1_500)
+            .silence(200)
             .text("Once, on a design review.")
-            .silence(600);
+            .silence(400);
         assert_eq!(s.ends().len(), 1);
     }
 
