@@ -33,7 +33,7 @@ pub use recorder::{Recorder, RecorderConfig, RecordingStats, Track};
 pub use resample::{resample, ResampleError, StreamResampler};
 pub use turn::{TurnConfig, TurnDecision, TurnDetector, TurnEvent};
 pub use vad::provision::fetch_vad_model;
-pub use vad::{VadChunk, VadError, VadStream, VoiceActivityDetector};
+pub use vad::{SpeechFrontEnd, VadChunk, VadError, VadStream, VoiceActivityDetector};
 pub use wav::{read_wav, read_wav_bytes, write_wav_i16, DecodedAudio, WavError};
 
 /// The rate every speech model in viva consumes.

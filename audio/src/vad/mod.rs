@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use crate::error::{check_finite, AudioError};
 use crate::frame::{samples_to_ms, AudioFrame};
+use crate::resample::StreamResampler;
 use crate::SPEECH_RATE_HZ;
 
 /// Why a detector could not run.
@@ -213,6 +214,60 @@ impl VadStream {
     }
 }
 
+/// The candidate side of a session up to the end-of-turn detector: frames at any rate in,
+/// 16 kHz frames (for the recogniser) and VAD chunks (for [`crate::TurnDetector`]) out, all on
+/// the session clock.
+pub struct SpeechFrontEnd {
+    resampler: Option<StreamResampler>,
+    vad: VadStream,
+}
+
+impl SpeechFrontEnd {
+    pub fn new(detector: Box<dyn VoiceActivityDetector>, threshold: f32) -> Self {
+        Self {
+            resampler: None,
+            vad: VadStream::new(detector, threshold),
+        }
+    }
+
+    /// Converts `frame` to 16 kHz (a resampler is made for its rate on first use, and remade
+    /// if the rate changes) and runs the detector. The 16 kHz frame is `None` while the
+    /// resampler is still filling its first chunk.
+    pub fn push(
+        &mut self,
+        frame: &AudioFrame,
+    ) -> Result<(Option<AudioFrame>, Vec<VadChunk>), VadError> {
+        let out = if frame.sample_rate() == SPEECH_RATE_HZ {
+            Some(frame.clone())
+        } else {
+            if self
+                .resampler
+                .as_ref()
+                .is_none_or(|r| r.input_rate() != frame.sample_rate())
+            {
+                self.resampler = Some(StreamResampler::new(frame.sample_rate(), SPEECH_RATE_HZ)?);
+            }
+            match self.resampler.as_mut() {
+                Some(r) => r.process(frame)?,
+                None => None,
+            }
+        };
+        let chunks = match &out {
+            Some(f) => self.vad.push(f)?,
+            None => Vec::new(),
+        };
+        Ok((out, chunks))
+    }
+
+    /// Forgets the stream (new call leg, reconnect).
+    pub fn reset(&mut self) {
+        if let Some(r) = self.resampler.as_mut() {
+            r.reset();
+        }
+        self.vad.reset();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +291,25 @@ mod tests {
         assert!(s.push(&wrong).is_err());
         let back = AudioFrame::new(vec![0.0; 10], 16_000, 0).expect("frame");
         assert!(s.push(&back).is_err());
+    }
+
+    #[test]
+    fn front_end_resamples_and_keeps_the_clock() {
+        let mut fe = SpeechFrontEnd::new(Box::new(EnergyVad::default()), 0.5);
+        let mut chunks = Vec::new();
+        let mut samples16 = 0;
+        for i in 0..50u64 {
+            // 48 kHz, 20 ms frames, starting 1 s into the session.
+            let f = AudioFrame::new(vec![0.0; 960], 48_000, 48_000 + i * 960).expect("frame");
+            let (out, c) = fe.push(&f).expect("push");
+            if let Some(o) = out {
+                assert_eq!(o.sample_rate(), 16_000);
+                assert_eq!(o.start(), 16_000 + samples16);
+                samples16 += o.len() as u64;
+            }
+            chunks.extend(c);
+        }
+        assert!(samples16 >= 15_000, "{samples16}");
+        assert_eq!(chunks.first().map(VadChunk::start_ms), Some(1_000));
     }
 }
