@@ -18,6 +18,8 @@ use viva_grading::{GradeInput, Grader, Transcript, FEATURE_NAMES};
 const L2: f64 = 1.0;
 /// Must match `CLIP` in src/model.rs.
 const CLIP: f64 = 2.5;
+/// Features fitted with weight 0 (override with `VIVA_DROP=a,b`; empty keeps them all).
+const DROPPED: &[&str] = &["log_answer_len", "log_ref_len"];
 
 struct Row {
     x: Vec<f64>,
@@ -113,6 +115,25 @@ fn main() {
         }
     }
     eprintln!("train rows: {} (rejected {rejected})", rows.len());
+    // Features left out of the model (their weights become 0): absolute sizes, which do not
+    // transfer from SemEval's one-sentence answers to interview-length answers and references.
+    let drop: Vec<usize> = std::env::var("VIVA_DROP")
+        .map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+        .unwrap_or_else(|_| DROPPED.iter().map(|s| s.to_string()).collect())
+        .iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            FEATURE_NAMES
+                .iter()
+                .position(|f| f == n)
+                .unwrap_or_else(|| panic!("unknown feature {n}"))
+        })
+        .collect();
+    for r in &mut rows {
+        for &j in &drop {
+            r.x[j] = 0.0;
+        }
+    }
 
     // Grouped 5-fold CV: questions are assigned to folds in sorted order, so held-out folds
     // contain only unseen questions (the harder of SemEval's test conditions).

@@ -15,6 +15,10 @@ use crate::{
 /// Highest score for an answer that restates the best reference with a polarity flip.
 const CONTRADICTION_CAP: f64 = 2.0;
 
+/// An answer is reduced to its core (best-covering sentences) for the precision-side features
+/// only when it has more than this many times the reference's content words.
+const CORE_LENGTH_FACTOR: f64 = 2.0;
+
 /// Weight of a word the question already contains: repeating the question is not answering it.
 const QUESTION_WEIGHT: f64 = 0.35;
 
@@ -78,7 +82,10 @@ struct Pair {
 
 struct RefMatch {
     analysed: Analysed,
+    /// Alignment against the whole answer.
     pairs: Vec<Pair>,
+    /// Answer tokens in the answer's core for this reference; `None` when it is the whole answer.
+    core: Option<Vec<bool>>,
     recall: f64,
     precision: f64,
     f1: f64,
@@ -90,7 +97,8 @@ struct RefMatch {
     recall_consistent: f64,
     precision_consistent: f64,
     /// All-word overlap (function words and negators included, names neutralised): share of the
-    /// reference's distinct words in the answer, and the Dice coefficient of the two sets.
+    /// reference's distinct words in the answer, and the Dice coefficient of the two sets (the
+    /// answer's core only).
     word_overlap: f64,
     word_dice: f64,
 }
@@ -386,6 +394,11 @@ impl Grader {
 
     /// Align the content words of `r` to those of `a`, one to one, greedily by similarity.
     fn align(&self, r: &Analysed, a: &Analysed) -> Vec<Pair> {
+        assign(&self.candidates(r, a), r, a, None)
+    }
+
+    /// Every possible pairing of a content word of `r` with one of `a`, best first.
+    fn candidates(&self, r: &Analysed, a: &Analysed) -> Vec<Pair> {
         // Compare each distinct answer word once, then expand to its positions.
         let mut by_stem: BTreeMap<(&str, &str, bool), Vec<usize>> = BTreeMap::new();
         for (i, t) in a.content() {
@@ -421,33 +434,36 @@ impl Grader {
                 .then(x.r.cmp(&y.r))
                 .then(x.a.cmp(&y.a))
         });
-        let mut used_r = vec![false; r.tokens.len()];
-        let mut used_a = vec![false; a.tokens.len()];
-        let mut pairs = Vec::new();
-        for c in cands {
-            if !used_r[c.r] && !used_a[c.a] {
-                used_r[c.r] = true;
-                used_a[c.a] = true;
-                pairs.push(c);
-            }
-        }
-        pairs.sort_by_key(|p| p.r);
-        pairs
+        cands
     }
 
     fn match_reference(&self, r: Analysed, a: &Analysed, qs: &HashSet<String>) -> RefMatch {
-        let pairs = self.align(&r, a);
+        let cands = self.candidates(&r, a);
+        let pairs = assign(&cands, &r, a, None);
         let r_total: f64 = r.content().map(|(_, t)| self.weight(t, qs)).sum();
-        let a_total: f64 = a.content().map(|(_, t)| self.weight(t, qs)).sum();
         let r_hit: f64 = pairs
             .iter()
             .map(|p| self.weight(&r.tokens[p.r], qs) * p.sim)
             .sum();
-        let a_hit: f64 = pairs
+        // Recall-side figures use the whole answer: every correct detail counts, wherever it is.
+        let recall = ratio(r_hit, r_total);
+        // Precision-side figures use the answer's core (see `core`): extra detail elsewhere in a
+        // long answer is not held against it.
+        let core = self.core(&cands, &r, a, qs, r_total);
+        let core_pairs = match &core {
+            Some(m) => assign(&cands, &r, a, Some(m)),
+            None => pairs.clone(),
+        };
+        let in_core = |i: usize| core.as_ref().is_none_or(|m| m[i]);
+        let a_total: f64 = a
+            .content()
+            .filter(|(i, _)| in_core(*i))
+            .map(|(_, t)| self.weight(t, qs))
+            .sum();
+        let a_hit: f64 = core_pairs
             .iter()
             .map(|p| self.weight(&a.tokens[p.a], qs) * p.sim)
             .sum();
-        let recall = ratio(r_hit, r_total);
         let precision = ratio(a_hit, a_total);
         let f1 = if recall + precision > 0.0 {
             2.0 * recall * precision / (recall + precision)
@@ -484,31 +500,36 @@ impl Grader {
             .filter(|p| !p.conflict)
             .map(|p| self.weight(&r.tokens[p.r], qs) * p.sim)
             .sum();
-        let a_ok: f64 = pairs
+        let a_ok: f64 = core_pairs
             .iter()
             .filter(|p| !p.conflict)
             .map(|p| self.weight(&a.tokens[p.a], qs) * p.sim)
             .sum();
-        let set = |x: &Analysed| -> Vec<String> {
+        let set = |x: &Analysed, keep: &dyn Fn(usize) -> bool| -> Vec<String> {
             let mut v: Vec<String> = x
                 .tokens
                 .iter()
-                .filter(|t| t.kind != Kind::Punct)
-                .map(|t| t.norm.clone())
+                .enumerate()
+                .filter(|(i, t)| t.kind != Kind::Punct && keep(*i))
+                .map(|(_, t)| t.norm.clone())
                 .collect();
             v.sort_unstable();
             v.dedup();
             v
         };
-        let (rs, as_) = (set(&r), set(a));
-        let common = rs.iter().filter(|w| as_.binary_search(w).is_ok()).count() as f64;
-        let word_overlap = ratio(common, rs.len() as f64);
-        let word_dice = ratio(2.0 * common, (rs.len() + as_.len()) as f64);
+        let (rs, as_full, as_core) = (set(&r, &|_| true), set(a, &|_| true), set(a, &in_core));
+        let common = |x: &[String]| rs.iter().filter(|w| x.binary_search(w).is_ok()).count();
+        let word_overlap = ratio(common(&as_full) as f64, rs.len() as f64);
+        let word_dice = ratio(
+            2.0 * common(&as_core) as f64,
+            (rs.len() + as_core.len()) as f64,
+        );
         RefMatch {
             word_overlap,
             word_dice,
             analysed: r,
             pairs,
+            core,
             recall,
             precision,
             f1,
@@ -521,11 +542,88 @@ impl Grader {
         }
     }
 
+    /// The answer's core for reference `r`: when the answer is much longer than the reference
+    /// and has several sentences, the sentences chosen greedily to maximise weighted F1 against
+    /// the reference (a best-covering subset); `None` (the whole answer) otherwise. Short
+    /// answers, the norm in the calibration data, are unaffected.
+    fn core(
+        &self,
+        cands: &[Pair],
+        r: &Analysed,
+        a: &Analysed,
+        qs: &HashSet<String>,
+        r_total: f64,
+    ) -> Option<Vec<bool>> {
+        let (sid, n_sent) = sentence_ids(a);
+        let n_a = a.content_count() as f64;
+        if n_sent < 2 || n_a <= CORE_LENGTH_FACTOR * r.content_count().max(1) as f64 {
+            return None;
+        }
+        let f1_of = |chosen: &[bool]| -> f64 {
+            let mask: Vec<bool> = sid.iter().map(|s| chosen[*s]).collect();
+            let pairs = assign(cands, r, a, Some(&mask));
+            let a_total: f64 = a
+                .content()
+                .filter(|(i, _)| mask[*i])
+                .map(|(_, t)| self.weight(t, qs))
+                .sum();
+            let rec = ratio(
+                pairs
+                    .iter()
+                    .map(|p| self.weight(&r.tokens[p.r], qs) * p.sim)
+                    .sum(),
+                r_total,
+            );
+            let prec = ratio(
+                pairs
+                    .iter()
+                    .map(|p| self.weight(&a.tokens[p.a], qs) * p.sim)
+                    .sum(),
+                a_total,
+            );
+            if rec + prec > 0.0 {
+                2.0 * rec * prec / (rec + prec)
+            } else {
+                0.0
+            }
+        };
+        let mut chosen = vec![false; n_sent];
+        let mut best = 0.0;
+        loop {
+            let mut pick: Option<(usize, f64)> = None;
+            for s in 0..n_sent {
+                if chosen[s] {
+                    continue;
+                }
+                chosen[s] = true;
+                let f = f1_of(&chosen);
+                chosen[s] = false;
+                if f > best + 1e-9 && pick.is_none_or(|(_, pf)| f > pf + 1e-12) {
+                    pick = Some((s, f));
+                }
+            }
+            match pick {
+                Some((s, f)) => {
+                    chosen[s] = true;
+                    best = f;
+                }
+                None => break,
+            }
+        }
+        if !chosen.iter().any(|c| *c) {
+            // Nothing matches: the whole answer is the core (its precision is 0 either way).
+            return None;
+        }
+        Some(sid.iter().map(|s| chosen[*s]).collect())
+    }
+
     fn features_of(&self, an: &Analysis, input: &GradeInput) -> Features {
         let b = &an.refs[an.best];
         let a = &an.answer;
         let qs = &an.question_stems;
-        let n_a = a.content_count();
+        // Answer-side counts are taken on the answer's core for the best reference.
+        let in_core = |i: usize| b.core.as_ref().is_none_or(|m| m[i]);
+        let n_a = a.content().filter(|(i, _)| in_core(*i)).count();
         let n_r = b.analysed.content_count();
         let max_recall = an.refs.iter().map(|m| m.recall_plain).fold(0.0, f64::max);
         let mean_recall =
@@ -544,27 +642,36 @@ impl Grader {
                 .sum::<f64>()
                 / concepts.len() as f64
         };
-        let in_q = a.content().filter(|(_, t)| qs.contains(&t.stem)).count();
+        let in_q = a
+            .content()
+            .filter(|(i, t)| in_core(*i) && qs.contains(&t.stem))
+            .count();
         let aligned_a: HashSet<usize> = b.pairs.iter().map(|p| p.a).collect();
         let extra = a
             .content()
-            .filter(|(i, t)| !aligned_a.contains(i) && !qs.contains(&t.stem))
+            .filter(|(i, t)| in_core(*i) && !aligned_a.contains(i) && !qs.contains(&t.stem))
             .count();
-        let neg_a = a.tokens.iter().filter(|t| t.kind == Kind::Negator).count();
+        let neg_a = a
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| in_core(*i) && t.kind == Kind::Negator)
+            .count();
         let neg_r = b
             .analysed
             .tokens
             .iter()
             .filter(|t| t.kind == Kind::Negator)
             .count();
-        let nums = |x: &Analysed| -> Vec<String> {
+        let nums = |x: &Analysed, keep: &dyn Fn(usize) -> bool| -> Vec<String> {
             x.tokens
                 .iter()
-                .filter(|t| t.kind == Kind::Number)
-                .map(|t| t.stem.clone())
+                .enumerate()
+                .filter(|(i, t)| t.kind == Kind::Number && keep(*i))
+                .map(|(_, t)| t.stem.clone())
                 .collect()
         };
-        let (na, nr) = (nums(a), nums(&b.analysed));
+        let (na, nr) = (nums(a, &in_core), nums(&b.analysed, &|_| true));
         let number_mismatch = !na.is_empty()
             && nr.iter().any(|n| !na.contains(n))
             && na.iter().any(|n| !nr.contains(n) && !qs.contains(n));
@@ -726,6 +833,39 @@ impl Grader {
             "experience",
             "benefits",
             "importance",
+            "suggests",
+            "suggest",
+            "proposes",
+            "propose",
+            "recommends",
+            "recommend",
+            "claims",
+            "relies",
+            "quantified",
+            "measurable",
+        ];
+        // Words that may precede the absence word of an absence flag.
+        const LEAD: &[&str] = &[
+            "candidate",
+            "candidates",
+            "the",
+            "answer",
+            "does",
+            "do",
+            "did",
+            "is",
+            "shows",
+            "gives",
+        ];
+        const UNIVERSAL: &[&str] = &["every", "all", "always", "blindly", "everything", "each"];
+        const QUANTIFY: &[&str] = &[
+            "quantify",
+            "quantified",
+            "measurable",
+            "metrics",
+            "numbers",
+            "figures",
+            "results",
         ];
         let mut out = Vec::new();
         for flag in input
@@ -739,11 +879,28 @@ impl Grader {
                 .split(|c: char| !c.is_alphanumeric() && c != '\'')
                 .filter(|w| !w.is_empty())
                 .collect();
-            let absence_at = words.iter().take(5).position(|w| ABSENCE.contains(w));
+            // An absence flag says what the answer lacks ("Cannot quantify…", "Candidate fails
+            // to…", "No mention of…"): the absence word leads the flag. Elsewhere ("Retries every
+            // request without checking…") it qualifies a behaviour, which is what is flagged.
+            let absence_at = words
+                .iter()
+                .take(3)
+                .position(|w| ABSENCE.contains(w))
+                .filter(|&i| words[..i].iter().all(|w| LEAD.contains(w)));
             let subject: Vec<&str> = match absence_at {
                 Some(i) => words[i + 1..].to_vec(),
-                None => words.clone(),
+                // The behaviour is what comes before "without" / "instead of".
+                None => {
+                    let cut = words
+                        .iter()
+                        .position(|w| *w == "without" || *w == "instead")
+                        .filter(|&i| i > 0)
+                        .unwrap_or(words.len());
+                    words[..cut].to_vec()
+                }
             };
+            let universal = subject.iter().any(|w| UNIVERSAL.contains(w));
+            let quantify = absence_at.is_some() && subject.iter().any(|w| QUANTIFY.contains(w));
             // Single letters are the debris of "e.g." and similar abbreviations.
             let subject: Vec<&str> = subject
                 .into_iter()
@@ -760,6 +917,18 @@ impl Grader {
                 sa = text::analyse(&self.lex, &words[eg..].join(" "));
             }
             let n = sa.content_count();
+            if quantify {
+                // The opposite evidence for "cannot quantify": measurements in the answer.
+                let idxs = measurements(&an.answer);
+                let raised = idxs.len() < 2;
+                out.push(RedFlagEvidence {
+                    flag: flag.to_string(),
+                    raised,
+                    why: format!("answer gives {} measured figure(s)", idxs.len()),
+                    spans: spans_of(&an.answer, &idxs, &input.answer.words),
+                });
+                continue;
+            }
             if n == 0 {
                 continue;
             }
@@ -778,6 +947,16 @@ impl Grader {
                         "answer covers {:.0}% of \"{}\"",
                         coverage * 100.0,
                         subject.join(" ")
+                    ),
+                )
+            } else if universal && coverage >= 0.6 && !universal_near(&an.answer, &idxs) {
+                // "Adds an index on every column": mentioning indexes is not the flagged
+                // behaviour; saying it applies to everything is.
+                (
+                    false,
+                    format!(
+                        "answer matches {:.0}% of the flagged behaviour's words, but not its \"every/all/always\"",
+                        coverage * 100.0
                     ),
                 )
             } else {
@@ -815,6 +994,114 @@ fn answer_len(input: &GradeInput) -> usize {
             .map(|w| w.text.chars().count() + 1)
             .sum()
     }
+}
+
+/// One-to-one alignment from the sorted candidates, greedily by similarity, using only the
+/// answer tokens in `mask` (all when `None`). Two kinds of conflict are discarded afterwards, as
+/// they are artefacts of one-to-one alignment in longer answers rather than contradictions:
+/// - a conflicting pair whose reference word is also aligned, with the same polarity, to another
+///   answer word (the answer affirms what the reference says there);
+/// - an antonym pair with no consistent aligned neighbour on both sides ("starting at 200 ms"
+///   against "stops duplicates": opposite words about different things).
+fn assign(cands: &[Pair], r: &Analysed, a: &Analysed, mask: Option<&[bool]>) -> Vec<Pair> {
+    let mut used_r = vec![false; r.tokens.len()];
+    let mut used_a = vec![false; a.tokens.len()];
+    let mut pairs = Vec::new();
+    for c in cands {
+        if mask.is_some_and(|m| !m[c.a]) {
+            continue;
+        }
+        if !used_r[c.r] && !used_a[c.a] {
+            used_r[c.r] = true;
+            used_a[c.a] = true;
+            pairs.push(*c);
+        }
+    }
+    if pairs.iter().any(|p| p.conflict) {
+        let rank = |x: &Analysed| {
+            let mut v = vec![0usize; x.tokens.len()];
+            for (k, (i, _)) in x.content().enumerate() {
+                v[i] = k;
+            }
+            v
+        };
+        let (rr, ar) = (rank(r), rank(a));
+        let keep: Vec<bool> = pairs
+            .iter()
+            .map(|p| {
+                if !p.conflict {
+                    return true;
+                }
+                let stem = &r.tokens[p.r].stem;
+                let affirmed = pairs
+                    .iter()
+                    .any(|q| !q.conflict && q.r != p.r && r.tokens[q.r].stem == *stem);
+                if affirmed {
+                    return false;
+                }
+                if p.rel != Rel::Antonym {
+                    return true;
+                }
+                pairs.iter().any(|q| {
+                    !q.conflict
+                        && q.r != p.r
+                        && rr[q.r].abs_diff(rr[p.r]) <= 2
+                        && ar[q.a].abs_diff(ar[p.a]) <= 3
+                })
+            })
+            .collect();
+        let mut k = keep.iter();
+        pairs.retain(|_| k.next().copied().unwrap_or(true));
+    }
+    pairs.sort_by_key(|p| p.r);
+    pairs
+}
+
+/// Sentence number of each token of `a` (a new sentence starts after . ! ?).
+fn sentence_ids(a: &Analysed) -> (Vec<usize>, usize) {
+    let mut ids = Vec::with_capacity(a.tokens.len());
+    let mut n = 0usize;
+    for (i, t) in a.tokens.iter().enumerate() {
+        if i > 0 && t.sentence_initial {
+            n += 1;
+        }
+        ids.push(n);
+    }
+    (ids, if a.tokens.is_empty() { 0 } else { n + 1 })
+}
+
+/// Units that make a number a measurement ("forty milliseconds", "2 percent").
+const UNITS: &[&str] = &[
+    "%", "percent", "per", "ms", "millisecond", "milliseconds", "second", "seconds", "s", "minute",
+    "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months", "times", "x",
+    "rows", "row", "requests", "request", "users", "customers", "queries", "gb", "mb", "kb", "tb",
+    "k", "million", "thousand", "hundred", "billion", "qps", "rps",
+];
+
+/// Answer tokens that are measured figures: numbers written as digits, or followed by a unit.
+fn measurements(a: &Analysed) -> Vec<usize> {
+    let toks = &a.tokens;
+    (0..toks.len())
+        .filter(|&i| toks[i].kind == Kind::Number)
+        .filter(|&i| {
+            toks[i].surface.chars().any(|c| c.is_ascii_digit())
+                || toks
+                    .get(i + 1)
+                    .is_some_and(|t| UNITS.contains(&t.norm.as_str()))
+        })
+        .collect()
+}
+
+/// A universal word ("every", "all", "always", …) within six tokens of one of `idxs`.
+fn universal_near(a: &Analysed, idxs: &[usize]) -> bool {
+    const UNIVERSAL: &[&str] = &["every", "all", "always", "blindly", "everything", "each"];
+    idxs.iter().any(|&i| {
+        let lo = i.saturating_sub(6);
+        let hi = (i + 7).min(a.tokens.len());
+        a.tokens[lo..hi]
+            .iter()
+            .any(|t| UNIVERSAL.contains(&t.norm.as_str()))
+    })
 }
 
 fn ratio(num: f64, den: f64) -> f64 {
