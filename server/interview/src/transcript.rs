@@ -215,6 +215,41 @@ pub struct Answer {
     pub audio_end_ms: Option<u64>,
 }
 
+impl Answer {
+    /// The audio time range (first word's start, last word's end) of a char span of this
+    /// answer, found by aligning the recognised words with the text in order.
+    pub fn audio_range(&self, span: Span) -> Option<(u64, u64)> {
+        let words = self.words.as_ref()?;
+        // Per-char lower-casing keeps char indices aligned with `span`.
+        let lower = |s: &str| -> Vec<char> {
+            s.chars()
+                .map(|c| c.to_lowercase().next().unwrap_or(c))
+                .collect()
+        };
+        let text = lower(&self.text);
+        let mut cursor = 0;
+        let mut range: Option<(u64, u64)> = None;
+        for word in words {
+            let needle = lower(word.text.trim_matches(|c: char| !c.is_alphanumeric()));
+            if needle.is_empty() || needle.len() > text.len() {
+                continue;
+            }
+            let found = (cursor..=text.len() - needle.len())
+                .find(|&i| text[i..i + needle.len()] == needle[..]);
+            let Some(start) = found else { continue };
+            let end = start + needle.len();
+            cursor = end;
+            if start < span.end && end > span.start {
+                range = Some(match range {
+                    None => (word.start_ms, word.end_ms),
+                    Some((a, b)) => (a.min(word.start_ms), b.max(word.end_ms)),
+                });
+            }
+        }
+        range
+    }
+}
+
 /// Reference material a grader needs, copied from the job or bank so the transcript stands alone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
@@ -336,5 +371,40 @@ impl Transcript {
             .iter()
             .filter(|t| t.awaits_answer)
             .map(|t| (t, t.answers.as_slice()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_map_to_audio_times() {
+        let words = ["We", "added", "an", "index,", "p95", "dropped."]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Word {
+                text: w.to_string(),
+                start_ms: 1000 + i as u64 * 400,
+                end_ms: 1300 + i as u64 * 400,
+            })
+            .collect();
+        let answer = Answer {
+            text: "We added an INDEX, and p95 dropped.".into(),
+            words: Some(words),
+            received_at_ms: 0,
+            audio_start_ms: None,
+            audio_end_ms: None,
+        };
+        // "INDEX" is chars 12..17; "p95 dropped" 23..34.
+        assert_eq!(
+            answer.audio_range(Span { start: 12, end: 17 }),
+            Some((2200, 2500))
+        );
+        assert_eq!(
+            answer.audio_range(Span { start: 23, end: 34 }),
+            Some((2600, 3300))
+        );
+        assert_eq!(answer.audio_range(Span { start: 0, end: 0 }), None);
     }
 }

@@ -597,3 +597,57 @@ fn transcript_serializes_and_keeps_references_and_word_times() {
     let kinds: Vec<_> = t.turns.iter().map(|t| t.kind).collect();
     assert!(kinds.contains(&UtteranceKind::Greeting));
 }
+
+#[test]
+fn only_follow_ups_may_be_reworded_and_rewordings_are_vetted() {
+    let mut run = at_db_question();
+    let scripted_id = viva_interview::utterance_id(DB_QUESTION);
+    assert!(
+        run.interview.phrasing_request(&scripted_id).is_none(),
+        "scripted questions stay word for word"
+    );
+    let answer = "I would run EXPLAIN ANALYZE on the query to get the query plan, look for a sequential scan, and then add a \
+                  composite index on the columns in the WHERE clause and the join.";
+    let a = run.answer(40, answer);
+    let Some(Action::Say {
+        utterance_id, text, ..
+    }) = a.first()
+    else {
+        panic!("a probe")
+    };
+    let request = run
+        .interview
+        .phrasing_request(utterance_id)
+        .expect("probes may be reworded");
+    assert_eq!(&request.default_text, text);
+    assert_eq!(request.question, DB_QUESTION);
+    assert_eq!(request.last_answer, answer);
+    use viva_interview::phrasing::Rejection;
+    assert_eq!(
+        run.interview
+            .record_phrasing(utterance_id, "Great answer! Any real example?"),
+        Err(Rejection::RevealsAssessment("great".into()))
+    );
+    assert_eq!(
+        run.interview
+            .record_phrasing(&scripted_id, "Which query was it?"),
+        Err(Rejection::NotEligible)
+    );
+    let reworded = "When did you last do this on a real system, and what happened?";
+    assert_eq!(
+        run.interview.record_phrasing(utterance_id, reworded),
+        Ok(())
+    );
+    let turn = run
+        .interview
+        .transcript()
+        .turns
+        .iter()
+        .find(|t| &t.utterance_id == utterance_id)
+        .expect("turn");
+    assert_eq!(turn.spoken_text.as_deref(), Some(reworded));
+    assert_eq!(
+        &turn.prompt, text,
+        "the engine's own wording is kept beside it"
+    );
+}
