@@ -42,6 +42,32 @@ pub enum Command {
     /// Show configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run an interview in the terminal (`--text`): questions printed, answers typed.
+    Interview(viva_interview::cli::InterviewArgs),
+    /// Job configurations: validate a file, draft one from a job description.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Speak a text with the interviewer's voice into a WAV file.
+    Say(viva_tts::cli::SayArgs),
+    /// Grade answers in a TSV (`question`, `reference_answer`, `answer`) against references.
+    Grade(viva_grading::cli::GradeArgs),
+    /// Benchmarks that print numbers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Check a job file; every problem names its field and line.
+    Validate(viva_interview::cli::JobValidateArgs),
+    /// Draft a job file from a pasted job description, for a human to edit.
+    FromJd(viva_interview::cli::JobFromJdArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Interviewer voice: time to first audio (cache miss and hit) and real-time factor.
+    Tts(viva_tts::cli::BenchTtsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +89,8 @@ pub enum ModelsCommand {
 pub enum EvalCommand {
     /// Word error rate and real-time factor of Whisper on a manifest of WAV files.
     Stt(crate::commands::eval_stt::EvalSttArgs),
+    /// Agreement of answer grades with human gold labels or scores.
+    Grading(viva_grading::cli::EvalGradingArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +130,40 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(EvalCommand::Stt(args)) => crate::commands::eval_stt::run(&cfg, args),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", cfg.to_toml());
+            Ok(())
+        }
+        Command::Eval(EvalCommand::Grading(args)) => {
+            viva_grading::cli::run_eval_grading(&args)?;
+            Ok(())
+        }
+        Command::Interview(args) => {
+            let stdin = std::io::stdin();
+            viva_interview::cli::run_interview(&args, stdin.lock(), std::io::stdout())?;
+            Ok(())
+        }
+        Command::Job(JobCommand::Validate(args)) => {
+            viva_interview::cli::run_job_validate(&args, std::io::stdout())?;
+            Ok(())
+        }
+        Command::Job(JobCommand::FromJd(args)) => {
+            let stdin = std::io::stdin();
+            viva_interview::cli::run_job_from_jd(&args, stdin.lock(), std::io::stdout())?;
+            Ok(())
+        }
+        Command::Say(mut args) => {
+            args.models_dir
+                .get_or_insert_with(|| cfg.models.dir.clone());
+            let report = viva_tts::cli::run_say(&args)?;
+            eprintln!("{report}");
+            Ok(())
+        }
+        Command::Grade(args) => {
+            viva_grading::cli::run_grade(&args)?;
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Tts(args)) => {
+            let report = viva_tts::cli::run_bench_tts(&args)?;
+            println!("{report}");
             Ok(())
         }
     }

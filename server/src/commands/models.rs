@@ -24,6 +24,11 @@ pub fn fetch(cfg: &Config, args: FetchArgs) -> anyhow::Result<()> {
     let progress = |msg: &str| eprintln!("viva models: {msg}");
     let model = viva_models::provision::fetch_whisper(&cfg.models.dir, &name, &cache, &progress)?;
     println!("{}", model.path.display());
+    // The interviewer's neural voice and ONNX Runtime (also used by the Silero VAD).
+    let voice = viva_tts::provision::fetch_voice_with_cache(&cfg.models.dir, &cache, progress)?;
+    println!("{}", voice.model.display());
+    let vad = viva_audio::fetch_vad_model(&cfg.models.dir, progress)?;
+    println!("{}", vad.display());
     Ok(())
 }
 
