@@ -17,6 +17,7 @@
 //! Fairness: names, pronouns and gendered words are replaced by neutral tokens before any feature
 //! is computed, so swapping them cannot change a grade (tested in `tests/fairness.rs`).
 
+pub mod asr;
 pub mod baseline;
 pub mod cefr;
 pub mod cli;
