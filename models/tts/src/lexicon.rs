@@ -17,8 +17,8 @@ const ENTRIES: &[(&str, &str)] = &[
     ("idempotently", "eye dem potently"),
     ("postgresql", "post gress Q L"),
     ("postgres", "post gress"),
-    ("kubernetes", "koo ber net eez"),
-    ("k8s", "koo ber net eez"),
+    ("kubernetes", "Koobernetteez"),
+    ("k8s", "Koobernetteez"),
     ("kubectl", "cube control"),
     ("redis", "red iss"),
     ("nginx", "engine X"),
@@ -124,15 +124,21 @@ mod tests {
     fn respells_whole_words_only() {
         assert_eq!(
             respell("Is Redis idempotent? Deploy on Kubernetes."),
-            "Is red iss eye dem potent? Deploy on koo ber net eez."
+            "Is red iss eye dem potent? Deploy on Koobernetteez."
         );
         assert_eq!(respell("redistribute the vsync"), "redistribute the vsync");
     }
 
     #[test]
     fn abbreviations_eat_their_period_and_parts_are_looked_up() {
-        assert_eq!(respell("e.g. PostgreSQL vs. MySQL"), "for example post gress Q L versus MySQL");
-        assert_eq!(respell("Redis/Postgres, CI/CD, Node.js."), "red iss/post gress, C I C D, node J S.");
+        assert_eq!(
+            respell("e.g. PostgreSQL vs. MySQL"),
+            "for example post gress Q L versus MySQL"
+        );
+        assert_eq!(
+            respell("Redis/Postgres, CI/CD, Node.js."),
+            "red iss/post gress, C I C D, node J S."
+        );
         assert_eq!(respell("Redis's"), "red iss's");
     }
 }

@@ -158,7 +158,10 @@ impl AudioChunk {
 
 /// f32 [-1, 1] to 16-bit PCM, clipping.
 pub fn to_i16(samples: &[f32]) -> Vec<i16> {
-    samples.iter().map(|s| (s.clamp(-1.0, 1.0) * 32767.0).round() as i16).collect()
+    samples
+        .iter()
+        .map(|s| (s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+        .collect()
 }
 
 /// Pause after each sentence, as Piper's own CLI does (0.2 s): without it sentences run together.
@@ -187,13 +190,19 @@ pub struct Voice {
 
 impl std::fmt::Debug for Voice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Voice").field("voice", &self.engine.voice_id()).field("cache", &self.cache).finish()
+        f.debug_struct("Voice")
+            .field("voice", &self.engine.voice_id())
+            .field("cache", &self.cache)
+            .finish()
     }
 }
 
 impl Voice {
     pub fn new(engine: Arc<dyn Synthesizer>) -> Self {
-        Self { engine, cache: None }
+        Self {
+            engine,
+            cache: None,
+        }
     }
 
     /// The espeak-ng voice (always available where libespeak-ng is installed).
@@ -203,7 +212,11 @@ impl Voice {
 
     /// Load the chosen engine. `models_dir` is where [`fetch_voice`] put the Piper voice and
     /// ONNX Runtime (`<repo>/models/store` by default).
-    pub fn load(choice: VoiceChoice, models_dir: &Path, options: &PiperOptions) -> Result<Self, TtsError> {
+    pub fn load(
+        choice: VoiceChoice,
+        models_dir: &Path,
+        options: &PiperOptions,
+    ) -> Result<Self, TtsError> {
         match choice {
             VoiceChoice::Espeak => Self::espeak(),
             VoiceChoice::Piper => {
@@ -241,7 +254,12 @@ impl Voice {
     /// Start speaking `text` at `rate`. Input errors (empty, too long, nothing pronounceable)
     /// come back here, before any audio; a cache hit yields its audio as one chunk at once.
     /// Rendering happens lazily, one sentence per `next()`.
-    pub fn speak(&self, text: &str, rate: SampleRate, cancel: &CancelToken) -> Result<Utterance, TtsError> {
+    pub fn speak(
+        &self,
+        text: &str,
+        rate: SampleRate,
+        cancel: &CancelToken,
+    ) -> Result<Utterance, TtsError> {
         if let Some(samples) = self.cached(text, rate) {
             return Ok(Utterance {
                 engine: self.engine.clone(),
@@ -288,14 +306,20 @@ impl Voice {
 
     /// The cached audio for `text` at `rate`, if any (a disk read: ~1 ms).
     pub fn cached(&self, text: &str, rate: SampleRate) -> Option<Vec<f32>> {
-        self.cache.as_ref()?.get(&self.engine.voice_id(), text, rate)
+        self.cache
+            .as_ref()?
+            .get(&self.engine.voice_id(), text, rate)
     }
 
     /// Render every text not yet in the cache (a job's scripted questions, fixed phrases), so that
     /// speaking them later costs no synthesis. Texts that cannot be spoken are counted and logged,
     /// not fatal: one bad phrase must not block an interview from starting. Without a cache this
     /// does nothing.
-    pub fn prerender(&self, texts: &[String], rate: SampleRate) -> Result<PrerenderStats, TtsError> {
+    pub fn prerender(
+        &self,
+        texts: &[String],
+        rate: SampleRate,
+    ) -> Result<PrerenderStats, TtsError> {
         let Some(cache) = &self.cache else {
             return Ok(PrerenderStats::default());
         };
@@ -364,12 +388,26 @@ impl Iterator for Utterance {
         let sentence = self.sentences.next()?;
         let index = self.index;
         self.index += 1;
-        let rendered = self.engine.render_sentence(&sentence, &self.cancel).and_then(|mut native| {
-            let native_rate = self.engine.native_rate();
-            let pause = if index == 0 && self.first_is_clause { CLAUSE_PAUSE } else { SENTENCE_PAUSE };
-            native.extend(std::iter::repeat_n(0.0, (native_rate as usize * pause.as_millis() as usize) / 1000));
-            resample::resample(&native, native_rate, self.rate.hz())
-        });
+        let rendered = self
+            .engine
+            .render_sentence(&sentence, &self.cancel)
+            .and_then(|mut native| {
+                let native_rate = self.engine.native_rate();
+                let pause = if index == 0 && self.first_is_clause {
+                    CLAUSE_PAUSE
+                } else {
+                    SENTENCE_PAUSE
+                };
+                native.extend(std::iter::repeat_n(
+                    0.0,
+                    (native_rate as usize * pause.as_millis() as usize) / 1000,
+                ));
+                let mut out = resample::resample(&native, native_rate, self.rate.hz())?;
+                // espeak output reaches full scale, and the resampler's filter rings a little
+                // past it on hard transients: clip so every chunk keeps the [-1, 1] contract.
+                out.iter_mut().for_each(|x| *x = x.clamp(-1.0, 1.0));
+                Ok(out)
+            });
         match rendered {
             Ok(samples) => Some(Ok(AudioChunk {
                 samples,
@@ -390,8 +428,16 @@ impl Iterator for Utterance {
 
 /// Write mono f32 samples as a 16-bit PCM WAV file.
 pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(), TtsError> {
-    let err = |e: hound::Error| TtsError::Output { path: path.to_path_buf(), reason: e.to_string() };
-    let spec = hound::WavSpec { channels: 1, sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let err = |e: hound::Error| TtsError::Output {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
     for s in to_i16(samples) {
         w.write_sample(s).map_err(err)?;

