@@ -42,7 +42,7 @@ use std::time::Duration;
 pub use cache::{PrerenderStats, PromptCache};
 pub use error::{ProvisionError, TtsError};
 pub use espeak::{Espeak, EspeakSynth};
-pub use piper::{PiperOptions, PiperVoice};
+pub use piper::{onnx_environment, PiperOptions, PiperVoice};
 pub use provision::{fetch_voice, VoicePaths};
 
 /// A synthesis engine: renders one prepared sentence at its native sample rate.
@@ -225,6 +225,32 @@ impl Voice {
             }
             VoiceChoice::Auto => match VoicePaths::locate(models_dir) {
                 Ok(paths) => Ok(Self::new(Arc::new(PiperVoice::load(&paths, options)?))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "neural voice unavailable; using espeak-ng");
+                    Self::espeak()
+                }
+            },
+        }
+    }
+
+    /// [`Voice::load`] into an ONNX Runtime environment the caller already has (ONNX Runtime
+    /// allows one per process: share the one the VAD uses, see [`onnx_environment`]).
+    pub fn load_with_env(
+        choice: VoiceChoice,
+        models_dir: &Path,
+        options: &PiperOptions,
+        env: &ort::environment::Environment,
+    ) -> Result<Self, TtsError> {
+        let piper = |paths: VoicePaths| -> Result<Self, TtsError> {
+            Ok(Self::new(Arc::new(PiperVoice::load_in(
+                env, &paths, options,
+            )?)))
+        };
+        match choice {
+            VoiceChoice::Espeak => Self::espeak(),
+            VoiceChoice::Piper => piper(VoicePaths::locate(models_dir)?),
+            VoiceChoice::Auto => match VoicePaths::locate(models_dir) {
+                Ok(paths) => piper(paths),
                 Err(e) => {
                     tracing::warn!(error = %e, "neural voice unavailable; using espeak-ng");
                     Self::espeak()

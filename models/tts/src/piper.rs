@@ -133,10 +133,12 @@ pub fn onnx_environment(lib: &Path) -> Result<&'static Environment, TtsError> {
                 lib.display()
             )
         })?;
-        builder
-            .with_name("viva")
-            .build()
-            .map_err(|e| format!("ONNX Runtime environment: {e}"))
+        builder.with_name("viva").build().map_err(|e| {
+            format!(
+                "ONNX Runtime environment: {e} (if another part of the process already created \
+                     one, pass it to `PiperVoice::load_in` / `Voice::load_with_env`)"
+            )
+        })
     })
     .as_ref()
     .map_err(|e| TtsError::Piper(e.clone()))
