@@ -51,6 +51,8 @@ pub enum Command {
     Say(viva_tts::cli::SayArgs),
     /// Grade answers in a TSV (`question`, `reference_answer`, `answer`) against references.
     Grade(viva_grading::cli::GradeArgs),
+    /// Score a saved interview transcript and print the report (json, md or html).
+    Score(crate::commands::score::ScoreArgs),
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -161,6 +163,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             viva_grading::cli::run_grade(&args)?;
             Ok(())
         }
+        Command::Score(args) => crate::commands::score::run(args),
         Command::Bench(BenchCommand::Tts(args)) => {
             let report = viva_tts::cli::run_bench_tts(&args)?;
             println!("{report}");

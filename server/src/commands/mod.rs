@@ -2,6 +2,7 @@
 
 pub mod eval_stt;
 pub mod models;
+pub mod score;
 pub mod transcribe;
 
 use std::path::PathBuf;
