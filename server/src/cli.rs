@@ -56,6 +56,8 @@ pub enum Command {
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// A headless candidate: answers each question with the next WAV, prints response latency.
+    Simulate(crate::commands::simulate::SimulateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +166,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Score(args) => crate::commands::score::run(args),
+        Command::Simulate(args) => crate::commands::simulate::run(&cfg, args),
         Command::Bench(BenchCommand::Tts(args)) => {
             let report = viva_tts::cli::run_bench_tts(&args)?;
             println!("{report}");

@@ -16,12 +16,15 @@ pub struct AppState {
     pub config: Config,
     pub whisper: Option<Arc<viva_models::WhisperModel>>,
     pub started: std::time::Instant,
+    /// Live interview sessions (None when the voice/VAD engines could not load).
+    pub sessions: Option<Arc<crate::session::SessionManager>>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/", get(index))
+        .merge(crate::gateway::ws::routes())
         .route("/{*path}", get(static_asset))
         .with_state(state)
 }
@@ -52,24 +55,63 @@ async fn static_asset(Path(path): Path<String>) -> Response {
 /// Loads the shared models, binds, and serves until Ctrl-C / SIGTERM.
 pub async fn serve(config: Config, bind_override: Option<String>) -> anyhow::Result<()> {
     let bind = bind_override.unwrap_or_else(|| config.server.bind.clone());
+    let state = load_state(config).await?;
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!(address = %listener.local_addr()?, "viva is listening; open http://{}/", listener.local_addr()?);
+    serve_on(listener, state, shutdown_signal()).await?;
+    tracing::info!("viva stopped");
+    Ok(())
+}
+
+/// Loads everything shared (Whisper, the voice, the VAD model) once.
+pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
     let model_path = crate::commands::whisper_path(&config);
     let whisper = tokio::task::spawn_blocking(move || viva_models::WhisperModel::load(&model_path))
         .await
         .context("loading the Whisper model")??;
     tracing::info!(model = %whisper.path().display(), "whisper model loaded");
-    let state = Arc::new(AppState {
-        config,
-        whisper: Some(Arc::new(whisper)),
-        started: std::time::Instant::now(),
-    });
-    let listener = tokio::net::TcpListener::bind(&bind)
+    let whisper = Arc::new(whisper);
+    let sessions = {
+        let (models, data) = (config.models.dir.clone(), config.storage.data_dir.clone());
+        let (w, threads) = (whisper.clone(), crate::commands::threads(&config));
+        match tokio::task::spawn_blocking(move || {
+            crate::session::Engines::load(&models, &data, w, threads)
+        })
         .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
-    tracing::info!(address = %listener.local_addr()?, "viva is listening; open http://{}/", listener.local_addr()?);
+        .context("loading the session engines")?
+        {
+            Ok(engines) => {
+                let engines = Arc::new(engines);
+                // The demo job's prompts, rendered while nobody waits for them.
+                engines.prerender_in_background(&viva_interview::demo_job());
+                let cfg = crate::session::SessionConfig::new(&config.storage.data_dir);
+                Some(crate::session::SessionManager::new(engines, cfg))
+            }
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "live sessions disabled");
+                None
+            }
+        }
+    };
+    Ok(Arc::new(AppState {
+        config,
+        whisper: Some(whisper),
+        started: std::time::Instant::now(),
+        sessions,
+    }))
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
-    tracing::info!("viva stopped");
     Ok(())
 }
 

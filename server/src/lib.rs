@@ -7,11 +7,15 @@
 //! - [`logging`]: `tracing` setup (pretty on a terminal, JSON on request).
 //! - [`http`]: the axum router and `serve`.
 //! - [`commands`]: one module per subcommand that is more than a call into a library crate.
+//! - [`session`]: the live interview pipeline (one chain of tasks per interview).
+//! - [`gateway`]: transports into sessions (WebSocket today).
 
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod gateway;
 pub mod http;
 pub mod logging;
+pub mod session;
 
 pub use config::Config;

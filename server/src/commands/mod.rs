@@ -3,6 +3,7 @@
 pub mod eval_stt;
 pub mod models;
 pub mod score;
+pub mod simulate;
 pub mod transcribe;
 
 use std::path::PathBuf;

@@ -1,0 +1,323 @@
+//! `viva simulate`: a headless candidate over the WebSocket gateway.
+//!
+//! It answers each question (an interviewer utterance that awaits an answer) with the next WAV
+//! at real-time pace in 20 ms frames, streams silence otherwise (as a live microphone does), and
+//! measures **response latency**: the candidate's last voiced audio sent → the first interviewer
+//! audio received after it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Transport to use (only `ws` for now).
+    #[arg(long, default_value = "ws")]
+    pub transport: String,
+    /// WAV files, one answer per question, in order (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub answers: Vec<PathBuf>,
+    /// A running server, e.g. http://127.0.0.1:8080. Absent: an in-process server on 127.0.0.1:0.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Job to interview for.
+    #[arg(long, default_value = "demo")]
+    pub job: String,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_s: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Line {
+    pub speaker: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TurnReport {
+    pub answer: String,
+    /// Candidate's last voiced audio sent → first interviewer audio received.
+    pub response_latency_ms: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub session_id: String,
+    pub server: String,
+    pub transcript: Vec<Line>,
+    pub turns: Vec<TurnReport>,
+    pub response_latency_p50_ms: Option<u64>,
+    pub response_latency_max_ms: Option<u64>,
+    pub interviewer_audio_ms: u64,
+    pub ended: Option<String>,
+}
+
+struct Answer {
+    name: String,
+    samples: Vec<f32>,
+    /// Index one past the last voiced 20 ms frame.
+    voiced_end: usize,
+}
+
+const FRAME: usize = 320;
+
+fn load_answer(path: &std::path::Path) -> anyhow::Result<Answer> {
+    let wav = viva_audio::read_wav(path).with_context(|| format!("reading {}", path.display()))?;
+    let samples = viva_audio::resample(&wav.samples, wav.sample_rate, viva_audio::SPEECH_RATE_HZ)
+        .with_context(|| format!("resampling {}", path.display()))?;
+    let rms: Vec<f32> = samples
+        .chunks(FRAME)
+        .map(|c| (c.iter().map(|s| s * s).sum::<f32>() / c.len().max(1) as f32).sqrt())
+        .collect();
+    let peak = rms.iter().cloned().fold(0.0f32, f32::max);
+    if peak <= 1e-4 {
+        bail!("{} is silent", path.display());
+    }
+    // "Voiced" = within 20 dB of the loudest frame: the speech, not its breath or room tone.
+    let last = rms.iter().rposition(|r| *r >= peak * 0.1).unwrap_or(0);
+    Ok(Answer {
+        name: path.display().to_string(),
+        samples,
+        voiced_end: (last + 1) * FRAME,
+    })
+}
+
+pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
+    if args.transport != "ws" {
+        bail!(
+            "transport {:?} is not available yet; use --transport ws",
+            args.transport
+        );
+    }
+    let answers = args
+        .answers
+        .iter()
+        .map(|p| load_answer(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let report = runtime.block_on(async {
+        let (base, _server) = match &args.server {
+            Some(s) => (s.trim_end_matches('/').to_string(), None),
+            None => {
+                let state = crate::http::load_state(cfg.clone()).await?;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let addr = listener.local_addr()?;
+                let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+                let task = tokio::spawn(crate::http::serve_on(listener, state, async move {
+                    let _ = rx.await;
+                }));
+                (format!("http://{addr}"), Some((tx, task)))
+            }
+        };
+        tokio::time::timeout(
+            Duration::from_secs(args.timeout_s),
+            simulate(&base, &args.job, answers),
+        )
+        .await
+        .context("the simulated interview timed out")?
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for l in &report.transcript {
+            println!("{:>11}: {}", l.speaker, l.text);
+        }
+        println!();
+        for (i, t) in report.turns.iter().enumerate() {
+            let lat = t
+                .response_latency_ms
+                .map(|m| format!("{m} ms"))
+                .unwrap_or_else(|| "-".into());
+            println!("turn {}: {}  response latency {}", i + 1, t.answer, lat);
+        }
+        if let Some(p50) = report.response_latency_p50_ms {
+            println!(
+                "response latency p50 {p50} ms, max {} ms",
+                report.response_latency_max_ms.unwrap_or(p50)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `POST {base}/v1/sessions` with a plain HTTP/1.1 request (no client library needed).
+async fn create_session(base: &str, job: &str) -> anyhow::Result<serde_json::Value> {
+    let host = base
+        .strip_prefix("http://")
+        .context("--server must be an http:// URL")?;
+    let body = serde_json::json!({ "job": job }).to_string();
+    let mut s = tokio::net::TcpStream::connect(host)
+        .await
+        .with_context(|| format!("connecting to {host}"))?;
+    let req = format!(
+        "POST /v1/sessions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await?;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .context("malformed HTTP response")?;
+    if !head.contains(" 201 ") {
+        bail!("creating a session failed: {head} {body}");
+    }
+    Ok(serde_json::from_str(body)?)
+}
+
+enum WriterCmd {
+    Play(usize),
+    Send(String),
+}
+
+async fn simulate(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result<Report> {
+    let created = create_session(base, job).await?;
+    let id = created["id"].as_str().context("no id")?.to_string();
+    let token = created["resume_token"]
+        .as_str()
+        .context("no resume_token")?
+        .to_string();
+    let ws_path = created["ws_url"].as_str().context("no ws_url")?;
+    let url = format!("{}{}", base.replacen("http://", "ws://", 1), ws_path);
+    let (ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    let (mut sink, mut stream) = ws.split();
+    let hello = serde_json::json!({"type": "hello", "protocol": 1, "resume_token": token, "codec": "pcm16", "sample_rate": 16000});
+    sink.send(Message::Text(hello.to_string().into())).await?;
+
+    let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
+    let (cmd_tx, mut cmd_rx) = mpsc::channel::<WriterCmd>(8);
+    let (voiced_tx, mut voiced_rx) = mpsc::channel::<Instant>(8);
+    // The microphone: one 20 ms frame every 20 ms, silence unless answering.
+    let writer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        let mut playing: Option<(usize, usize)> = None;
+        loop {
+            tokio::select! {
+                cmd = cmd_rx.recv() => match cmd {
+                    Some(WriterCmd::Play(i)) => playing = Some((i, 0)),
+                    Some(WriterCmd::Send(t)) => {
+                        if sink.send(Message::Text(t.into())).await.is_err() { break; }
+                    }
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    let mut frame = [0i16; FRAME];
+                    if let Some((i, pos)) = playing {
+                        let a = &answers[i];
+                        let end = (pos + FRAME).min(a.samples.len());
+                        for (d, s) in frame.iter_mut().zip(&a.samples[pos..end]) {
+                            *d = (s.clamp(-1.0, 1.0) * 32767.0) as i16;
+                        }
+                        if pos < a.voiced_end && end >= a.voiced_end {
+                            let _ = voiced_tx.send(Instant::now()).await;
+                        }
+                        playing = (end < a.samples.len()).then_some((i, end));
+                    }
+                    let bytes: Vec<u8> = frame.iter().flat_map(|s| s.to_le_bytes()).collect();
+                    if sink.send(Message::Binary(bytes.into())).await.is_err() { break; }
+                }
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let mut transcript = Vec::new();
+    let mut turns: Vec<TurnReport> = Vec::new();
+    let mut next_answer = 0usize;
+    let mut pending_voiced: Option<(usize, Instant)> = None;
+    let mut audio_frames = 0u64;
+    let mut ended = None;
+    let mut said_bye = false;
+    loop {
+        tokio::select! {
+            v = voiced_rx.recv() => {
+                if let Some(t) = v {
+                    pending_voiced = Some((turns.len().saturating_sub(1), t));
+                }
+            }
+            msg = stream.next() => {
+                let Some(msg) = msg else { break };
+                let msg = match msg {
+                    Ok(m) => m,
+                    Err(e) => {
+                        if ended.is_some() || said_bye { break; }
+                        bail!("websocket error: {e}");
+                    }
+                };
+                match msg {
+                    Message::Binary(b) => {
+                        audio_frames += (b.len() / (FRAME * 2)).max(1) as u64;
+                        if let Some((turn, t)) = pending_voiced.take() {
+                            if let Some(tr) = turns.get_mut(turn) {
+                                tr.response_latency_ms = Some(t.elapsed().as_millis() as u64);
+                            }
+                        }
+                    }
+                    Message::Text(t) => {
+                        let v: serde_json::Value = serde_json::from_str(&t).unwrap_or_default();
+                        match v["type"].as_str().unwrap_or("") {
+                            "interviewer" => transcript.push(Line {
+                                speaker: "interviewer",
+                                text: v["text"].as_str().unwrap_or("").to_string(),
+                            }),
+                            "caption" if v["final"].as_bool() == Some(true) => transcript.push(Line {
+                                speaker: "candidate",
+                                text: v["text"].as_str().unwrap_or("").to_string(),
+                            }),
+                            "interviewer_audio_end"
+                                if v["awaits_answer"].as_bool() == Some(true)
+                                    && v["interrupted"].as_bool() == Some(false) =>
+                            {
+                                if next_answer < names.len() {
+                                    turns.push(TurnReport {
+                                        answer: names[next_answer].clone(),
+                                        response_latency_ms: None,
+                                    });
+                                    let _ = cmd_tx.send(WriterCmd::Play(next_answer)).await;
+                                    next_answer += 1;
+                                } else if !said_bye {
+                                    said_bye = true;
+                                    let _ = cmd_tx.send(WriterCmd::Send(r#"{"type":"bye"}"#.into())).await;
+                                }
+                            }
+                            "ended" => ended = v["reason"].as_str().map(str::to_string),
+                            "error" => tracing::warn!(event = %t, "server error event"),
+                            _ => {}
+                        }
+                    }
+                    Message::Close(_) => break,
+                    _ => {}
+                }
+            }
+        }
+    }
+    drop(cmd_tx);
+    let _ = writer.await;
+    let mut lat: Vec<u64> = turns.iter().filter_map(|t| t.response_latency_ms).collect();
+    lat.sort_unstable();
+    Ok(Report {
+        session_id: id,
+        server: base.to_string(),
+        transcript,
+        response_latency_p50_ms: lat.get(lat.len().saturating_sub(1) / 2).copied(),
+        response_latency_max_ms: lat.last().copied(),
+        turns,
+        interviewer_audio_ms: audio_frames * 20,
+        ended,
+    })
+}

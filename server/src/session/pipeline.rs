@@ -1,0 +1,1300 @@
+//! The stages of one live session, each a tokio task reading one bounded channel.
+//!
+//! Time: one session clock, milliseconds since the session was created. Candidate audio is
+//! stamped by sample count (exact, so the recording does not drift) and re-anchored to the wall
+//! clock when the transport stalls; interviewer audio is stamped when it is played out. Both
+//! tracks of the recording and every event therefore share one timeline.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+use viva_audio::frame::{ms_to_samples, samples_to_ms};
+use viva_audio::{AudioFrame, SpeechFrontEnd, Track, TurnDecision, TurnDetector, TurnEvent};
+use viva_interview::{Action, Event, Interview, JobConfig};
+
+use super::messages::*;
+use super::transcriber::PassKind;
+use super::{Engines, SessionConfig};
+
+/// Inbound queue: about 5 s of 20 ms frames; a transport that outruns it waits (backpressure).
+pub const INBOUND_CAPACITY: usize = 256;
+/// Outbound queue: 10 s of audio frames. Full (a stalled or detached client) drops frames rather
+/// than stalling the pipeline.
+pub const OUTBOUND_CAPACITY: usize = 512;
+const RATE: u32 = viva_audio::SPEECH_RATE_HZ;
+const FRAME_MS: u64 = 20;
+const FRAME_SAMPLES: usize = 320;
+/// How far ahead of real time interviewer audio is sent: what a barge-in may leave queued at the
+/// client before the flush arrives, and what covers network jitter.
+const PLAYOUT_LEAD_MS: u64 = 120;
+/// Partial passes (captions, end-of-turn text hints) at most this often.
+const PARTIAL_EVERY_MS: u64 = 500;
+/// Audio kept before the detected speech onset (VAD onset lags the first phoneme).
+const PREROLL_MS: u64 = 300;
+/// Audio kept after the last speech in the final pass (trailing consonants).
+const TAIL_MS: u64 = 250;
+/// Candidate audio may run this far ahead of the wall clock (network bursts); beyond it the
+/// client floods and is closed.
+const MAX_AHEAD_MS: u64 = 5_000;
+/// A transport that falls further behind than this is re-anchored to the wall clock (a stall or
+/// a reconnect), leaving a gap of silence in the recording instead of sliding the track.
+const MAX_BEHIND_MS: u64 = 1_000;
+/// Speech that never became a turn (noise, a cough) is dropped after this much silence.
+const NOISE_RESET_MS: u64 = 1_500;
+const SPEECH_THRESHOLD: f32 = 0.5;
+/// A partial that reaches this far past the last speech holds every word of the turn.
+const REUSE_MARGIN_MS: u64 = 100;
+
+/// Close codes the pipeline asks the transport to use (see `docs/protocol.md`).
+pub const CLOSE_NORMAL: u16 = 1000;
+pub const CLOSE_POLICY: u16 = 1008;
+
+/// Milliseconds since the session began.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock(Instant);
+
+impl Clock {
+    pub fn now_ms(&self) -> u64 {
+        self.0.elapsed().as_millis() as u64
+    }
+}
+
+/// Bumped on every barge-in: utterances decided or rendered before it are stale.
+#[derive(Debug, Clone, Default)]
+struct Epoch(Arc<AtomicU64>);
+
+impl Epoch {
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+    fn bump(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::SeqCst) + 1
+    }
+}
+
+/// Starts every stage of a session; the returned task ends when the session is over.
+pub fn spawn(
+    id: String,
+    job: JobConfig,
+    dir: PathBuf,
+    engines: Arc<Engines>,
+    config: SessionConfig,
+    in_rx: mpsc::Receiver<Inbound>,
+    out_tx: mpsc::Sender<Outbound>,
+) -> anyhow::Result<JoinHandle<()>> {
+    let clock = Clock(Instant::now());
+    let epoch = Epoch::default();
+    let recorder = viva_audio::Recorder::create(
+        &dir.join("recording.wav"),
+        viva_audio::RecorderConfig::default(),
+    )?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (turn_tx, turn_rx) = mpsc::channel(64);
+    let (asr_tx, asr_rx) = mpsc::channel(4);
+    let (dlg_tx, dlg_rx) = mpsc::channel(32);
+    let (synth_tx, synth_rx) = mpsc::channel(16);
+    let (play_tx, play_rx) = mpsc::channel(16);
+    let (ctl_tx, ctl_rx) = mpsc::channel(4);
+    let (rec_tx, rec_rx) = mpsc::channel::<RecordFrame>(512);
+    let vad: Box<dyn viva_audio::VoiceActivityDetector> = match &engines.silero {
+        Some(m) => Box::new(viva_audio::vad::SileroVad::new(m.clone())),
+        None => Box::new(viva_audio::vad::WebRtcVad::new(
+            viva_audio::vad::WebRtcMode::default(),
+        )),
+    };
+    let span = |stage: &'static str| tracing::info_span!("session", session_id = %id, stage);
+    let metrics = engines.metrics.clone();
+    metrics.live_sessions.inc();
+
+    let recorder_task = tokio::task::spawn_blocking({
+        let span = span("recorder");
+        move || {
+            let _e = span.enter();
+            record(recorder, rec_rx)
+        }
+    });
+    let front = FrontEnd {
+        clock,
+        grace: config.resume_grace,
+        engines: engines.clone(),
+        out_tx: out_tx.clone(),
+        turn_tx: turn_tx.clone(),
+        dlg_tx: dlg_tx.clone(),
+        rec_tx: rec_tx.clone(),
+    };
+    let tasks = vec![
+        tokio::spawn(
+            front
+                .run(in_rx, vad, shutdown_rx.clone())
+                .instrument(span("front_end")),
+        ),
+        tokio::spawn(
+            TurnStage::new(
+                clock,
+                config.turn.clone(),
+                epoch.clone(),
+                out_tx.clone(),
+                metrics.clone(),
+            )
+            .run(turn_rx, asr_tx, dlg_tx.clone(), ctl_tx, shutdown_rx.clone())
+            .instrument(span("turn")),
+        ),
+        tokio::spawn(
+            transcription(
+                engines.clone(),
+                asr_rx,
+                turn_tx.clone(),
+                dlg_tx.clone(),
+                out_tx.clone(),
+                shutdown_rx.clone(),
+            )
+            .instrument(span("transcription")),
+        ),
+        tokio::spawn(
+            Dialogue {
+                interview: Interview::new(job, config.engine.clone()),
+                clock,
+                epoch: epoch.clone(),
+                out_tx: out_tx.clone(),
+                synth_tx,
+                turns_path: dir.join("turns.json"),
+                metrics: metrics.clone(),
+                silent_since: None,
+                ended: false,
+            }
+            .run(dlg_rx, shutdown_rx.clone())
+            .instrument(span("dialogue")),
+        ),
+        tokio::spawn(
+            synthesis(engines.clone(), epoch.clone(), synth_rx, play_tx)
+                .instrument(span("synthesis")),
+        ),
+    ];
+    let playout = tokio::spawn(
+        Playout {
+            clock,
+            epoch,
+            out_tx,
+            turn_tx,
+            dlg_tx,
+            rec_tx,
+            metrics: metrics.clone(),
+            queue: VecDeque::new(),
+            play_clock: 0,
+            current: None,
+            first_audio_for: None,
+            discard_below: 0,
+        }
+        .run(play_rx, ctl_rx, shutdown_rx)
+        .instrument(span("playout")),
+    );
+    let span = span("supervisor");
+    Ok(tokio::spawn(
+        async move {
+            // The playout stage ends the session: after the closing words have played, or when
+            // the pipeline behind it is gone.
+            let _ = playout.await;
+            let _ = shutdown_tx.send(true);
+            for t in tasks {
+                let _ = t.await;
+            }
+            match recorder_task.await {
+                Ok(Ok(stats)) => tracing::info!(
+                    path = %stats.path.display(),
+                    frames = stats.frames,
+                    "recording finished"
+                ),
+                Ok(Err(e)) => tracing::warn!(error = %e, "recording could not be finished"),
+                Err(e) => tracing::warn!(error = %e, "recorder task failed"),
+            }
+            metrics.live_sessions.dec();
+            tracing::info!("session over");
+        }
+        .instrument(span),
+    ))
+}
+
+fn record(
+    mut recorder: viva_audio::Recorder,
+    mut rx: mpsc::Receiver<RecordFrame>,
+) -> Result<viva_audio::RecordingStats, viva_audio::AudioError> {
+    let mut failures = 0u64;
+    while let Some(RecordFrame { track, frame }) = rx.blocking_recv() {
+        if let Err(e) = recorder.push(track, &frame) {
+            failures += 1;
+            // One warning, not one per frame: a full disk would flood the log.
+            if failures == 1 {
+                tracing::warn!(error = %e, ?track, "recording frame refused");
+            }
+        }
+    }
+    recorder.finish()
+}
+
+/// Sends without waiting: a slow or detached client loses frames, the pipeline never stalls.
+fn emit(out: &mpsc::Sender<Outbound>, msg: Outbound, metrics: &super::Metrics) {
+    if out.try_send(msg).is_err() {
+        metrics.count("outbound_dropped");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Front end: stamp, record, resample, VAD.
+
+struct FrontEnd {
+    clock: Clock,
+    grace: Duration,
+    engines: Arc<Engines>,
+    out_tx: mpsc::Sender<Outbound>,
+    turn_tx: mpsc::Sender<TurnIn>,
+    dlg_tx: mpsc::Sender<DialogueIn>,
+    rec_tx: mpsc::Sender<RecordFrame>,
+}
+
+impl FrontEnd {
+    async fn run(
+        self,
+        mut rx: mpsc::Receiver<Inbound>,
+        vad: Box<dyn viva_audio::VoiceActivityDetector>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut front = SpeechFrontEnd::new(vad, SPEECH_THRESHOLD);
+        let mut next_index: Option<u64> = None;
+        let mut started = false;
+        let mut detached_since: Option<Instant> = None;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let metrics = self.engines.metrics.clone();
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tick.tick() => {
+                    if detached_since.is_some_and(|t| t.elapsed() >= self.grace) {
+                        tracing::info!("no resume within the grace period: candidate left");
+                        detached_since = None;
+                        let _ = self.dlg_tx.send(DialogueIn::Left).await;
+                    }
+                }
+                msg = rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    match msg {
+                        Inbound::Audio(samples) => {
+                            if samples.is_empty() {
+                                continue;
+                            }
+                            let t = Instant::now();
+                            let wall = ms_to_samples(self.clock.now_ms(), RATE);
+                            let len = samples.len() as u64;
+                            let start = match next_index {
+                                Some(n) if n + ms_to_samples(MAX_BEHIND_MS, RATE) >= wall => n,
+                                _ => wall.saturating_sub(len),
+                            };
+                            if start > wall + ms_to_samples(MAX_AHEAD_MS, RATE) {
+                                metrics.count("flood");
+                                emit(&self.out_tx, Outbound::Close {
+                                    code: CLOSE_POLICY,
+                                    reason: "audio arrives faster than real time".into(),
+                                }, &metrics);
+                                continue;
+                            }
+                            next_index = Some(start + len);
+                            let frame = match AudioFrame::new(samples, RATE, start) {
+                                Ok(f) => f,
+                                Err(e) => {
+                                    metrics.count("bad_frame");
+                                    tracing::debug!(error = %e, "frame refused");
+                                    continue;
+                                }
+                            };
+                            let _ = self.rec_tx.send(RecordFrame {
+                                track: Track::Candidate,
+                                frame: frame.clone(),
+                            }).await;
+                            match front.push(&frame) {
+                                Ok((Some(frame), chunks)) => {
+                                    metrics.observe("front_end", t.elapsed().as_secs_f64());
+                                    if self.turn_tx.send(TurnIn::Audio { frame, chunks }).await.is_err() {
+                                        break;
+                                    }
+                                }
+                                Ok((None, _)) => {}
+                                Err(e) => tracing::warn!(error = %e, "VAD failed on a frame"),
+                            }
+                        }
+                        Inbound::Attached { resumed } => {
+                            detached_since = None;
+                            tracing::info!(resumed, "transport attached");
+                            if !started {
+                                started = true;
+                                let _ = self.dlg_tx.send(DialogueIn::Start).await;
+                            }
+                        }
+                        Inbound::Detached => {
+                            tracing::info!("transport lost; waiting for a resume");
+                            detached_since = Some(Instant::now());
+                        }
+                        Inbound::TextAnswer(text) => {
+                            let _ = self.dlg_tx.send(DialogueIn::Answer {
+                                text,
+                                words: None,
+                                speech_end_ms: None,
+                            }).await;
+                        }
+                        Inbound::Repeat => {
+                            // The engine understands a spoken request; a button says the same.
+                            let _ = self.dlg_tx.send(DialogueIn::Answer {
+                                text: "Could you repeat the question, please?".into(),
+                                words: None,
+                                speech_end_ms: None,
+                            }).await;
+                        }
+                        Inbound::Bye => {
+                            let _ = self.dlg_tx.send(DialogueIn::Left).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Turn: end of turn, barge-in, partial scheduling.
+
+struct TurnStage {
+    clock: Clock,
+    det: TurnDetector,
+    epoch: Epoch,
+    out_tx: mpsc::Sender<Outbound>,
+    metrics: Arc<super::Metrics>,
+    turn: u32,
+    /// Identifies the current speech buffer; partials of an older one are stale.
+    generation: u64,
+    collecting: bool,
+    buf: Vec<f32>,
+    buf_start_ms: u64,
+    preroll: VecDeque<f32>,
+    preroll_end_ms: u64,
+    last_speech_ms: u64,
+    last_partial_ms: u64,
+    partial_pending: bool,
+}
+
+impl TurnStage {
+    fn new(
+        clock: Clock,
+        config: viva_audio::TurnConfig,
+        epoch: Epoch,
+        out_tx: mpsc::Sender<Outbound>,
+        metrics: Arc<super::Metrics>,
+    ) -> Self {
+        Self {
+            clock,
+            det: TurnDetector::new(config),
+            epoch,
+            out_tx,
+            metrics,
+            turn: 0,
+            generation: 0,
+            collecting: false,
+            buf: Vec::new(),
+            buf_start_ms: 0,
+            preroll: VecDeque::new(),
+            preroll_end_ms: 0,
+            last_speech_ms: 0,
+            last_partial_ms: 0,
+            partial_pending: false,
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<TurnIn>,
+        asr_tx: mpsc::Sender<AsrJob>,
+        dlg_tx: mpsc::Sender<DialogueIn>,
+        ctl_tx: mpsc::Sender<PlayCtl>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            let mut decisions = Vec::new();
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tick.tick() => {
+                    // Only a stalled stream needs the clock: audio that arrives normally is
+                    // never more than a few frames behind it.
+                    let at_ms = self.clock.now_ms().saturating_sub(300);
+                    decisions.push(self.det.handle(TurnEvent::Tick { at_ms }));
+                }
+                msg = rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    match msg {
+                        TurnIn::Audio { frame, chunks } => {
+                            self.push_audio(&frame);
+                            for c in chunks {
+                                if c.speech {
+                                    self.last_speech_ms = c.end_ms();
+                                    if !self.collecting {
+                                        self.start_collecting();
+                                    }
+                                }
+                                decisions.push(self.det.handle(c.into()));
+                            }
+                        }
+                        TurnIn::Partial { generation, covers_until_ms, text } => {
+                            self.partial_pending = false;
+                            if let (true, true, Some(text)) =
+                                (generation == self.generation, self.collecting, text)
+                            {
+                                emit(&self.out_tx, Outbound::Event(ServerEvent::Caption {
+                                    turn: self.turn,
+                                    is_final: false,
+                                    text: text.clone(),
+                                    start_ms: self.buf_start_ms,
+                                    end_ms: covers_until_ms,
+                                }), &self.metrics);
+                                decisions.push(self.det.handle(TurnEvent::Transcript {
+                                    covers_until_ms,
+                                    text,
+                                }));
+                            }
+                        }
+                        TurnIn::InterviewerStarted { at_ms, text } => {
+                            decisions.push(self.det.handle(TurnEvent::InterviewerStarted { at_ms, text }));
+                        }
+                        TurnIn::InterviewerStopped { at_ms } => {
+                            decisions.push(self.det.handle(TurnEvent::InterviewerStopped { at_ms }));
+                        }
+                    }
+                }
+            }
+            for d in decisions {
+                if self
+                    .on_decision(d, &asr_tx, &dlg_tx, &ctl_tx)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            if self.collecting
+                && !self.det.in_turn()
+                && self.det.now_ms().saturating_sub(self.last_speech_ms) > NOISE_RESET_MS
+            {
+                self.reset_buffer();
+            }
+            self.maybe_partial(&asr_tx);
+        }
+    }
+
+    fn push_audio(&mut self, frame: &AudioFrame) {
+        if self.collecting {
+            self.buf.extend_from_slice(frame.samples());
+        } else {
+            self.preroll.extend(frame.samples());
+            let keep = ms_to_samples(PREROLL_MS, RATE) as usize;
+            while self.preroll.len() > keep {
+                self.preroll.pop_front();
+            }
+        }
+        self.preroll_end_ms = frame.end_ms();
+    }
+
+    fn start_collecting(&mut self) {
+        self.collecting = true;
+        self.buf = self.preroll.drain(..).collect();
+        self.buf_start_ms = self
+            .preroll_end_ms
+            .saturating_sub(samples_to_ms(self.buf.len() as u64, RATE));
+        self.last_partial_ms = self.preroll_end_ms;
+    }
+
+    fn reset_buffer(&mut self) {
+        self.collecting = false;
+        self.buf.clear();
+        self.generation += 1;
+    }
+
+    fn buf_end_ms(&self) -> u64 {
+        self.buf_start_ms + samples_to_ms(self.buf.len() as u64, RATE)
+    }
+
+    fn maybe_partial(&mut self, asr_tx: &mpsc::Sender<AsrJob>) {
+        let end = self.buf_end_ms();
+        if !self.collecting
+            || self.partial_pending
+            || end.saturating_sub(self.last_partial_ms) < PARTIAL_EVERY_MS
+        {
+            return;
+        }
+        let job = AsrJob::Partial {
+            generation: self.generation,
+            turn: self.turn,
+            samples: self.buf.clone(),
+            start_ms: self.buf_start_ms,
+        };
+        // A full queue means recognition is behind: skip this caption rather than wait.
+        if asr_tx.try_send(job).is_ok() {
+            self.partial_pending = true;
+            self.last_partial_ms = end;
+        }
+    }
+
+    async fn on_decision(
+        &mut self,
+        d: TurnDecision,
+        asr_tx: &mpsc::Sender<AsrJob>,
+        dlg_tx: &mpsc::Sender<DialogueIn>,
+        ctl_tx: &mpsc::Sender<PlayCtl>,
+    ) -> Result<(), ()> {
+        match d {
+            TurnDecision::SpeechStarted { at_ms } => {
+                tracing::debug!(turn = self.turn, at_ms, "speech started");
+                let _ = dlg_tx.send(DialogueIn::CandidateSpeaking).await;
+            }
+            TurnDecision::BargeIn { at_ms } => {
+                let epoch = self.epoch.bump();
+                tracing::info!(turn = self.turn, at_ms, epoch, "barge-in");
+                let _ = ctl_tx.send(PlayCtl::BargeIn { at_ms }).await;
+                let _ = dlg_tx.send(DialogueIn::CandidateSpeaking).await;
+            }
+            TurnDecision::Backchannel { at_ms, text } => {
+                tracing::info!(turn = self.turn, at_ms, %text, "backchannel: interviewer goes on");
+                self.reset_buffer();
+            }
+            TurnDecision::Echo { at_ms } => {
+                tracing::info!(turn = self.turn, at_ms, "echo of the interviewer ignored");
+                self.reset_buffer();
+            }
+            TurnDecision::TurnEnded {
+                at_ms,
+                decided_at_ms,
+                started_at_ms,
+                reason,
+            } => {
+                let turn = self.turn;
+                tracing::info!(
+                    turn,
+                    started_at_ms,
+                    at_ms,
+                    waited_ms = decided_at_ms.saturating_sub(at_ms),
+                    ?reason,
+                    "turn ended"
+                );
+                let end_idx =
+                    ms_to_samples((at_ms + TAIL_MS).saturating_sub(self.buf_start_ms), RATE)
+                        as usize;
+                let mut samples = std::mem::take(&mut self.buf);
+                samples.truncate(end_idx.max(1));
+                let job = AsrJob::Final {
+                    turn,
+                    generation: self.generation,
+                    samples,
+                    start_ms: self.buf_start_ms,
+                    speech_end_ms: at_ms,
+                };
+                self.turn += 1;
+                self.reset_buffer();
+                self.partial_pending = false;
+                if asr_tx.send(job).await.is_err() {
+                    return Err(());
+                }
+            }
+            TurnDecision::Idle
+            | TurnDecision::InterviewerSpeaking
+            | TurnDecision::TurnContinuing { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transcription: partial and final passes, finals first.
+
+async fn transcription(
+    engines: Arc<Engines>,
+    mut rx: mpsc::Receiver<AsrJob>,
+    turn_tx: mpsc::Sender<TurnIn>,
+    dlg_tx: mpsc::Sender<DialogueIn>,
+    out_tx: mpsc::Sender<Outbound>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let metrics = engines.metrics.clone();
+    // The latest partial: (generation, start_ms, covers_until_ms, result). When it already covers
+    // the end of the turn, it *is* the final (same audio, same greedy decoding), and the
+    // candidate does not wait for another pass.
+    let mut latest: Option<(u64, u64, u64, super::transcriber::PassResult)> = None;
+    loop {
+        let job = tokio::select! {
+            _ = shutdown.changed() => break,
+            job = rx.recv() => match job { Some(j) => j, None => break },
+        };
+        match job {
+            AsrJob::Partial {
+                generation,
+                turn,
+                samples,
+                start_ms,
+            } => {
+                let covers_until_ms = start_ms + samples_to_ms(samples.len() as u64, RATE);
+                // Partials never wait for the permit: a final (anyone's) is more urgent.
+                let text = match engines.inference.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let t = Instant::now();
+                        let tr = engines.transcriber.clone();
+                        let r = tokio::task::spawn_blocking(move || {
+                            let _permit = permit;
+                            tr.transcribe(&samples, PassKind::Partial)
+                        })
+                        .await;
+                        metrics.observe("asr_partial", t.elapsed().as_secs_f64());
+                        match r {
+                            Ok(Ok(p)) => {
+                                let text = p.text.clone();
+                                latest = Some((generation, start_ms, covers_until_ms, p));
+                                Some(text)
+                            }
+                            Ok(Err(e)) => {
+                                tracing::warn!(turn, error = %e, "partial pass failed");
+                                None
+                            }
+                            Err(_) => None,
+                        }
+                    }
+                    Err(_) => None,
+                };
+                let _ = turn_tx
+                    .send(TurnIn::Partial {
+                        generation,
+                        covers_until_ms,
+                        text,
+                    })
+                    .await;
+            }
+            AsrJob::Final {
+                turn,
+                generation,
+                samples,
+                start_ms,
+                speech_end_ms,
+            } => {
+                let span = tracing::info_span!("final", turn);
+                let t = Instant::now();
+                let end_ms = start_ms + samples_to_ms(samples.len() as u64, RATE);
+                let reusable = latest.take().filter(|(g, s, covers, p)| {
+                    *g == generation
+                        && *s == start_ms
+                        && *covers >= speech_end_ms + REUSE_MARGIN_MS
+                        && !p.text.is_empty()
+                });
+                if let Some((_, _, _, pass)) = reusable {
+                    metrics.observe("asr_final_reused", t.elapsed().as_secs_f64());
+                    span.in_scope(
+                        || tracing::info!(text = %pass.text, "final transcript (partial reused)"),
+                    );
+                    if !finish_turn(
+                        turn,
+                        pass,
+                        start_ms,
+                        end_ms,
+                        speech_end_ms,
+                        &out_tx,
+                        &dlg_tx,
+                        &metrics,
+                    )
+                    .await
+                    {
+                        break;
+                    }
+                    continue;
+                }
+                let Ok(permit) = engines.inference.clone().acquire_owned().await else {
+                    break;
+                };
+                let tr = engines.transcriber.clone();
+                let r = tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    tr.transcribe(&samples, PassKind::Final)
+                })
+                .await;
+                let elapsed = t.elapsed().as_secs_f64();
+                metrics.observe("asr_final", elapsed);
+                let pass = match r {
+                    Ok(Ok(p)) => p,
+                    Ok(Err(e)) => {
+                        span.in_scope(|| tracing::warn!(error = %e, "final pass failed"));
+                        continue;
+                    }
+                    Err(e) => {
+                        span.in_scope(|| tracing::warn!(error = %e, "final pass panicked"));
+                        continue;
+                    }
+                };
+                span.in_scope(|| {
+                    tracing::info!(text = %pass.text, ms = (elapsed * 1000.0) as u64, "final transcript")
+                });
+                if !finish_turn(
+                    turn,
+                    pass,
+                    start_ms,
+                    end_ms,
+                    speech_end_ms,
+                    &out_tx,
+                    &dlg_tx,
+                    &metrics,
+                )
+                .await
+                {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Sends a turn's final text to the client and the dialogue; false when the dialogue is gone.
+#[allow(clippy::too_many_arguments)]
+async fn finish_turn(
+    turn: u32,
+    pass: super::transcriber::PassResult,
+    start_ms: u64,
+    end_ms: u64,
+    speech_end_ms: u64,
+    out_tx: &mpsc::Sender<Outbound>,
+    dlg_tx: &mpsc::Sender<DialogueIn>,
+    metrics: &super::Metrics,
+) -> bool {
+    emit(
+        out_tx,
+        Outbound::Event(ServerEvent::Caption {
+            turn,
+            is_final: true,
+            text: pass.text.clone(),
+            start_ms,
+            end_ms,
+        }),
+        metrics,
+    );
+    // Word times on the session clock, so evidence points into the recording.
+    let words = pass
+        .words
+        .iter()
+        .map(|w| viva_interview::Word {
+            text: w.text.clone(),
+            start_ms: start_ms + w.start_ms,
+            end_ms: start_ms + w.end_ms,
+        })
+        .collect::<Vec<_>>();
+    let msg = DialogueIn::Answer {
+        text: pass.text,
+        words: (!words.is_empty()).then_some(words),
+        speech_end_ms: Some(speech_end_ms),
+    };
+    dlg_tx.send(msg).await.is_ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dialogue: the interview engine.
+
+struct Dialogue {
+    interview: Interview,
+    clock: Clock,
+    epoch: Epoch,
+    out_tx: mpsc::Sender<Outbound>,
+    synth_tx: mpsc::Sender<SynthJob>,
+    turns_path: PathBuf,
+    metrics: Arc<super::Metrics>,
+    /// When the interviewer last stopped with a question the candidate has not started on.
+    silent_since: Option<u64>,
+    ended: bool,
+}
+
+impl Dialogue {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<DialogueIn>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut ticks = 0u64;
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tick.tick() => {
+                    ticks += 1;
+                    if self.ended {
+                        continue;
+                    }
+                    let now = self.clock.now_ms();
+                    if let Some(since) = self.silent_since {
+                        let actions = self.interview.handle(now, Event::Silence { ms: now.saturating_sub(since) });
+                        self.act(actions, None).await;
+                    }
+                    let actions = self.interview.handle(now, Event::TimeTick);
+                    self.act(actions, None).await;
+                    if ticks.is_multiple_of(5) {
+                        self.progress();
+                    }
+                }
+                msg = rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    if self.ended {
+                        continue;
+                    }
+                    let now = self.clock.now_ms();
+                    match msg {
+                        DialogueIn::Start => {
+                            let actions = self.interview.handle(now, Event::Start);
+                            self.act(actions, None).await;
+                        }
+                        DialogueIn::Answer { text, words, speech_end_ms } => {
+                            let turn = self.interview.transcript().turns.len();
+                            let span = tracing::info_span!("answer", turn);
+                            self.silent_since = None;
+                            let t = Instant::now();
+                            let actions = self.interview.handle(now, Event::CandidateAnswered { text, words });
+                            self.metrics.observe("dialogue", t.elapsed().as_secs_f64());
+                            span.in_scope(|| tracing::info!(actions = actions.len(), "answer handled"));
+                            self.act(actions, speech_end_ms).await;
+                        }
+                        DialogueIn::CandidateSpeaking => self.silent_since = None,
+                        DialogueIn::InterviewerDone { at_ms, awaits_answer } => {
+                            self.silent_since = awaits_answer.then_some(at_ms);
+                        }
+                        DialogueIn::Left => {
+                            let actions = self.interview.handle(now, Event::CandidateLeft);
+                            self.act(actions, None).await;
+                        }
+                    }
+                }
+            }
+        }
+        self.save();
+    }
+
+    async fn act(&mut self, actions: Vec<Action>, mut speech_end_ms: Option<u64>) {
+        if actions.is_empty() {
+            return;
+        }
+        for a in actions {
+            match a {
+                Action::Say {
+                    utterance_id,
+                    text,
+                    kind,
+                    awaits_answer,
+                    ..
+                } => {
+                    self.silent_since = None;
+                    let job = SynthJob::Say {
+                        utterance_id,
+                        text,
+                        kind,
+                        awaits_answer,
+                        epoch: self.epoch.get(),
+                        // Only the first utterance answers the candidate's turn.
+                        speech_end_ms: speech_end_ms.take(),
+                    };
+                    let _ = self.synth_tx.send(job).await;
+                }
+                Action::EndInterview { reason } => {
+                    self.ended = true;
+                    let reason = serde_json::to_value(reason)
+                        .ok()
+                        .and_then(|v| match v {
+                            serde_json::Value::String(s) => Some(s),
+                            serde_json::Value::Object(o) => {
+                                o.get("code").and_then(|c| c.as_str()).map(str::to_string)
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| "ended".into());
+                    tracing::info!(%reason, "interview ended");
+                    let _ = self.synth_tx.send(SynthJob::End { reason }).await;
+                }
+            }
+        }
+        self.save();
+        self.progress();
+    }
+
+    fn progress(&self) {
+        let t = self.interview.transcript();
+        let total_ms = u64::from(self.interview.job().duration_minutes) * 60_000;
+        let elapsed = t
+            .started_at_ms
+            .map(|s| self.clock.now_ms().saturating_sub(s))
+            .unwrap_or(0);
+        emit(
+            &self.out_tx,
+            Outbound::Event(ServerEvent::Progress {
+                phase: self.interview.phase(),
+                turns: t.turns.len(),
+                remaining_s: total_ms.saturating_sub(elapsed) / 1000,
+            }),
+            &self.metrics,
+        );
+    }
+
+    /// Writes the transcript so far (atomically: a crash leaves the previous complete file).
+    fn save(&self) {
+        let write = || -> std::io::Result<()> {
+            let json = serde_json::to_vec_pretty(self.interview.transcript())?;
+            let tmp = self.turns_path.with_extension("json.tmp");
+            std::fs::write(&tmp, json)?;
+            std::fs::rename(&tmp, &self.turns_path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!(error = %e, path = %self.turns_path.display(), "turns not saved");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synthesis: prompt cache first, then the voice, sentence by sentence.
+
+async fn synthesis(
+    engines: Arc<Engines>,
+    epoch: Epoch,
+    mut rx: mpsc::Receiver<SynthJob>,
+    play_tx: mpsc::Sender<PlayItem>,
+) {
+    while let Some(job) = rx.recv().await {
+        match job {
+            SynthJob::Say {
+                utterance_id,
+                text,
+                kind,
+                awaits_answer,
+                epoch: job_epoch,
+                speech_end_ms,
+            } => {
+                if job_epoch != epoch.get() {
+                    tracing::debug!(%utterance_id, "stale utterance dropped after a barge-in");
+                    continue;
+                }
+                let start = PlayItem::Start {
+                    utterance_id: utterance_id.clone(),
+                    text: text.clone(),
+                    kind,
+                    awaits_answer,
+                    epoch: job_epoch,
+                    speech_end_ms,
+                };
+                if play_tx.send(start).await.is_err() {
+                    break;
+                }
+                let voice = engines.voice.clone();
+                let tx = play_tx.clone();
+                let ep = epoch.clone();
+                let metrics = engines.metrics.clone();
+                let rendered = tokio::task::spawn_blocking(move || {
+                    let t = Instant::now();
+                    let cancel = viva_tts::CancelToken::new();
+                    let utterance = voice.speak(&text, viva_tts::SampleRate::Hz16000, &cancel)?;
+                    let mut first = true;
+                    for chunk in utterance {
+                        if ep.get() != job_epoch {
+                            // Barged in: stop rendering; what was rendered is dropped downstream.
+                            cancel.cancel();
+                            break;
+                        }
+                        let chunk = chunk?;
+                        if first {
+                            first = false;
+                            let stage = if chunk.from_cache {
+                                "tts_first_audio_cached"
+                            } else {
+                                "tts_first_audio"
+                            };
+                            metrics.observe(stage, t.elapsed().as_secs_f64());
+                        }
+                        let item = PlayItem::Samples {
+                            epoch: job_epoch,
+                            samples: chunk.samples,
+                        };
+                        if tx.blocking_send(item).is_err() {
+                            break;
+                        }
+                    }
+                    Ok::<(), viva_tts::TtsError>(())
+                })
+                .await;
+                match rendered {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(%utterance_id, error = %e, "synthesis failed"),
+                    Err(e) => tracing::warn!(%utterance_id, error = %e, "synthesis task failed"),
+                }
+                if play_tx
+                    .send(PlayItem::End { epoch: job_epoch })
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            SynthJob::End { reason } => {
+                let _ = play_tx.send(PlayItem::SessionEnd { reason }).await;
+                break;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Playout: real-time pacing to the client, the interviewer track, barge-in flushes.
+
+enum Queued {
+    Start {
+        utterance_id: String,
+        text: String,
+        kind: viva_interview::UtteranceKind,
+        awaits_answer: bool,
+        speech_end_ms: Option<u64>,
+    },
+    Frame(Vec<f32>),
+    End,
+    SessionEnd(String),
+}
+
+struct Playout {
+    clock: Clock,
+    epoch: Epoch,
+    out_tx: mpsc::Sender<Outbound>,
+    turn_tx: mpsc::Sender<TurnIn>,
+    dlg_tx: mpsc::Sender<DialogueIn>,
+    rec_tx: mpsc::Sender<RecordFrame>,
+    metrics: Arc<super::Metrics>,
+    queue: VecDeque<Queued>,
+    /// Session ms at which the next frame plays at the client.
+    play_clock: u64,
+    /// The utterance playing: (id, awaits_answer).
+    current: Option<(String, bool)>,
+    /// Set at an utterance start that answers a turn: the candidate's last speech.
+    first_audio_for: Option<u64>,
+    /// Items rendered before the latest barge-in are dropped.
+    discard_below: u64,
+}
+
+impl Playout {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<PlayItem>,
+        mut ctl: mpsc::Receiver<PlayCtl>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => return,
+                c = ctl.recv() => {
+                    if let Some(PlayCtl::BargeIn { at_ms }) = c {
+                        self.barge_in(at_ms).await;
+                    }
+                }
+                item = rx.recv() => {
+                    let Some(item) = item else { return };
+                    self.enqueue(item);
+                }
+                _ = tokio::time::sleep(Duration::from_millis(FRAME_MS / 2)) => {}
+            }
+            if self.pump().await {
+                return;
+            }
+        }
+    }
+
+    fn enqueue(&mut self, item: PlayItem) {
+        match item {
+            PlayItem::Start {
+                utterance_id,
+                text,
+                kind,
+                awaits_answer,
+                epoch,
+                speech_end_ms,
+            } if epoch >= self.discard_below => self.queue.push_back(Queued::Start {
+                utterance_id,
+                text,
+                kind,
+                awaits_answer,
+                speech_end_ms,
+            }),
+            PlayItem::Samples { epoch, samples } if epoch >= self.discard_below => {
+                for c in samples.chunks(FRAME_SAMPLES) {
+                    let mut f = c.to_vec();
+                    // A whole last frame keeps the client's framing fixed at 20 ms.
+                    f.resize(FRAME_SAMPLES, 0.0);
+                    self.queue.push_back(Queued::Frame(f));
+                }
+            }
+            PlayItem::End { epoch } if epoch >= self.discard_below => {
+                self.queue.push_back(Queued::End)
+            }
+            PlayItem::SessionEnd { reason } => self.queue.push_back(Queued::SessionEnd(reason)),
+            _ => {}
+        }
+    }
+
+    async fn barge_in(&mut self, at_ms: u64) {
+        let t = Instant::now();
+        self.discard_below = self.epoch.get();
+        self.queue.retain(|q| matches!(q, Queued::SessionEnd(_)));
+        let now = self.clock.now_ms();
+        emit(
+            &self.out_tx,
+            Outbound::Event(ServerEvent::Flush {
+                reason: "barge_in".into(),
+            }),
+            &self.metrics,
+        );
+        if let Some((utterance_id, awaits_answer)) = self.current.take() {
+            emit(
+                &self.out_tx,
+                Outbound::Event(ServerEvent::InterviewerAudioEnd {
+                    utterance_id,
+                    interrupted: true,
+                    awaits_answer,
+                }),
+                &self.metrics,
+            );
+        }
+        self.play_clock = now;
+        let _ = self
+            .turn_tx
+            .send(TurnIn::InterviewerStopped { at_ms: now })
+            .await;
+        self.metrics
+            .observe("barge_in_stop", t.elapsed().as_secs_f64());
+        self.metrics
+            .observe("barge_in_detect", now.saturating_sub(at_ms) as f64 / 1000.0);
+    }
+
+    /// Sends what is due; true when the session is over.
+    async fn pump(&mut self) -> bool {
+        let now = self.clock.now_ms();
+        while let Some(head) = self.queue.front() {
+            match head {
+                Queued::Start { .. } => {
+                    let Some(Queued::Start {
+                        utterance_id,
+                        text,
+                        kind,
+                        awaits_answer,
+                        speech_end_ms,
+                    }) = self.queue.pop_front()
+                    else {
+                        break;
+                    };
+                    self.play_clock = self.play_clock.max(now);
+                    emit(
+                        &self.out_tx,
+                        Outbound::Event(ServerEvent::Interviewer {
+                            utterance_id: utterance_id.clone(),
+                            text: text.clone(),
+                            kind,
+                            awaits_answer,
+                        }),
+                        &self.metrics,
+                    );
+                    let _ = self
+                        .turn_tx
+                        .send(TurnIn::InterviewerStarted {
+                            at_ms: self.play_clock,
+                            text,
+                        })
+                        .await;
+                    self.current = Some((utterance_id, awaits_answer));
+                    self.first_audio_for = speech_end_ms;
+                }
+                Queued::Frame(_) => {
+                    self.play_clock = self.play_clock.max(now);
+                    if self.play_clock > now + PLAYOUT_LEAD_MS {
+                        break;
+                    }
+                    let Some(Queued::Frame(samples)) = self.queue.pop_front() else {
+                        break;
+                    };
+                    if let Some(speech_end) = self.first_audio_for.take() {
+                        let s = now.saturating_sub(speech_end) as f64 / 1000.0;
+                        self.metrics.response_seconds.observe(s);
+                        tracing::info!(
+                            response_ms = (s * 1000.0) as u64,
+                            "first interviewer audio"
+                        );
+                    }
+                    let pcm = viva_tts::to_i16(&samples);
+                    if let Ok(frame) = AudioFrame::at_ms(samples, RATE, self.play_clock) {
+                        let _ = self
+                            .rec_tx
+                            .send(RecordFrame {
+                                track: Track::Interviewer,
+                                frame,
+                            })
+                            .await;
+                    }
+                    emit(&self.out_tx, Outbound::Audio(pcm), &self.metrics);
+                    self.play_clock += FRAME_MS;
+                }
+                Queued::End => {
+                    if now < self.play_clock {
+                        break;
+                    }
+                    self.queue.pop_front();
+                    let at_ms = self.play_clock;
+                    if let Some((utterance_id, awaits_answer)) = self.current.take() {
+                        emit(
+                            &self.out_tx,
+                            Outbound::Event(ServerEvent::InterviewerAudioEnd {
+                                utterance_id,
+                                interrupted: false,
+                                awaits_answer,
+                            }),
+                            &self.metrics,
+                        );
+                        let _ = self
+                            .turn_tx
+                            .send(TurnIn::InterviewerStopped { at_ms })
+                            .await;
+                        let _ = self
+                            .dlg_tx
+                            .send(DialogueIn::InterviewerDone {
+                                at_ms,
+                                awaits_answer,
+                            })
+                            .await;
+                    }
+                }
+                Queued::SessionEnd(_) => {
+                    if now < self.play_clock {
+                        break;
+                    }
+                    let Some(Queued::SessionEnd(reason)) = self.queue.pop_front() else {
+                        break;
+                    };
+                    emit(
+                        &self.out_tx,
+                        Outbound::Event(ServerEvent::Ended { reason }),
+                        &self.metrics,
+                    );
+                    // The close must not be lost to a full queue: wait a little for room.
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(2),
+                        self.out_tx.send(Outbound::Close {
+                            code: CLOSE_NORMAL,
+                            reason: "interview ended".into(),
+                        }),
+                    )
+                    .await;
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
