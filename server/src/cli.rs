@@ -53,6 +53,9 @@ pub enum Command {
     Grade(viva_grading::cli::GradeArgs),
     /// Score a saved interview transcript and print the report (json, md or html).
     Score(crate::commands::score::ScoreArgs),
+    /// Administration: recruiter API tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -66,6 +69,19 @@ pub enum JobCommand {
     Validate(viva_interview::cli::JobValidateArgs),
     /// Draft a job file from a pasted job description, for a human to edit.
     FromJd(viva_interview::cli::JobFromJdArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Recruiter API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a bearer token for the recruiter API (printed once; only its hash is stored).
+    Create(crate::commands::admin::TokenCreateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +183,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Score(args) => crate::commands::score::run(args),
         Command::Simulate(args) => crate::commands::simulate::run(&cfg, args),
+        Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
+            crate::commands::admin::token_create(&cfg, args)
+        }
         Command::Bench(BenchCommand::Tts(args)) => {
             let report = viva_tts::cli::run_bench_tts(&args)?;
             println!("{report}");

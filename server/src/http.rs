@@ -18,10 +18,18 @@ pub struct AppState {
     pub started: std::time::Instant,
     /// Live interview sessions (None when the voice/VAD engines could not load).
     pub sessions: Option<Arc<crate::session::SessionManager>>,
+    /// The database behind the recruiter API (`/v1`); None serves without the API.
+    pub store: Option<crate::store::Store>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
+    // Static `/v1/...` routes take precedence over the catch-all page route.
+    let api = match &state.store {
+        Some(store) => crate::api::router(store.clone()),
+        None => Router::new(),
+    };
     Router::new()
+        .merge(api)
         .route("/healthz", get(health))
         .route("/", get(index))
         .merge(crate::gateway::ws::routes())
@@ -73,6 +81,7 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
         .context("loading the Whisper model")??;
     tracing::info!(model = %whisper.path().display(), "whisper model loaded");
     let whisper = Arc::new(whisper);
+    let store = crate::store::open_and_seed(&config.storage.data_dir).await?;
     let sessions = {
         let (models, data) = (config.models.dir.clone(), config.storage.data_dir.clone());
         let (w, threads) = (whisper.clone(), crate::commands::threads(&config));
@@ -100,6 +109,7 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
         whisper: Some(whisper),
         started: std::time::Instant::now(),
         sessions,
+        store: Some(store),
     }))
 }
 

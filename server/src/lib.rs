@@ -9,7 +9,10 @@
 //! - [`commands`]: one module per subcommand that is more than a call into a library crate.
 //! - [`session`]: the live interview pipeline (one chain of tasks per interview).
 //! - [`gateway`]: transports into sessions (WebSocket today).
+//! - [`store`]: SQLite/PostgreSQL storage, migrations, the scoring queue and worker.
+//! - [`api`]: the recruiter REST API under `/v1` (bearer API tokens).
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -17,5 +20,6 @@ pub mod gateway;
 pub mod http;
 pub mod logging;
 pub mod session;
+pub mod store;
 
 pub use config::Config;

@@ -1,5 +1,6 @@
 //! Subcommands with more than a line of glue.
 
+pub mod admin;
 pub mod eval_stt;
 pub mod models;
 pub mod score;

@@ -1,0 +1,328 @@
+//! The recruiter REST API under `/v1`: jobs (validated, versioned), invites, interviews,
+//! transcripts, reports, candidate erasure. Every route needs a recruiter API token
+//! (`Authorization: Bearer …`, created with `viva admin token create`); errors are JSON
+//! `{"error": code, "message": text}` with a 4xx status for anything the client can fix.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::store::{now_ms, Store, StoreError};
+
+/// Largest request body accepted (a job file is a few KiB; 256 KiB is generous).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Default lifetime of an invite link.
+const INVITE_TTL_MS: i64 = 7 * 86_400_000;
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Option<Value>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": self.code, "message": self.message});
+        if let Some(d) = self.details {
+            body["details"] = d;
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound(what) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
+            StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "storage failure",
+                )
+            }
+        }
+    }
+}
+
+/// `Json` whose rejections (malformed, wrong type, too large) are JSON errors too.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+                    _ => "malformed_json",
+                };
+                Err(ApiError::new(status, code, rejection.body_text()))
+            }
+        }
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Checks the recruiter bearer token on every API route.
+async fn auth(State(store): State<Store>, req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing bearer token",
+        )
+        .into_response();
+    };
+    match store.check_api_token(token).await {
+        Ok(Some(_)) => next.run(req).await,
+        Ok(None) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "invalid or revoked token",
+        )
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The `/v1` routes, with auth and the body limit; merges into a router of any state.
+pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
+    Router::new()
+        .route("/v1/jobs", get(list_jobs).post(create_job))
+        .route(
+            "/v1/jobs/{id}",
+            get(get_job).put(update_job).delete(delete_job),
+        )
+        .route(
+            "/v1/jobs/{id}/invites",
+            get(list_invites).post(create_invite),
+        )
+        .route("/v1/invites/{id}", delete(revoke_invite))
+        .route("/v1/interviews", get(list_interviews))
+        .route("/v1/interviews/{id}", get(get_interview))
+        .route("/v1/interviews/{id}/transcript", get(get_transcript))
+        .route("/v1/interviews/{id}/report", get(get_report))
+        .route("/v1/candidates/{id}", delete(erase_candidate))
+        .route_layer(middleware::from_fn_with_state(store.clone(), auth))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(store)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobBody {
+    /// The job file, as TOML (what `viva job validate` checks).
+    config_toml: String,
+}
+
+fn validated(body: &JobBody) -> ApiResult<viva_interview::JobConfig> {
+    viva_interview::JobConfig::from_toml_str(&body.config_toml).map_err(|errors| ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_job",
+        message: format!("{} problem(s) in the job configuration", errors.0.len()),
+        details: serde_json::to_value(&errors.0).ok(),
+    })
+}
+
+async fn list_jobs(State(store): State<Store>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"jobs": store.list_jobs().await?})))
+}
+
+async fn create_job(
+    State(store): State<Store>,
+    ApiJson(body): ApiJson<JobBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let job = validated(&body)?;
+    let row = store
+        .create_job(&job.title, &body.config_toml, now_ms())
+        .await?;
+    store
+        .audit(now_ms(), "api", "job.created", &row.id, &job.title)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(row))))
+}
+
+async fn get_job(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(store.job(&id).await?)))
+}
+
+async fn update_job(
+    State(store): State<Store>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<JobBody>,
+) -> ApiResult<Json<Value>> {
+    let job = validated(&body)?;
+    let row = store
+        .update_job(&id, &job.title, &body.config_toml, now_ms())
+        .await?;
+    store
+        .audit(
+            now_ms(),
+            "api",
+            "job.updated",
+            &row.id,
+            &format!("version {}", row.version),
+        )
+        .await?;
+    Ok(Json(json!(row)))
+}
+
+async fn delete_job(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    store.delete_job(&id, now_ms()).await?;
+    store.audit(now_ms(), "api", "job.deleted", &id, "").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    #[serde(default)]
+    candidate_name: Option<String>,
+    #[serde(default)]
+    candidate_email: Option<String>,
+    /// Lifetime in hours (default 7 days, at most 90 days).
+    #[serde(default)]
+    expires_in_hours: Option<u32>,
+}
+
+async fn create_invite(
+    State(store): State<Store>,
+    Path(job_id): Path<String>,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let ttl = match body.expires_in_hours {
+        None => INVITE_TTL_MS,
+        Some(h) if (1..=24 * 90).contains(&h) => i64::from(h) * 3_600_000,
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "expires_in_hours must be 1–2160",
+            ))
+        }
+    };
+    store.job(&job_id).await?;
+    let now = now_ms();
+    let candidate = store
+        .create_candidate(
+            body.candidate_name.as_deref(),
+            body.candidate_email.as_deref(),
+            now,
+        )
+        .await?;
+    let (invite, token) = store.create_invite(&job_id, &candidate, ttl, now).await?;
+    store
+        .audit(now, "api", "invite.created", &invite.id, &job_id)
+        .await?;
+    // The token is shown once: only its hash is stored.
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"invite": invite, "token": token, "link": format!("/i/{token}")})),
+    ))
+}
+
+async fn list_invites(
+    State(store): State<Store>,
+    Path(job_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    store.job(&job_id).await?;
+    Ok(Json(json!({"invites": store.list_invites(&job_id).await?})))
+}
+
+async fn revoke_invite(
+    State(store): State<Store>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    store.revoke_invite(&id, now_ms()).await?;
+    store
+        .audit(now_ms(), "api", "invite.revoked", &id, "")
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct InterviewFilter {
+    job_id: Option<String>,
+}
+
+async fn list_interviews(
+    State(store): State<Store>,
+    Query(f): Query<InterviewFilter>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"interviews": store.list_interviews(f.job_id.as_deref()).await?}),
+    ))
+}
+
+async fn get_interview(
+    State(store): State<Store>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(store.interview(&id).await?)))
+}
+
+async fn get_transcript(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<Response> {
+    let json = store.transcript_json(&id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+async fn get_report(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<Response> {
+    let report = store.latest_report(&id).await?;
+    // The stored bytes, unchanged: the same report the scorer wrote.
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        report.report_json,
+    )
+        .into_response())
+}
+
+async fn erase_candidate(
+    State(store): State<Store>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    store.erase_candidate(&id, "api", now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
