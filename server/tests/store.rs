@@ -322,3 +322,18 @@ async fn postgres_two_workers_drain_one_queue() {
     two_workers_one_queue(&pg.0).await;
     drop_postgres(pg).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_processes_can_open_one_sqlite_file_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("viva.db").display());
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { Store::connect(&url).await.map(|_| ()) })
+        })
+        .collect();
+    for o in opens {
+        o.await.expect("join").expect("open while others migrate");
+    }
+}

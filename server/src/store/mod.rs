@@ -234,7 +234,9 @@ impl Store {
             for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                 sqlx::query(stmt).execute(&mut *tx).await?;
             }
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            // Two processes starting on one database may both run a migration (its DDL is
+            // idempotent); the second one's record is a no-op instead of an error.
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
                 .bind(*version)
                 .bind(now_ms())
                 .execute(&mut *tx)
