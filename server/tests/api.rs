@@ -187,6 +187,10 @@ async fn invites_reports_and_erasure() {
     // The token is not stored: the listing never shows it.
     let (_, list) = api.get(&format!("/v1/jobs/{job}/invites")).await;
     assert!(!list.to_string().contains(&token));
+    // A candidate's invite token is not a recruiter token.
+    let (s, v) = api.call("GET", "/v1/jobs", Some(&token), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["error"], "unauthorized");
     let (s, _) = api
         .call(
             "DELETE",
