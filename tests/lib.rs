@@ -55,6 +55,9 @@ pub fn viva() -> Command {
     cmd.env("VIVA_MODELS_DIR", models_dir())
         .env_remove("VIVA_CONFIG")
         .env("VIVA_LOG_LEVEL", "warn")
+        // Tests run in parallel; one inference thread each keeps ggml's spinning threads from
+        // outnumbering the cores.
+        .env("VIVA_MODELS_THREADS", "1")
         .current_dir(std::env::temp_dir());
     cmd
 }

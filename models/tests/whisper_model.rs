@@ -5,7 +5,7 @@
 mod common;
 
 use viva_models::text::text_errors;
-use viva_models::{TranscribeOptions, WhisperModel};
+use viva_models::WhisperModel;
 
 #[test]
 fn converted_tiny_en_has_the_expected_structure() {
@@ -152,7 +152,7 @@ fn synthesized_speech_comes_back_as_text_with_word_times() {
     for (i, s) in sentences.iter().enumerate() {
         let samples = common::espeak(s, dir.path(), &format!("s{i}"));
         let t = model
-            .transcribe(&samples, &TranscribeOptions::default())
+            .transcribe(&samples, &common::opts())
             .expect("transcribe");
         let e = text_errors(s, &t.text);
         eprintln!(
@@ -190,7 +190,7 @@ fn odd_audio_is_handled() {
         return;
     };
     let model = WhisperModel::load(&path).expect("load");
-    let opts = TranscribeOptions::default();
+    let opts = common::opts();
     // 200 ms of silence: no crash, no words invented out of nothing that matter.
     let t = model.transcribe(&vec![0.0; 3_200], &opts).expect("silence");
     assert!(t.audio_ms == 200);
@@ -214,19 +214,15 @@ fn real_speech_wer_is_within_bound() {
     let model = WhisperModel::load(&path).expect("load");
     let entries = viva_models::stt_eval::read_manifest(&manifest).expect("manifest");
     assert!(entries.len() >= 10);
-    let summary = viva_models::stt_eval::evaluate(
-        &model,
-        &entries,
-        &TranscribeOptions::default(),
-        &mut |_, _, r| {
+    let summary =
+        viva_models::stt_eval::evaluate(&model, &entries, &common::opts(), &mut |_, _, r| {
             eprintln!(
                 "{}: WER {:.1}% hyp {:?}",
                 r.file,
                 r.wer * 100.0,
                 r.hypothesis
             );
-        },
-    );
+        });
     eprintln!(
         "real speech: WER {:.2}% over {} words, RTF {:.3}",
         summary.wer * 100.0,

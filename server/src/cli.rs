@@ -88,6 +88,8 @@ pub enum TokenCommand {
 pub enum BenchCommand {
     /// Interviewer voice: time to first audio (cache miss and hit) and real-time factor.
     Tts(viva_tts::cli::BenchTtsArgs),
+    /// Streaming transcription: WER vs offline, finalization latency, caption lag, CPU, RSS.
+    Stt(crate::commands::bench_stt::BenchSttArgs),
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +188,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
             crate::commands::admin::token_create(&cfg, args)
         }
+        Command::Bench(BenchCommand::Stt(args)) => crate::commands::bench_stt::run(&cfg, args),
         Command::Bench(BenchCommand::Tts(args)) => {
             let report = viva_tts::cli::run_bench_tts(&args)?;
             println!("{report}");

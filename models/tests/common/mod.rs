@@ -63,3 +63,12 @@ pub fn espeak(text: &str, dir: &std::path::Path, name: &str) -> Vec<f32> {
     let audio = viva_audio::read_wav(&wav).expect("espeak wav");
     viva_audio::resample(&audio.samples, audio.sample_rate, 16_000).expect("resample")
 }
+
+/// Inference options for tests: one thread each, because the test harness runs tests in
+/// parallel and ggml's spinning threads collapse when they outnumber the cores.
+pub fn opts() -> viva_models::TranscribeOptions {
+    viva_models::TranscribeOptions {
+        threads: 1,
+        ..Default::default()
+    }
+}
