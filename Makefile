@@ -20,6 +20,7 @@ build: setup
 
 models: build
 	$(VIVA) models fetch
+	$(VIVA) models fetch --model tiny.en
 
 # Every test: unit, integration and end-to-end. The real speech pipeline is never skipped here:
 # VIVA_REQUIRE_MODELS makes a missing model a failure instead of a skip.

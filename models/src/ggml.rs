@@ -8,6 +8,31 @@ pub const MAGIC: u32 = 0x6767_6d6c;
 /// ggml tensor type ids used in Whisper files.
 pub const TYPE_F32: i32 = 0;
 pub const TYPE_F16: i32 = 1;
+/// ggml's Q8_0: blocks of 32 weights, each an f16 scale and 32 signed bytes.
+pub const TYPE_Q8_0: i32 = 8;
+pub const Q8_0_BLOCK: usize = 32;
+const Q8_0_BLOCK_BYTES: usize = 2 + Q8_0_BLOCK;
+/// Header ftypes: mostly f16, mostly q8_0 (whisper.cpp's quantize tool adds 1000 × its
+/// quantisation version 2; the loader takes the value modulo 1000).
+pub const FTYPE_F16: i32 = 1;
+pub const FTYPE_Q8_0: i32 = 2007;
+
+/// Quantises f32 values (a whole number of 32-value blocks) into ggml's Q8_0 layout, as
+/// ggml's reference `quantize_row_q8_0` does: scale = max|x| / 127, q = round(x / scale).
+pub fn quantize_q8_0(values: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() / Q8_0_BLOCK * Q8_0_BLOCK_BYTES);
+    for block in values.chunks(Q8_0_BLOCK) {
+        let amax = block.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&half::f16::from_f32(d).to_le_bytes());
+        for i in 0..Q8_0_BLOCK {
+            let x = block.get(i).copied().unwrap_or(0.0) * id;
+            out.push((x.round() as i32).clamp(-128, 127) as i8 as u8);
+        }
+    }
+    out
+}
 
 /// Whisper hyper-parameters in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -166,14 +191,14 @@ pub enum GgmlError {
     Truncated(String),
     #[error("model has {found} tensors, whisper.cpp expects {expected} for these hparams")]
     TensorCount { found: usize, expected: usize },
-    #[error("tensor {name} has type {ty}; expected {expected} (f16 = 1, f32 = 0)")]
+    #[error("tensor {name} has type {ty}; expected {expected} (f32 = 0, f16 = 1, q8_0 = 8)")]
     TensorType {
         name: String,
         ty: i32,
         expected: i32,
     },
     #[error(
-        "model header ftype is {0}; only 1 (f16) is supported (ftype 0 files crash whisper.cpp)"
+        "model header ftype is {0}; only 1 (f16) and 7 (q8_0) are supported (ftype 0 files crash whisper.cpp)"
     )]
     Ftype(i32),
 }
@@ -206,9 +231,11 @@ pub fn inspect(mut r: impl Read) -> Result<GgmlSummary, GgmlError> {
         *v = read_i32(&mut r)?;
     }
     let hparams = Hparams::from_array(hp);
-    if hparams.ftype != 1 {
-        return Err(GgmlError::Ftype(hparams.ftype));
-    }
+    let quantized = match hparams.ftype {
+        FTYPE_F16 => false,
+        f if f % 1000 == 7 => true,
+        other => return Err(GgmlError::Ftype(other)),
+    };
     let n_mel = checked_len(read_i32(&mut r)?, 512, "n_mel")?;
     let n_fft = checked_len(read_i32(&mut r)?, 4096, "n_fft")?;
     std::io::copy(
@@ -241,9 +268,13 @@ pub fn inspect(mut r: impl Read) -> Result<GgmlSummary, GgmlError> {
         let mut name = vec![0u8; name_len];
         r.read_exact(&mut name)?;
         let name = String::from_utf8_lossy(&name).into_owned();
-        let elem = match ty {
-            TYPE_F32 => 4,
-            TYPE_F16 => 2,
+        let elements = dims.iter().product::<usize>();
+        let bytes = match ty {
+            TYPE_F32 => elements * 4,
+            TYPE_F16 => elements * 2,
+            TYPE_Q8_0 if dims.first().is_some_and(|d| d % Q8_0_BLOCK == 0) => {
+                elements / Q8_0_BLOCK * Q8_0_BLOCK_BYTES
+            }
             other => {
                 return Err(GgmlError::TensorType {
                     name,
@@ -252,7 +283,6 @@ pub fn inspect(mut r: impl Read) -> Result<GgmlSummary, GgmlError> {
                 })
             }
         };
-        let bytes = dims.iter().product::<usize>() * elem;
         let copied = std::io::copy(&mut (&mut r).take(bytes as u64), &mut std::io::sink())?;
         if copied != bytes as u64 {
             return Err(GgmlError::Truncated(name));
@@ -272,7 +302,13 @@ pub fn inspect(mut r: impl Read) -> Result<GgmlSummary, GgmlError> {
             || t.name.ends_with("positional_embedding")
             || t.name == "encoder.conv1.bias"
             || t.name == "encoder.conv2.bias";
-        let expected = if must_be_f32 { TYPE_F32 } else { TYPE_F16 };
+        let expected = if must_be_f32 {
+            TYPE_F32
+        } else if quantized && t.dims.len() == 2 {
+            TYPE_Q8_0
+        } else {
+            TYPE_F16
+        };
         if t.ty != expected {
             return Err(GgmlError::TensorType {
                 name: t.name.clone(),

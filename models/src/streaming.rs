@@ -24,6 +24,10 @@ use crate::whisper::{TranscribeOptions, Transcription, WhisperError, WhisperMode
 pub enum Priority {
     /// The transcript of a finished turn: someone is waiting for it.
     Final,
+    /// A pass started when the speaker paused: it is probably the turn's final transcript
+    /// (computed while the end-of-turn detector still waits), so it goes before captions. A
+    /// newer one of the same stream replaces a queued older one.
+    Endpoint,
     /// A caption update: nice to have, droppable.
     Partial,
 }
@@ -169,11 +173,12 @@ impl InferenceScheduler {
             let _ = reply.send(Err(SchedulerError::Shutdown));
             return ticket;
         }
-        if priority == Priority::Partial {
-            // Only the newest caption of a stream is worth computing.
+        if priority != Priority::Final {
+            // Only the newest caption of a stream is worth computing; a newer endpoint pass
+            // covers everything an older queued one would (and any queued caption).
             let jobs = std::mem::take(&mut q.jobs).into_vec();
             for job in jobs {
-                if job.stream == stream && job.priority == Priority::Partial {
+                if job.stream == stream && job.priority >= priority {
                     let _ = job.reply.send(Err(SchedulerError::Superseded));
                 } else {
                     q.jobs.push(job);
@@ -275,6 +280,16 @@ impl Default for StreamConfig {
     }
 }
 
+/// Options of a live pass: sized to the audio plus `ctx_margin` frames, no temperature
+/// fallback (a retry is another whole decode: the worst case the candidate would wait for).
+pub fn live_options(ctx_margin: u32) -> TranscribeOptions {
+    TranscribeOptions {
+        audio_ctx_margin: Some(ctx_margin),
+        temperature_fallback: false,
+        ..TranscribeOptions::default()
+    }
+}
+
 /// What the caption shows: the agreed prefix and the still-moving tail.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Caption {
@@ -355,10 +370,7 @@ impl StreamingTranscriber {
     }
 
     fn options(&self) -> TranscribeOptions {
-        TranscribeOptions {
-            audio_ctx_margin: Some(self.config.ctx_margin),
-            ..TranscribeOptions::default()
-        }
+        live_options(self.config.ctx_margin)
     }
 
     /// The audio and options of the next partial pass; marks one in flight.

@@ -4,10 +4,12 @@
 //! gets its own decoding state, so calls may run concurrently on different threads.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 use std::time::Instant;
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WhisperError {
@@ -67,6 +69,10 @@ pub struct TranscribeOptions {
     /// Text that precedes this audio (improves continuity in streaming).
     pub initial_prompt: Option<String>,
     pub word_timestamps: bool,
+    /// Re-decode at higher temperatures when a pass looks unreliable (whisper.cpp's default).
+    /// Each retry is another full decode, so this is what makes a pass's worst case slow;
+    /// live passes turn it off and rely on the loop guards instead.
+    pub temperature_fallback: bool,
 }
 
 impl Default for TranscribeOptions {
@@ -77,6 +83,7 @@ impl Default for TranscribeOptions {
             audio_ctx_margin: None,
             initial_prompt: None,
             word_timestamps: true,
+            temperature_fallback: true,
         }
     }
 }
@@ -88,9 +95,19 @@ pub fn default_threads() -> usize {
         .min(8)
 }
 
+/// How the model is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct ModelOptions {
+    /// whisper.cpp's flash attention (faster encoder on CPU; same transcripts in our tests).
+    pub flash_attention: bool,
+}
+
 pub struct WhisperModel {
     ctx: WhisperContext,
     path: PathBuf,
+    /// Decoding states kept for reuse: creating one allocates the KV caches and compute buffers
+    /// (tens of ms per pass otherwise). One per concurrent caller, created on demand.
+    states: Mutex<Vec<WhisperState>>,
 }
 
 static LOG_HOOKS: Once = Once::new();
@@ -99,6 +116,11 @@ impl WhisperModel {
     /// Loads a ggml model after checking its structure (a malformed model can abort the process
     /// inside whisper.cpp, so it must never reach it).
     pub fn load(path: &Path) -> Result<Self, WhisperError> {
+        Self::load_with(path, &ModelOptions::default())
+    }
+
+    /// [`WhisperModel::load`] with options.
+    pub fn load_with(path: &Path, options: &ModelOptions) -> Result<Self, WhisperError> {
         if !path.exists() {
             return Err(WhisperError::NotFound(path.to_path_buf()));
         }
@@ -112,10 +134,13 @@ impl WhisperModel {
         })?;
         // Route whisper.cpp's console chatter into `tracing` (filtered as `whisper_rs=…`).
         LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
-        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())?;
+        let mut params = WhisperContextParameters::default();
+        params.flash_attn(options.flash_attention);
+        let ctx = WhisperContext::new_with_params(path, params)?;
         Ok(Self {
             ctx,
             path: path.to_path_buf(),
+            states: Mutex::new(Vec::new()),
         })
     }
 
@@ -148,7 +173,26 @@ impl WhisperModel {
         } else {
             samples
         };
-        let mut state = self.ctx.create_state()?;
+        let pooled = self.states.lock().ok().and_then(|mut v| v.pop());
+        let mut state = match pooled {
+            Some(state) => state,
+            None => self.ctx.create_state()?,
+        };
+        let result = self.run(&mut state, input, audio_ms, opts, started);
+        if let Ok(mut pool) = self.states.lock() {
+            pool.push(state);
+        }
+        result
+    }
+
+    fn run(
+        &self,
+        state: &mut WhisperState,
+        input: &[f32],
+        audio_ms: u64,
+        opts: &TranscribeOptions,
+        started: Instant,
+    ) -> Result<Transcription, WhisperError> {
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(opts.threads.max(1) as i32);
         params.set_language(Some("en"));
@@ -160,6 +204,9 @@ impl WhisperModel {
         params.set_no_context(true);
         params.set_suppress_blank(true);
         params.set_token_timestamps(opts.word_timestamps);
+        if !opts.temperature_fallback {
+            params.set_temperature_inc(0.0);
+        }
         let ctx = match opts.audio_ctx_margin {
             Some(margin) => Some(audio_ctx_for(input.len(), margin)),
             None => opts.audio_ctx,

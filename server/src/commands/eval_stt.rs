@@ -22,15 +22,22 @@ pub struct EvalSttArgs {
     /// Fail (exit 1) when the total WER is above this fraction, e.g. 0.10.
     #[arg(long)]
     pub max_wer: Option<f64>,
+    /// Never re-decode at a higher temperature (the live passes' setting: bounded cost).
+    #[arg(long)]
+    pub no_fallback: bool,
+    /// Threads per pass (overrides models.threads).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
     let entries = viva_models::stt_eval::read_manifest(&args.manifest)?;
-    let model = viva_models::WhisperModel::load(&super::whisper_path(cfg))?;
+    let model = super::load_whisper(cfg)?;
     let opts = viva_models::TranscribeOptions {
-        threads: super::threads(cfg),
+        threads: args.threads.unwrap_or_else(|| super::threads(cfg)),
         audio_ctx: args.audio_ctx,
         audio_ctx_margin: args.audio_ctx_margin,
+        temperature_fallback: !args.no_fallback,
         ..Default::default()
     };
     let json = args.json;

@@ -17,6 +17,16 @@ pub fn whisper_path(cfg: &Config) -> PathBuf {
     viva_models::provision::model_path(&cfg.models.dir, &cfg.models.whisper)
 }
 
+/// Loads the configured Whisper model with the configured options.
+pub fn load_whisper(cfg: &Config) -> anyhow::Result<viva_models::WhisperModel> {
+    Ok(viva_models::WhisperModel::load_with(
+        &whisper_path(cfg),
+        &viva_models::whisper::ModelOptions {
+            flash_attention: cfg.models.flash_attention,
+        },
+    )?)
+}
+
 pub fn threads(cfg: &Config) -> usize {
     if cfg.models.threads == 0 {
         viva_models::whisper::default_threads()

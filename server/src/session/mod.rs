@@ -12,11 +12,11 @@
 //! ```
 //! - [`messages`]: every message type.
 //! - [`pipeline`]: the stages.
-//! - [`transcriber`]: [`TurnTranscriber`], the seam for streaming recognition.
+//! - [`transcriber`]: [`LiveTranscriber`], every session's passes through one inference scheduler.
 //! - [`metrics`]: Prometheus histograms per stage.
 //!
-//! The expensive, shared things ([`Engines`]: Whisper, the voice, the Silero model, the inference
-//! permit) are loaded once per process and handed to every session.
+//! The expensive, shared things ([`Engines`]: Whisper and its scheduler, the voice, the Silero
+//! model) are loaded once per process and handed to every session.
 
 pub mod messages;
 pub mod metrics;
@@ -34,20 +34,17 @@ use viva_interview::JobConfig;
 
 pub use messages::{Inbound, Outbound, ServerEvent};
 pub use metrics::Metrics;
-pub use transcriber::{TurnTranscriber, WhisperTranscriber};
+pub use transcriber::LiveTranscriber;
 
 /// The protocol version spoken by the gateways (see `docs/protocol.md`).
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Models and pools every session shares.
 pub struct Engines {
-    pub transcriber: Arc<dyn TurnTranscriber>,
+    pub transcriber: LiveTranscriber,
     pub voice: viva_tts::Voice,
     /// Silero when provisioned; sessions fall back to WebRTC VAD without it.
     pub silero: Option<Arc<viva_audio::vad::SileroModel>>,
-    /// Bounded inference parallelism: finals wait for the permit, partials skip when it is taken
-    /// (so finals go first). One permit: on 2 cores two concurrent Whisper passes only thrash.
-    pub inference: Arc<tokio::sync::Semaphore>,
     pub metrics: Arc<Metrics>,
     /// Jobs whose prompts were already prerendered by this process.
     prerendered: Mutex<std::collections::HashSet<String>>,
@@ -96,10 +93,9 @@ impl Engines {
         });
         tracing::info!(voice = %voice.voice_id(), silero = silero.is_some(), "session engines loaded");
         Ok(Engines {
-            transcriber: Arc::new(WhisperTranscriber::new(whisper, threads)),
+            transcriber: LiveTranscriber::new(whisper, threads),
             voice,
             silero,
-            inference: Arc::new(tokio::sync::Semaphore::new(1)),
             metrics: Arc::new(Metrics::new()),
             prerendered: Mutex::new(Default::default()),
         })

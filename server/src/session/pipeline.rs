@@ -50,6 +50,9 @@ const NOISE_RESET_MS: u64 = 1_500;
 const SPEECH_THRESHOLD: f32 = 0.5;
 /// A partial that reaches this far past the last speech holds every word of the turn.
 const REUSE_MARGIN_MS: u64 = 100;
+/// Silence after speech that starts an endpoint pass (≥ `REUSE_MARGIN_MS`, and the end-of-turn
+/// detector's `text_settle_ms`, so the pass counts as covering the speech for both).
+const ENDPOINT_PASS_AFTER_MS: u64 = 200;
 
 /// Close codes the pipeline asks the transport to use (see `docs/protocol.md`).
 pub const CLOSE_NORMAL: u16 = 1000;
@@ -383,6 +386,8 @@ struct TurnStage {
     last_speech_ms: u64,
     last_partial_ms: u64,
     partial_pending: bool,
+    /// The speech end the last endpoint pass was started for.
+    endpoint_for_ms: u64,
 }
 
 impl TurnStage {
@@ -409,6 +414,7 @@ impl TurnStage {
             last_speech_ms: 0,
             last_partial_ms: 0,
             partial_pending: false,
+            endpoint_for_ms: 0,
         }
     }
 
@@ -526,6 +532,26 @@ impl TurnStage {
 
     fn maybe_partial(&mut self, asr_tx: &mpsc::Sender<AsrJob>) {
         let end = self.buf_end_ms();
+        // The candidate paused: transcribe now, while the end-of-turn detector still waits.
+        // If the turn ends here this pass is its final text (and the detector's hint about a
+        // finished sentence), so the candidate does not wait for a pass after the decision.
+        if self.collecting
+            && self.last_speech_ms > self.endpoint_for_ms
+            && end >= self.last_speech_ms + ENDPOINT_PASS_AFTER_MS
+        {
+            let job = AsrJob::Partial {
+                generation: self.generation,
+                turn: self.turn,
+                samples: self.buf.clone(),
+                start_ms: self.buf_start_ms,
+                kind: PassKind::Endpoint,
+            };
+            if asr_tx.try_send(job).is_ok() {
+                self.endpoint_for_ms = self.last_speech_ms;
+                self.last_partial_ms = end;
+            }
+            return;
+        }
         if !self.collecting
             || self.partial_pending
             || end.saturating_sub(self.last_partial_ms) < PARTIAL_EVERY_MS
@@ -537,6 +563,7 @@ impl TurnStage {
             turn: self.turn,
             samples: self.buf.clone(),
             start_ms: self.buf_start_ms,
+            kind: PassKind::Partial,
         };
         // A full queue means recognition is behind: skip this caption rather than wait.
         if asr_tx.try_send(job).is_ok() {
@@ -625,134 +652,271 @@ async fn transcription(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let metrics = engines.metrics.clone();
-    // The latest partial: (generation, start_ms, covers_until_ms, result). When it already covers
-    // the end of the turn, it *is* the final (same audio, same greedy decoding), and the
-    // candidate does not wait for another pass.
-    let mut latest: Option<(u64, u64, u64, super::transcriber::PassResult)> = None;
+    let stream = engines.transcriber.new_stream();
+    // Passes run on the shared scheduler; their results come back here, so a final never waits
+    // behind this session's caption pass (it runs beside it, or reuses it).
+    let (done_tx, mut done_rx) = mpsc::channel::<PassDone>(16);
+    let mut state = TranscriptionState::default();
     loop {
-        let job = tokio::select! {
+        tokio::select! {
             _ = shutdown.changed() => break,
-            job = rx.recv() => match job { Some(j) => j, None => break },
-        };
-        match job {
-            AsrJob::Partial {
-                generation,
-                turn,
-                samples,
-                start_ms,
-            } => {
-                let covers_until_ms = start_ms + samples_to_ms(samples.len() as u64, RATE);
-                // Partials never wait for the permit: a final (anyone's) is more urgent.
-                let text = match engines.inference.clone().try_acquire_owned() {
-                    Ok(permit) => {
-                        let t = Instant::now();
-                        let tr = engines.transcriber.clone();
-                        let r = tokio::task::spawn_blocking(move || {
-                            let _permit = permit;
-                            tr.transcribe(&samples, PassKind::Partial)
-                        })
-                        .await;
-                        metrics.observe("asr_partial", t.elapsed().as_secs_f64());
-                        match r {
-                            Ok(Ok(p)) => {
-                                let text = p.text.clone();
-                                latest = Some((generation, start_ms, covers_until_ms, p));
-                                Some(text)
-                            }
-                            Ok(Err(e)) => {
-                                tracing::warn!(turn, error = %e, "partial pass failed");
-                                None
-                            }
-                            Err(_) => None,
+            job = rx.recv() => {
+                let Some(job) = job else { break };
+                match job {
+                    AsrJob::Partial { generation, turn, samples, start_ms, kind } => {
+                        let pass = state.next_pass(generation, start_ms, &samples, kind);
+                        tracing::debug!(turn, seq = pass.seq, ?kind, covers = pass.covers_until_ms, "pass queued");
+                        submit(&engines, stream, pass, samples, &done_tx);
+                    }
+                    AsrJob::Final { turn, generation, samples, start_ms, speech_end_ms } => {
+                        let end_ms = start_ms + samples_to_ms(samples.len() as u64, RATE);
+                        let fin = PendingFinal {
+                            turn, generation, start_ms, end_ms, speech_end_ms, samples,
+                            requested: Instant::now(), ready: None, waiting_on: None,
+                        };
+                        if let Some((pass, samples)) = state.add_final(fin) {
+                            // Nothing done or running covers the turn: a final pass of its own.
+                            submit(&engines, stream, pass, samples, &done_tx);
                         }
                     }
-                    Err(_) => None,
-                };
-                let _ = turn_tx
-                    .send(TurnIn::Partial {
-                        generation,
-                        covers_until_ms,
-                        text,
-                    })
-                    .await;
-            }
-            AsrJob::Final {
-                turn,
-                generation,
-                samples,
-                start_ms,
-                speech_end_ms,
-            } => {
-                let span = tracing::info_span!("final", turn);
-                let t = Instant::now();
-                let end_ms = start_ms + samples_to_ms(samples.len() as u64, RATE);
-                let reusable = latest.take().filter(|(g, s, covers, p)| {
-                    *g == generation
-                        && *s == start_ms
-                        && *covers >= speech_end_ms + REUSE_MARGIN_MS
-                        && !p.text.is_empty()
-                });
-                if let Some((_, _, _, pass)) = reusable {
-                    metrics.observe("asr_final_reused", t.elapsed().as_secs_f64());
-                    span.in_scope(
-                        || tracing::info!(text = %pass.text, "final transcript (partial reused)"),
-                    );
-                    if !finish_turn(
-                        turn,
-                        pass,
-                        start_ms,
-                        end_ms,
-                        speech_end_ms,
-                        &out_tx,
-                        &dlg_tx,
-                        &metrics,
-                    )
-                    .await
-                    {
-                        break;
-                    }
-                    continue;
                 }
-                let Ok(permit) = engines.inference.clone().acquire_owned().await else {
-                    break;
-                };
-                let tr = engines.transcriber.clone();
-                let r = tokio::task::spawn_blocking(move || {
-                    let _permit = permit;
-                    tr.transcribe(&samples, PassKind::Final)
-                })
-                .await;
-                let elapsed = t.elapsed().as_secs_f64();
-                metrics.observe("asr_final", elapsed);
-                let pass = match r {
-                    Ok(Ok(p)) => p,
-                    Ok(Err(e)) => {
-                        span.in_scope(|| tracing::warn!(error = %e, "final pass failed"));
-                        continue;
-                    }
+            }
+            done = done_rx.recv() => {
+                let Some(done) = done else { break };
+                let elapsed = done.started.elapsed().as_secs_f64();
+                metrics.observe(match done.pass.kind {
+                    PassKind::Partial => "asr_partial",
+                    PassKind::Endpoint => "asr_endpoint",
+                    PassKind::Final => "asr_final_pass",
+                }, elapsed);
+                let text = match &done.result {
+                    Ok(p) => Some(p.text.clone()),
+                    Err(super::transcriber::TranscribeError::Superseded) => None,
                     Err(e) => {
-                        span.in_scope(|| tracing::warn!(error = %e, "final pass panicked"));
-                        continue;
+                        tracing::warn!(error = %e, kind = ?done.pass.kind, "pass failed");
+                        None
                     }
                 };
-                span.in_scope(|| {
-                    tracing::info!(text = %pass.text, ms = (elapsed * 1000.0) as u64, "final transcript")
-                });
-                if !finish_turn(
-                    turn,
-                    pass,
-                    start_ms,
-                    end_ms,
-                    speech_end_ms,
-                    &out_tx,
-                    &dlg_tx,
-                    &metrics,
-                )
-                .await
-                {
-                    break;
+                if done.pass.kind != PassKind::Final {
+                    let _ = turn_tx.send(TurnIn::Partial {
+                        generation: done.pass.generation,
+                        covers_until_ms: done.pass.covers_until_ms,
+                        text,
+                    }).await;
+                }
+                // A final that waited for this pass (or whose own pass failed) needs one now.
+                for (pass, samples) in state.pass_done(done.pass, done.result) {
+                    submit(&engines, stream, pass, samples, &done_tx);
                 }
             }
+        }
+        while let Some(fin) = state.pop_ready() {
+            let (pass, how) = fin.ready.unwrap_or_default();
+            let waited = fin.requested.elapsed();
+            metrics.observe("asr_final", waited.as_secs_f64());
+            tracing::info!(
+                turn = fin.turn,
+                text = %pass.text,
+                waited_ms = waited.as_millis() as u64,
+                how,
+                "final transcript"
+            );
+            if !finish_turn(
+                fin.turn,
+                pass,
+                fin.start_ms,
+                fin.end_ms,
+                fin.speech_end_ms,
+                &out_tx,
+                &dlg_tx,
+                &metrics,
+            )
+            .await
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// A pass of this session on the scheduler.
+#[derive(Debug, Clone, Copy)]
+struct PassInfo {
+    seq: u64,
+    kind: PassKind,
+    generation: u64,
+    start_ms: u64,
+    covers_until_ms: u64,
+}
+
+struct PassDone {
+    pass: PassInfo,
+    started: Instant,
+    result: Result<super::transcriber::PassResult, super::transcriber::TranscribeError>,
+}
+
+fn submit(
+    engines: &Arc<Engines>,
+    stream: u64,
+    pass: PassInfo,
+    samples: Vec<f32>,
+    done_tx: &mpsc::Sender<PassDone>,
+) {
+    let fut = engines.transcriber.submit(stream, pass.kind, samples);
+    let done_tx = done_tx.clone();
+    let started = Instant::now();
+    tokio::spawn(async move {
+        let result = fut.await;
+        let _ = done_tx
+            .send(PassDone {
+                pass,
+                started,
+                result,
+            })
+            .await;
+    });
+}
+
+/// A turn whose final text is owed to the dialogue, in turn order.
+struct PendingFinal {
+    turn: u32,
+    generation: u64,
+    start_ms: u64,
+    end_ms: u64,
+    speech_end_ms: u64,
+    /// The turn's audio (for its own final pass when no other pass covers it).
+    samples: Vec<f32>,
+    requested: Instant,
+    /// The text, and how it was obtained (for the log).
+    ready: Option<(super::transcriber::PassResult, &'static str)>,
+    /// The pass whose result will be the text.
+    waiting_on: Option<u64>,
+}
+
+/// Which pass result can stand for which turn's final text (sans-IO: no scheduler, no clock).
+#[derive(Default)]
+struct TranscriptionState {
+    seq: u64,
+    /// Passes submitted and not back yet.
+    running: Vec<PassInfo>,
+    /// The newest finished pass of the current buffer.
+    latest: Option<(PassInfo, super::transcriber::PassResult)>,
+    finals: VecDeque<PendingFinal>,
+}
+
+impl TranscriptionState {
+    fn next_pass(
+        &mut self,
+        generation: u64,
+        start_ms: u64,
+        samples: &[f32],
+        kind: PassKind,
+    ) -> PassInfo {
+        self.seq += 1;
+        let pass = PassInfo {
+            seq: self.seq,
+            kind,
+            generation,
+            start_ms,
+            covers_until_ms: start_ms + samples_to_ms(samples.len() as u64, RATE),
+        };
+        self.running.push(pass);
+        pass
+    }
+
+    /// A pass of the same audio that holds every word of the turn can stand for its final: the
+    /// same greedy decoding would give the same text.
+    fn covers(pass: &PassInfo, fin: &PendingFinal) -> bool {
+        pass.generation == fin.generation
+            && pass.start_ms == fin.start_ms
+            && pass.covers_until_ms >= fin.speech_end_ms + REUSE_MARGIN_MS
+    }
+
+    /// Registers a turn's final; returns a pass to submit when no finished or running pass
+    /// covers it.
+    fn add_final(&mut self, mut fin: PendingFinal) -> Option<(PassInfo, Vec<f32>)> {
+        let reusable = self
+            .latest
+            .take()
+            .filter(|(p, r)| Self::covers(p, &fin) && !r.text.is_empty());
+        let submit = if let Some((_, result)) = reusable {
+            fin.ready = Some((result, "endpoint or caption pass reused"));
+            None
+        } else if let Some(p) = self.running.iter().rev().find(|p| Self::covers(p, &fin)) {
+            fin.waiting_on = Some(p.seq);
+            None
+        } else {
+            let pass = self.next_pass(fin.generation, fin.start_ms, &fin.samples, PassKind::Final);
+            fin.waiting_on = Some(pass.seq);
+            Some((pass, fin.samples.clone()))
+        };
+        self.finals.push_back(fin);
+        submit
+    }
+
+    /// Folds a finished pass in; returns passes that must be submitted for finals left waiting.
+    fn pass_done(
+        &mut self,
+        pass: PassInfo,
+        result: Result<super::transcriber::PassResult, super::transcriber::TranscribeError>,
+    ) -> Vec<(PassInfo, Vec<f32>)> {
+        self.running.retain(|p| p.seq != pass.seq);
+        let mut resubmit = Vec::new();
+        match result {
+            Ok(r) => {
+                for fin in self.finals.iter_mut() {
+                    if fin.waiting_on == Some(pass.seq) {
+                        fin.waiting_on = None;
+                        let how = match pass.kind {
+                            PassKind::Final => "final pass",
+                            PassKind::Endpoint => "endpoint pass (waited for it)",
+                            PassKind::Partial => "caption pass (waited for it)",
+                        };
+                        fin.ready = Some((r.clone(), how));
+                    }
+                }
+                let newer = self.latest.as_ref().is_none_or(|(p, _)| {
+                    p.generation != pass.generation || p.covers_until_ms <= pass.covers_until_ms
+                });
+                if newer && pass.kind != PassKind::Final {
+                    self.latest = Some((pass, r));
+                }
+            }
+            Err(_) => {
+                // Dropped or failed: a final that counted on it gets its own pass.
+                let waiting: Vec<usize> = self
+                    .finals
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.waiting_on == Some(pass.seq))
+                    .map(|(i, _)| i)
+                    .collect();
+                for i in waiting {
+                    if pass.kind == PassKind::Final {
+                        // The final pass itself failed: the turn goes on with no words.
+                        let fin = &mut self.finals[i];
+                        fin.waiting_on = None;
+                        fin.ready = Some((Default::default(), "final pass failed"));
+                        continue;
+                    }
+                    let fin = &self.finals[i];
+                    let audio = fin.samples.clone();
+                    let (generation, start_ms) = (fin.generation, fin.start_ms);
+                    let p = self.next_pass(generation, start_ms, &audio, PassKind::Final);
+                    self.finals[i].waiting_on = Some(p.seq);
+                    resubmit.push((p, audio));
+                }
+            }
+        }
+        resubmit
+    }
+
+    /// The oldest turn's final, once its text is there (finals leave in turn order).
+    fn pop_ready(&mut self) -> Option<PendingFinal> {
+        if self.finals.front().is_some_and(|f| f.ready.is_some()) {
+            self.finals.pop_front()
+        } else {
+            None
         }
     }
 }
@@ -1296,5 +1460,93 @@ impl Playout {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod transcription_tests {
+    use super::super::transcriber::{PassResult, TranscribeError};
+    use super::*;
+
+    fn fin(turn: u32, generation: u64, speech_end_ms: u64) -> PendingFinal {
+        PendingFinal {
+            turn,
+            generation,
+            start_ms: 1_000,
+            end_ms: speech_end_ms + TAIL_MS,
+            speech_end_ms,
+            samples: vec![0.0; 16_000],
+            requested: Instant::now(),
+            ready: None,
+            waiting_on: None,
+        }
+    }
+
+    fn text(t: &str) -> PassResult {
+        PassResult {
+            text: t.into(),
+            words: vec![],
+        }
+    }
+
+    /// `ms` of audio starting at 1 000 ms.
+    fn audio(ms: u64) -> Vec<f32> {
+        vec![0.0; ms_to_samples(ms, RATE) as usize]
+    }
+
+    #[test]
+    fn a_finished_endpoint_pass_that_covers_the_turn_is_its_final() {
+        let mut s = TranscriptionState::default();
+        let p = s.next_pass(7, 1_000, &audio(2_300), PassKind::Endpoint);
+        assert!(s.pass_done(p, Ok(text("I used Kafka."))).is_empty());
+        // Speech ended at 3 100 ms; the pass covers up to 3 300 ms.
+        assert!(s.add_final(fin(0, 7, 3_100)).is_none(), "no new pass");
+        let f = s.pop_ready().expect("ready at once");
+        assert_eq!(f.ready.unwrap().0.text, "I used Kafka.");
+    }
+
+    #[test]
+    fn a_pass_that_stops_short_of_the_speech_or_is_stale_is_not_reused() {
+        let mut s = TranscriptionState::default();
+        let p = s.next_pass(7, 1_000, &audio(2_000), PassKind::Partial);
+        s.pass_done(p, Ok(text("I used")));
+        let (pass, samples) = s.add_final(fin(0, 7, 3_100)).expect("needs its own pass");
+        assert_eq!(pass.kind, PassKind::Final);
+        assert_eq!(samples.len(), 16_000);
+        assert!(s.pop_ready().is_none());
+        s.pass_done(pass, Ok(text("I used Kafka.")));
+        assert_eq!(s.pop_ready().unwrap().ready.unwrap().0.text, "I used Kafka.");
+
+        // Another buffer's pass never stands for this turn.
+        let p = s.next_pass(8, 1_000, &audio(5_000), PassKind::Endpoint);
+        s.pass_done(p, Ok(text("old words")));
+        assert!(s.add_final(fin(1, 9, 3_100)).is_some());
+    }
+
+    #[test]
+    fn a_final_waits_for_a_running_pass_and_reruns_if_it_is_dropped() {
+        let mut s = TranscriptionState::default();
+        let p = s.next_pass(3, 1_000, &audio(2_400), PassKind::Endpoint);
+        assert!(s.add_final(fin(0, 3, 3_100)).is_none(), "waits for the running pass");
+        assert!(s.pop_ready().is_none());
+        let rerun = s.pass_done(p, Err(TranscribeError::Superseded));
+        assert_eq!(rerun.len(), 1, "the final gets its own pass");
+        assert_eq!(rerun[0].0.kind, PassKind::Final);
+        assert!(s.pop_ready().is_none());
+        s.pass_done(rerun[0].0, Ok(text("done")));
+        assert_eq!(s.pop_ready().unwrap().ready.unwrap().0.text, "done");
+    }
+
+    #[test]
+    fn finals_leave_in_turn_order_and_a_failed_final_still_ends_the_turn() {
+        let mut s = TranscriptionState::default();
+        let (first, _) = s.add_final(fin(0, 1, 3_100)).unwrap();
+        let (second, _) = s.add_final(fin(1, 2, 3_100)).unwrap();
+        s.pass_done(second, Ok(text("second")));
+        assert!(s.pop_ready().is_none(), "turn 1 waits for turn 0");
+        s.pass_done(first, Err(TranscribeError::Model("boom".into())));
+        let f0 = s.pop_ready().unwrap();
+        assert_eq!((f0.turn, f0.ready.unwrap().0.text), (0, String::new()));
+        assert_eq!(s.pop_ready().unwrap().turn, 1);
     }
 }

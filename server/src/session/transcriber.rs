@@ -1,18 +1,23 @@
-//! Turning a finished turn (or a growing one, for captions) into text.
-//!
-//! [`TurnTranscriber`] is the seam for the streaming transcriber (models/src/streaming.rs, in
-//! progress): until it lands, each pass is an offline Whisper call whose encoder context is sized
-//! to the audio, which is what makes short passes cheap.
+//! Turning a finished turn (or a growing one, for captions) into text, through the process's
+//! one [`InferenceScheduler`] (models/src/streaming.rs). Passes are sized to the audio (not
+//! padded to Whisper's 30 s window), which is what makes them cheap.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use viva_models::whisper::{TranscribeOptions, WhisperModel};
+use viva_models::streaming::{
+    live_options, InferenceScheduler, Priority, SchedulerConfig, SchedulerError, StreamConfig,
+};
+use viva_models::whisper::{Transcription, WhisperModel};
 
 /// Why a pass failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscribeError {
     #[error("speech recognition failed: {0}")]
     Model(String),
+    /// A newer pass of the same stream replaced this one before it ran (load shedding).
+    #[error("replaced by a newer pass")]
+    Superseded,
 }
 
 /// A recognised word, in ms from the start of the audio passed in.
@@ -29,74 +34,90 @@ pub struct PassResult {
     pub words: Vec<PassWord>,
 }
 
-/// Whether a pass is a caption (may be skipped or cut short) or the turn's final text.
+/// What a pass is for; it sets the pass's place in the inference queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassKind {
+    /// A caption (may be dropped under load).
     Partial,
+    /// Started when the candidate paused: probably the turn's final text, computed while the
+    /// end-of-turn detector still waits.
+    Endpoint,
+    /// The turn's final text; someone is waiting.
     Final,
 }
 
-/// Blocking: call from `spawn_blocking`. Implementations are shared by every session.
-pub trait TurnTranscriber: Send + Sync {
-    fn transcribe(
-        &self,
-        samples_16k: &[f32],
-        kind: PassKind,
-    ) -> Result<PassResult, TranscribeError>;
+/// Every session's Whisper passes go through one [`InferenceScheduler`]: bounded parallelism,
+/// finals before endpoint passes before captions, stale captions dropped.
+pub struct LiveTranscriber {
+    scheduler: Arc<InferenceScheduler>,
+    ctx_margin: u32,
+    next_stream: AtomicU64,
 }
 
-/// Offline Whisper per pass.
-pub struct WhisperTranscriber {
-    model: Arc<WhisperModel>,
-    threads: usize,
-}
-
-impl WhisperTranscriber {
+impl LiveTranscriber {
     pub fn new(model: Arc<WhisperModel>, threads: usize) -> Self {
-        Self { model, threads }
+        Self {
+            scheduler: Arc::new(InferenceScheduler::new(
+                model,
+                SchedulerConfig::for_cores(threads),
+            )),
+            ctx_margin: StreamConfig::default().ctx_margin,
+            next_stream: AtomicU64::new(1),
+        }
+    }
+
+    /// A fresh stream id (one per session), so one session's captions never replace another's.
+    pub fn new_stream(&self) -> u64 {
+        self.next_stream.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Queues a pass; the returned future resolves when it has run (or was replaced).
+    pub fn submit(
+        &self,
+        stream: u64,
+        kind: PassKind,
+        samples: Vec<f32>,
+    ) -> impl std::future::Future<Output = Result<PassResult, TranscribeError>> + Send + 'static
+    {
+        let priority = match kind {
+            PassKind::Partial => Priority::Partial,
+            PassKind::Endpoint => Priority::Endpoint,
+            PassKind::Final => Priority::Final,
+        };
+        let ticket = self.scheduler.submit(
+            stream,
+            priority,
+            samples,
+            live_options(self.ctx_margin),
+        );
+        async move {
+            match ticket.await {
+                Ok(Ok(inference)) => Ok(to_pass(&inference.transcription)),
+                Ok(Err(SchedulerError::Superseded)) => Err(TranscribeError::Superseded),
+                Ok(Err(e)) => Err(TranscribeError::Model(e.to_string())),
+                Err(_) => Err(TranscribeError::Model("the inference worker went away".into())),
+            }
+        }
+    }
+
+    /// Passes waiting for a worker (all sessions).
+    pub fn queued(&self) -> usize {
+        self.scheduler.queued()
     }
 }
 
-/// Encoder frames (20 ms) for `samples` plus a margin Whisper needs to place the last words,
-/// capped at its 30 s window.
-pub fn audio_ctx(samples: usize) -> u32 {
-    let frames = samples.div_ceil(320) as u32;
-    (frames + 64).clamp(1, 1500)
-}
-
-impl TurnTranscriber for WhisperTranscriber {
-    fn transcribe(
-        &self,
-        samples_16k: &[f32],
-        _kind: PassKind,
-    ) -> Result<PassResult, TranscribeError> {
-        // Newer fields of the options (the streaming work adds some) keep their defaults; with
-        // today's fields the update is empty, hence the allow.
-        #[allow(clippy::needless_update)]
-        let opts = TranscribeOptions {
-            threads: self.threads,
-            audio_ctx: Some(audio_ctx(samples_16k.len())),
-            initial_prompt: None,
-            // Partials too: the last one often becomes the final (see the pipeline).
-            word_timestamps: true,
-            ..Default::default()
-        };
-        let t = self
-            .model
-            .transcribe(samples_16k, &opts)
-            .map_err(|e| TranscribeError::Model(e.to_string()))?;
-        let words = t
+fn to_pass(t: &Transcription) -> PassResult {
+    PassResult {
+        text: clean(&t.text),
+        words: t
             .words()
             .map(|w| PassWord {
                 text: w.text.clone(),
                 start_ms: w.start_ms,
                 end_ms: w.end_ms,
             })
-            .collect();
-        Ok(PassResult {
-            text: clean(&t.text),
-            words,
-        })
+            .filter(|w| !clean(&w.text).is_empty())
+            .collect(),
     }
 }
 
@@ -125,11 +146,5 @@ mod tests {
         assert_eq!(clean(" [BLANK_AUDIO] "), "");
         assert_eq!(clean("Yes (laughs) I am ready."), "Yes I am ready.");
         assert_eq!(clean("a ] b"), "a b");
-    }
-
-    #[test]
-    fn context_grows_with_audio_and_is_capped() {
-        assert_eq!(audio_ctx(16_000), 50 + 64);
-        assert_eq!(audio_ctx(16_000 * 60), 1500);
     }
 }
