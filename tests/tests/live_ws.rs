@@ -179,7 +179,6 @@ fn assert_healthy(server: &Server) {
 }
 
 #[test]
-#[ignore = "stalls intermittently on the loaded 2-core CI machine (timed out once at 240 s); run with --ignored while the cause is found"]
 fn live_interview_over_websocket_with_spoken_answers() {
     if !model_available() {
         return;
@@ -436,4 +435,173 @@ fn bad_input_gets_clear_refusals_and_the_server_stays_healthy() {
     let first = ws.event("interviewer");
     assert!(first["text"].as_str().unwrap().contains("ready"));
     ws.send(TEXT, br#"{"type":"bye"}"#).unwrap();
+}
+
+/// Frames read on a thread of their own, so the test can stream audio at real-time pace while
+/// events arrive: (arrival, opcode, payload).
+fn spawn_reader(ws: &Ws) -> std::sync::mpsc::Receiver<(std::time::Instant, u8, Vec<u8>)> {
+    let mut reader = Ws {
+        s: ws.s.try_clone().expect("clone socket"),
+    };
+    reader.s.set_read_timeout(None).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok((op, payload)) = reader.recv() {
+            if tx.send((std::time::Instant::now(), op, payload)).is_err() || op == CLOSE {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// 16 kHz PCM16 of `text` spoken by espeak-ng.
+fn speech_pcm(text: &str, dir: &std::path::Path) -> Vec<u8> {
+    let wav = dir.join("speech.wav");
+    let raw = dir.join("speech.raw");
+    espeak_wav(text, &wav);
+    sox(
+        &wav,
+        &raw,
+        &["-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer"],
+    );
+    std::fs::read(raw).unwrap()
+}
+
+/// Barge-in: the candidate talks over the greeting; the server sends `flush` at once, marks
+/// the greeting interrupted, stops sending its audio and treats the words as a turn. Then the
+/// connection drops and a new one resumes the same interview with nothing lost.
+#[test]
+fn barge_in_flushes_the_interviewer_and_a_dropped_connection_resumes_without_loss() {
+    if !model_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start(&[("VIVA_STORAGE_DATA_DIR", data.to_str().unwrap())]);
+    let speech = speech_pcm(
+        "Sorry to interrupt, how long will this interview take?",
+        tmp.path(),
+    );
+    let (id, token) = create_session(&server.addr);
+    let path = format!("/v1/sessions/{id}/ws");
+    let mut ws = Ws::connect(&server.addr, &path).unwrap();
+    ws.hello(&token);
+    let events = spawn_reader(&ws);
+    let silence = vec![0u8; 640];
+    let start = std::time::Instant::now();
+    let mut frame_no = 0u64;
+    // Real-time pace: frame k leaves at k × 20 ms.
+    let mut pace = |ws: &mut Ws, frame: &[u8]| {
+        let due = Duration::from_millis(frame_no * 20);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        frame_no += 1;
+        ws.send(BINARY, frame).unwrap();
+    };
+    let mut log: Vec<(std::time::Instant, serde_json::Value)> = Vec::new();
+    let mut audio_frames = 0usize;
+    let mut last_audio = None;
+    let mut drain = |log: &mut Vec<_>, audio_frames: &mut usize, last_audio: &mut Option<_>| {
+        while let Ok((at, op, p)) = events.try_recv() {
+            match op {
+                TEXT => log.push((at, serde_json::from_slice(&p).unwrap())),
+                BINARY => {
+                    *audio_frames += 1;
+                    *last_audio = Some(at);
+                }
+                _ => {}
+            }
+        }
+    };
+    // Silence until two seconds of the greeting have arrived.
+    while audio_frames < 100 {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no greeting audio"
+        );
+        pace(&mut ws, &silence);
+        drain(&mut log, &mut audio_frames, &mut last_audio);
+    }
+    let speech_started = std::time::Instant::now();
+    for chunk in speech.chunks(640) {
+        pace(&mut ws, chunk);
+        drain(&mut log, &mut audio_frames, &mut last_audio);
+    }
+    let find = |log: &[(std::time::Instant, serde_json::Value)],
+                f: &dyn Fn(&serde_json::Value) -> bool| {
+        log.iter()
+            .find(|(_, v)| f(v))
+            .map(|(at, v)| (*at, v.clone()))
+    };
+    // Silence until the turn's final caption is back.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while find(&log, &|v| v["type"] == "caption" && v["final"] == true).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no final caption: {log:?}"
+        );
+        pace(&mut ws, &silence);
+        drain(&mut log, &mut audio_frames, &mut last_audio);
+    }
+    let (flush_at, flush) = find(&log, &|v| v["type"] == "flush").expect("flush sent on barge-in");
+    assert_eq!(flush["reason"], "barge_in");
+    let barge_ms = flush_at.duration_since(speech_started).as_millis();
+    eprintln!("barge-in: flush {barge_ms} ms after the candidate started talking");
+    // Functional bound (the 200 ms stop target is measured in the note, not here): the
+    // interviewer stopped while the candidate was still talking.
+    let speech_ms = (speech.len() / 32) as u128;
+    assert!(
+        barge_ms < speech_ms,
+        "flush {barge_ms} ms, speech {speech_ms} ms"
+    );
+    let (_, end) = find(&log, &|v| v["type"] == "interviewer_audio_end").expect("greeting ended");
+    assert_eq!(end["interrupted"], true, "{end}");
+    let (_, caption) = find(&log, &|v| v["type"] == "caption" && v["final"] == true).unwrap();
+    let said = caption["text"].as_str().unwrap().to_lowercase();
+    assert!(
+        said.contains("interview") || said.contains("long"),
+        "{said}"
+    );
+
+    // The connection drops without a goodbye; a new one resumes with the token.
+    let _ = ws.s.shutdown(std::net::Shutdown::Both);
+    drop(ws);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut ws = Ws::connect(&server.addr, &path).expect("resume");
+    ws.hello(&token);
+    let welcome = ws.event("welcome");
+    assert_eq!(welcome["resumed"], true, "{welcome}");
+    ws.send(
+        TEXT,
+        br#"{"type":"text_answer","text":"Yes, I am ready to begin."}"#,
+    )
+    .unwrap();
+    let next = ws.event("interviewer");
+    assert!(!next["text"].as_str().unwrap().is_empty());
+    ws.send(TEXT, br#"{"type":"bye"}"#).unwrap();
+    let _ = ws.close_code();
+
+    // Nothing said before the drop is lost: the spoken turn and the typed one are stored.
+    let turns_path = data.join("recordings").join(&id).join("turns.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let stored = loop {
+        let text = std::fs::read_to_string(&turns_path)
+            .unwrap_or_default()
+            .to_lowercase();
+        if text.contains("ready to begin") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        stored.contains("ready to begin"),
+        "typed answer stored: {stored}"
+    );
+    assert!(
+        stored.contains("interview") || stored.contains("long"),
+        "spoken answer from before the drop stored: {stored}"
+    );
+    assert_healthy(&server);
 }

@@ -1515,7 +1515,10 @@ mod transcription_tests {
         assert_eq!(samples.len(), 16_000);
         assert!(s.pop_ready().is_none());
         s.pass_done(pass, Ok(text("I used Kafka.")));
-        assert_eq!(s.pop_ready().unwrap().ready.unwrap().0.text, "I used Kafka.");
+        assert_eq!(
+            s.pop_ready().unwrap().ready.unwrap().0.text,
+            "I used Kafka."
+        );
 
         // Another buffer's pass never stands for this turn.
         let p = s.next_pass(8, 1_000, &audio(5_000), PassKind::Endpoint);
@@ -1527,7 +1530,10 @@ mod transcription_tests {
     fn a_final_waits_for_a_running_pass_and_reruns_if_it_is_dropped() {
         let mut s = TranscriptionState::default();
         let p = s.next_pass(3, 1_000, &audio(2_400), PassKind::Endpoint);
-        assert!(s.add_final(fin(0, 3, 3_100)).is_none(), "waits for the running pass");
+        assert!(
+            s.add_final(fin(0, 3, 3_100)).is_none(),
+            "waits for the running pass"
+        );
         assert!(s.pop_ready().is_none());
         let rerun = s.pass_done(p, Err(TranscribeError::Superseded));
         assert_eq!(rerun.len(), 1, "the final gets its own pass");

@@ -84,18 +84,17 @@ impl LiveTranscriber {
             PassKind::Endpoint => Priority::Endpoint,
             PassKind::Final => Priority::Final,
         };
-        let ticket = self.scheduler.submit(
-            stream,
-            priority,
-            samples,
-            live_options(self.ctx_margin),
-        );
+        let ticket =
+            self.scheduler
+                .submit(stream, priority, samples, live_options(self.ctx_margin));
         async move {
             match ticket.await {
                 Ok(Ok(inference)) => Ok(to_pass(&inference.transcription)),
                 Ok(Err(SchedulerError::Superseded)) => Err(TranscribeError::Superseded),
                 Ok(Err(e)) => Err(TranscribeError::Model(e.to_string())),
-                Err(_) => Err(TranscribeError::Model("the inference worker went away".into())),
+                Err(_) => Err(TranscribeError::Model(
+                    "the inference worker went away".into(),
+                )),
             }
         }
     }
