@@ -90,6 +90,9 @@ pub enum BenchCommand {
     Tts(viva_tts::cli::BenchTtsArgs),
     /// Streaming transcription: WER vs offline, finalization latency, caption lag, CPU, RSS.
     Stt(crate::commands::bench_stt::BenchSttArgs),
+    /// N simulated candidates at once over the WebSocket gateway: response latency, caption
+    /// lag, late audio, CPU and RSS per session.
+    Live(crate::commands::bench_live::BenchLiveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +192,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::commands::admin::token_create(&cfg, args)
         }
         Command::Bench(BenchCommand::Stt(args)) => crate::commands::bench_stt::run(&cfg, args),
+        Command::Bench(BenchCommand::Live(args)) => crate::commands::bench_live::run(&cfg, args),
         Command::Bench(BenchCommand::Tts(args)) => {
             let report = viva_tts::cli::run_bench_tts(&args)?;
             println!("{report}");

@@ -503,7 +503,7 @@ fn barge_in_flushes_the_interviewer_and_a_dropped_connection_resumes_without_los
     let mut log: Vec<(std::time::Instant, serde_json::Value)> = Vec::new();
     let mut audio_frames = 0usize;
     let mut last_audio = None;
-    let mut drain = |log: &mut Vec<_>, audio_frames: &mut usize, last_audio: &mut Option<_>| {
+    let drain = |log: &mut Vec<_>, audio_frames: &mut usize, last_audio: &mut Option<_>| {
         while let Ok((at, op, p)) = events.try_recv() {
             match op {
                 TEXT => log.push((at, serde_json::from_slice(&p).unwrap())),

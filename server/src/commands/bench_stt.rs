@@ -1,7 +1,13 @@
 //! `viva bench stt`: plays a manifest's files in real time (or faster) into the streaming path
 //! for N concurrent streams and prints streaming vs offline WER, finalization latency, caption
-//! lag, CPU and RSS. The end-of-turn wait is not included: the final pass is requested the
-//! moment a file's last frame is delivered, so finalization = transcription cost + queueing.
+//! lag, CPU and RSS.
+//!
+//! Each file is one answer followed by silence, as a candidate who stopped talking. The VAD
+//! (Silero, as in live sessions) finds the speech; 200 ms into the final pause an **endpoint
+//! pass** starts (as the live pipeline does), and the turn ends `--eot-ms` after the last
+//! speech. Reported: **finalization** = turn end → final transcript (what the candidate waits
+//! for beyond the end-of-turn wait), **speech end → final**, and the final pass's own cost.
+//! `--no-endpoint` requests the final only when the turn ends, for comparison.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -43,33 +49,22 @@ pub struct BenchSttArgs {
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// End-of-turn wait after the last speech, ms (the turn detector's default silence).
+    #[arg(long, default_value_t = 600)]
+    pub eot_ms: u64,
+    /// Do not start an endpoint pass in the pause: the final pass starts when the turn ends.
+    #[arg(long)]
+    pub no_endpoint: bool,
 }
 
-#[derive(Debug, Default, Serialize)]
-struct Percentiles {
-    n: usize,
-    p50: u64,
-    p95: u64,
-    max: u64,
-}
-
-fn percentiles(mut v: Vec<u64>) -> Percentiles {
-    if v.is_empty() {
-        return Percentiles::default();
-    }
-    v.sort_unstable();
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    Percentiles {
-        n: v.len(),
-        p50: at(0.5),
-        p95: at(0.95),
-        max: v[v.len() - 1],
-    }
-}
+use super::bench_live::{percentiles, Percentiles};
 
 #[derive(Debug, Default)]
 struct Collected {
     finalization_ms: Vec<u64>,
+    speech_end_to_final_ms: Vec<u64>,
+    final_pass_ms: Vec<u64>,
+    endpoint_reused: usize,
     caption_lag_ms: Vec<u64>,
     streaming: WordErrors,
     partials_done: usize,
@@ -85,7 +80,16 @@ struct Report {
     offline_wer: Option<f64>,
     streaming_wer: f64,
     wer_delta_points: Option<f64>,
+    eot_wait_ms: u64,
+    endpoint_passes: bool,
+    /// Turn end → final transcript.
     finalization_ms: Percentiles,
+    /// Last voiced audio delivered → final transcript (endpoint delay + pass + queueing).
+    speech_end_to_final_ms: Percentiles,
+    /// Compute time of the pass that became the final.
+    final_pass_ms: Percentiles,
+    /// Turns whose final was the endpoint pass (no pass after the turn ended).
+    endpoint_reused: usize,
     caption_lag_ms: Percentiles,
     partials_done: usize,
     partials_dropped: usize,
@@ -130,6 +134,7 @@ pub fn run(cfg: &Config, args: BenchSttArgs) -> anyhow::Result<()> {
         Some(total.wer())
     };
 
+    let vad_model = load_silero(cfg);
     let scheduler = Arc::new(InferenceScheduler::new(
         model,
         SchedulerConfig::for_cores(threads),
@@ -144,8 +149,16 @@ pub fn run(cfg: &Config, args: BenchSttArgs) -> anyhow::Result<()> {
     );
     let handles: Vec<_> = (0..args.sessions)
         .map(|session| {
-            let (scheduler, collected, files) =
-                (scheduler.clone(), collected.clone(), files.clone());
+            let (scheduler, collected, files, vad_model) = (
+                scheduler.clone(),
+                collected.clone(),
+                files.clone(),
+                vad_model.clone(),
+            );
+            let turn = TurnTiming {
+                eot_ms: args.eot_ms,
+                endpoint: !args.no_endpoint,
+            };
             let stream_cfg = StreamConfig {
                 partial_interval_ms: args.partial_interval_ms,
                 ctx_margin: args.ctx_margin,
@@ -159,6 +172,8 @@ pub fn run(cfg: &Config, args: BenchSttArgs) -> anyhow::Result<()> {
                     &files,
                     stream_cfg,
                     speed,
+                    turn,
+                    vad_model,
                     &collected,
                 )
             })
@@ -184,7 +199,12 @@ pub fn run(cfg: &Config, args: BenchSttArgs) -> anyhow::Result<()> {
         offline_wer,
         streaming_wer,
         wer_delta_points: offline_wer.map(|o| (streaming_wer - o) * 100.0),
+        eot_wait_ms: args.eot_ms,
+        endpoint_passes: !args.no_endpoint,
         finalization_ms: percentiles(c.finalization_ms),
+        speech_end_to_final_ms: percentiles(c.speech_end_to_final_ms),
+        final_pass_ms: percentiles(c.final_pass_ms),
+        endpoint_reused: c.endpoint_reused,
         caption_lag_ms: percentiles(c.caption_lag_ms),
         partials_done: c.partials_done,
         partials_dropped: c.partials_dropped,
@@ -213,8 +233,18 @@ pub fn run(cfg: &Config, args: BenchSttArgs) -> anyhow::Result<()> {
             println!("WER streaming {:.2}%", streaming_wer * 100.0);
         }
         println!(
-            "finalization ms  p50 {}  p95 {}  max {}  (n {})",
-            f.p50, f.p95, f.max, f.n
+            "finalization ms  p50 {}  p95 {}  max {}  (n {}; turn end → final, end-of-turn wait {} ms, endpoint passes {}, {} finals were the endpoint pass)",
+            f.p50, f.p95, f.max, f.n, report.eot_wait_ms, if report.endpoint_passes { "on" } else { "off" }, report.endpoint_reused
+        );
+        let e = &report.speech_end_to_final_ms;
+        println!(
+            "speech end → final ms  p50 {}  p95 {}  max {}",
+            e.p50, e.p95, e.max
+        );
+        let fp = &report.final_pass_ms;
+        println!(
+            "final pass cost ms  p50 {}  p95 {}  max {}",
+            fp.p50, fp.p95, fp.max
         );
         println!(
             "caption lag ms   p50 {}  p95 {}  max {}  (n {}; {} partials dropped under load)",
@@ -228,29 +258,82 @@ pub fn run(cfg: &Config, args: BenchSttArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How a turn ends in the bench.
+#[derive(Debug, Clone, Copy)]
+struct TurnTiming {
+    eot_ms: u64,
+    endpoint: bool,
+}
+
+/// Silero as the live sessions use it; None (WebRTC VAD instead) when it is not provisioned.
+fn load_silero(cfg: &Config) -> Option<Arc<viva_audio::vad::SileroModel>> {
+    let lib = viva_audio::vad::provision::locate_onnxruntime(&cfg.models.dir).ok()?;
+    let env = viva_tts::piper::onnx_environment(&lib).ok()?;
+    let path = viva_audio::vad::provision::locate_vad_model(&cfg.models.dir).ok()?;
+    match viva_audio::vad::SileroModel::load(env, &path) {
+        Ok(m) => Some(Arc::new(m)),
+        Err(e) => {
+            eprintln!("Silero VAD unavailable ({e}); using WebRTC VAD");
+            None
+        }
+    }
+}
+
+/// Trailing silence after each answer: enough for the end-of-turn wait.
+const TRAILING_SILENCE_MS: u64 = 1_500;
+/// Silence after the last speech that starts the endpoint pass (as in the live pipeline).
+const ENDPOINT_AFTER_MS: u64 = 200;
+/// Audio kept after the last speech in a final pass.
+const TAIL_MS: u64 = 250;
+
+#[allow(clippy::too_many_arguments)]
 fn stream_session(
     session: u64,
     scheduler: &InferenceScheduler,
     files: &[(String, Vec<f32>)],
     cfg: StreamConfig,
     speed: f64,
+    turn: TurnTiming,
+    vad_model: Option<Arc<viva_audio::vad::SileroModel>>,
     collected: &Mutex<Collected>,
 ) {
     let mut st = StreamingTranscriber::new(cfg);
     let frame = 320; // 20 ms
     let n = files.len();
+    let ms = |samples: usize| samples as u64 * 1000 / 16_000;
     for k in 0..n {
         // Sessions start on different files so they do not run in lock step.
-        let (reference, samples) = &files[(k + session as usize) % n];
+        let (reference, file) = &files[(k + session as usize) % n];
+        let detector: Box<dyn viva_audio::VoiceActivityDetector> = match &vad_model {
+            Some(m) => Box::new(viva_audio::vad::SileroVad::new(m.clone())),
+            None => Box::new(viva_audio::vad::WebRtcVad::new(Default::default())),
+        };
+        let mut vad = viva_audio::vad::VadStream::new(detector, 0.5);
+        let mut samples = file.clone();
+        samples.resize(file.len() + (TRAILING_SILENCE_MS * 16) as usize, 0.0);
         st.begin(0);
         let t0 = Instant::now();
         let mut pending: Option<(viva_models::streaming::Ticket, Instant)> = None;
         let mut local = Collected::default();
+        // Last voiced chunk's end (ms into the file) and when the frame holding it was delivered.
+        let mut last_speech: Option<(u64, Instant)> = None;
+        // The endpoint pass: (ticket, the speech end it was started for).
+        let mut endpoint: Option<(viva_models::streaming::Ticket, u64)> = None;
+        let mut final_ticket: Option<(viva_models::streaming::Ticket, Instant, bool)> = None;
         for (i, chunk) in samples.chunks(frame).enumerate() {
             let due = Duration::from_secs_f64((i * frame) as f64 / 16_000.0 / speed);
             if let Some(wait) = due.checked_sub(t0.elapsed()) {
                 std::thread::sleep(wait);
             }
+            let now_ms = ms((i + 1) * frame);
+            if let Ok(f) = viva_audio::AudioFrame::new(chunk.to_vec(), 16_000, (i * frame) as u64) {
+                for c in vad.push(&f).unwrap_or_default() {
+                    if c.speech {
+                        last_speech = Some((c.end_ms(), Instant::now()));
+                    }
+                }
+            }
+            let in_file = (i + 1) * frame <= file.len();
             st.push(chunk);
             if let Some((ticket, _)) = &mut pending {
                 match ticket.try_recv() {
@@ -278,7 +361,40 @@ fn stream_session(
                     Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
                 }
             }
-            if st.partial_due() {
+            let Some((speech_end, _)) = last_speech else {
+                continue;
+            };
+            // The candidate paused: the endpoint pass (a newer one replaces a queued older one).
+            if turn.endpoint
+                && endpoint.as_ref().is_none_or(|(_, at)| *at < speech_end)
+                && now_ms >= speech_end + ENDPOINT_AFTER_MS
+            {
+                let (audio, opts) = st.final_request();
+                endpoint = Some((
+                    scheduler.submit(session, Priority::Endpoint, audio, opts),
+                    speech_end,
+                ));
+            }
+            // The file's speech is over and the end-of-turn wait has passed: the turn ends.
+            if !in_file && now_ms >= speech_end + turn.eot_ms {
+                let turn_end = Instant::now();
+                match endpoint.take() {
+                    Some((ticket, at)) if at == speech_end => {
+                        final_ticket = Some((ticket, turn_end, true));
+                    }
+                    _ => {
+                        let (mut audio, opts) = st.final_request();
+                        audio.truncate(((speech_end + TAIL_MS) * 16) as usize);
+                        final_ticket = Some((
+                            scheduler.submit(session, Priority::Final, audio, opts),
+                            turn_end,
+                            false,
+                        ));
+                    }
+                }
+                break;
+            }
+            if st.partial_due() && in_file {
                 let (audio, opts) = st.partial_request();
                 pending = Some((
                     scheduler.submit(session, Priority::Partial, audio, opts),
@@ -286,15 +402,33 @@ fn stream_session(
                 ));
             }
         }
-        // The last frame is delivered: the turn is over, the final pass starts now.
-        let last_frame = Instant::now();
-        let (audio, opts) = st.final_request();
-        let ticket = scheduler.submit(session, Priority::Final, audio, opts);
+        let (ticket, turn_end, reused) = match final_ticket {
+            Some(t) => t,
+            // No speech found: the whole file as one final, when it is over.
+            None => {
+                let (audio, opts) = st.final_request();
+                (
+                    scheduler.submit(session, Priority::Final, audio, opts),
+                    Instant::now(),
+                    false,
+                )
+            }
+        };
         match ticket.blocking_recv() {
             Ok(Ok(inference)) => {
+                let ready = Instant::now();
                 local
                     .finalization_ms
-                    .push(last_frame.elapsed().as_millis() as u64);
+                    .push(ready.saturating_duration_since(turn_end).as_millis() as u64);
+                if let Some((_, delivered)) = last_speech {
+                    local
+                        .speech_end_to_final_ms
+                        .push(ready.saturating_duration_since(delivered).as_millis() as u64);
+                }
+                local.final_pass_ms.push(inference.run_ms);
+                if reused {
+                    local.endpoint_reused += 1;
+                }
                 let f = st.finish(&inference.transcription);
                 let e = text_errors(reference, &f.text);
                 tracing::debug!(session, wer = e.wer(), reference = %reference, hypothesis = %f.text, "final");
@@ -307,6 +441,10 @@ fn stream_session(
         }
         if let Ok(mut c) = collected.lock() {
             c.finalization_ms.extend(local.finalization_ms);
+            c.speech_end_to_final_ms
+                .extend(local.speech_end_to_final_ms);
+            c.final_pass_ms.extend(local.final_pass_ms);
+            c.endpoint_reused += local.endpoint_reused;
             c.caption_lag_ms.extend(local.caption_lag_ms);
             c.streaming.add(local.streaming);
             c.partials_done += local.partials_done;
@@ -316,31 +454,4 @@ fn stream_session(
     }
 }
 
-/// User + system CPU seconds of this process.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Current and peak resident memory in MB.
-fn rss_mb() -> (f64, f64) {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return (0.0, 0.0);
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(0.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
+use super::bench_live::{cpu_seconds, rss_mb};

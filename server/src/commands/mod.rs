@@ -1,6 +1,7 @@
 //! Subcommands with more than a line of glue.
 
 pub mod admin;
+pub mod bench_live;
 pub mod bench_stt;
 pub mod eval_stt;
 pub mod models;

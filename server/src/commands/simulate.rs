@@ -63,9 +63,15 @@ pub struct Report {
     pub response_latency_max_ms: Option<u64>,
     pub interviewer_audio_ms: u64,
     pub ended: Option<String>,
+    /// Per caption (partial or final): its arrival − the end of the audio it covers, on the
+    /// session clock (the clock starts when the session is created).
+    pub caption_lag_ms: Vec<u64>,
+    /// Interviewer audio frames that arrived more than 200 ms behind real-time pace within an
+    /// utterance (the candidate would hear a gap).
+    pub late_frames: u64,
 }
 
-struct Answer {
+pub(crate) struct Answer {
     name: String,
     samples: Vec<f32>,
     /// Index one past the last voiced 20 ms frame.
@@ -74,7 +80,7 @@ struct Answer {
 
 const FRAME: usize = 320;
 
-fn load_answer(path: &std::path::Path) -> anyhow::Result<Answer> {
+pub(crate) fn load_answer(path: &std::path::Path) -> anyhow::Result<Answer> {
     let wav = viva_audio::read_wav(path).with_context(|| format!("reading {}", path.display()))?;
     let samples = viva_audio::resample(&wav.samples, wav.sample_rate, viva_audio::SPEECH_RATE_HZ)
         .with_context(|| format!("resampling {}", path.display()))?;
@@ -183,8 +189,13 @@ enum WriterCmd {
     Send(String),
 }
 
-async fn simulate(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result<Report> {
+pub(crate) async fn simulate(
+    base: &str,
+    job: &str,
+    answers: Vec<Answer>,
+) -> anyhow::Result<Report> {
     let created = create_session(base, job).await?;
+    let session_clock = Instant::now();
     let id = created["id"].as_str().context("no id")?.to_string();
     let token = created["resume_token"]
         .as_str()
@@ -243,6 +254,10 @@ async fn simulate(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result
     let mut audio_frames = 0u64;
     let mut ended = None;
     let mut said_bye = false;
+    let mut caption_lag_ms = Vec::new();
+    let mut late_frames = 0u64;
+    // (first frame's arrival, frames since) of the utterance playing now.
+    let mut utterance_audio: Option<(Instant, u64)> = None;
     loop {
         tokio::select! {
             v = voiced_rx.recv() => {
@@ -261,7 +276,18 @@ async fn simulate(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result
                 };
                 match msg {
                     Message::Binary(b) => {
-                        audio_frames += (b.len() / (FRAME * 2)).max(1) as u64;
+                        let frames = (b.len() / (FRAME * 2)).max(1) as u64;
+                        audio_frames += frames;
+                        match &mut utterance_audio {
+                            None => utterance_audio = Some((Instant::now(), frames)),
+                            Some((first, n)) => {
+                                let due = *first + Duration::from_millis(*n * 20 + 200);
+                                if Instant::now() > due {
+                                    late_frames += frames;
+                                }
+                                *n += frames;
+                            }
+                        }
                         if let Some((turn, t)) = pending_voiced.take() {
                             if let Some(tr) = turns.get_mut(turn) {
                                 tr.response_latency_ms = Some(t.elapsed().as_millis() as u64);
@@ -270,6 +296,15 @@ async fn simulate(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result
                     }
                     Message::Text(t) => {
                         let v: serde_json::Value = serde_json::from_str(&t).unwrap_or_default();
+                        if v["type"] == "caption" {
+                            if let Some(end) = v["end_ms"].as_u64() {
+                                let now = session_clock.elapsed().as_millis() as u64;
+                                caption_lag_ms.push(now.saturating_sub(end));
+                            }
+                        }
+                        if v["type"] == "interviewer_audio_end" || v["type"] == "flush" {
+                            utterance_audio = None;
+                        }
                         match v["type"].as_str().unwrap_or("") {
                             "interviewer" => transcript.push(Line {
                                 speaker: "interviewer",
@@ -319,5 +354,7 @@ async fn simulate(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result
         turns,
         interviewer_audio_ms: audio_frames * 20,
         ended,
+        caption_lag_ms,
+        late_frames,
     })
 }

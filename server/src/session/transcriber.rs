@@ -77,6 +77,7 @@ impl LiveTranscriber {
         stream: u64,
         kind: PassKind,
         samples: Vec<f32>,
+        prompt: Option<String>,
     ) -> impl std::future::Future<Output = Result<PassResult, TranscribeError>> + Send + 'static
     {
         let priority = match kind {
@@ -84,9 +85,10 @@ impl LiveTranscriber {
             PassKind::Endpoint => Priority::Endpoint,
             PassKind::Final => Priority::Final,
         };
-        let ticket =
-            self.scheduler
-                .submit(stream, priority, samples, live_options(self.ctx_margin));
+        let mut opts = live_options(self.ctx_margin);
+        // The committed text before this audio (a long answer's earlier part): continuity.
+        opts.initial_prompt = prompt;
+        let ticket = self.scheduler.submit(stream, priority, samples, opts);
         async move {
             match ticket.await {
                 Ok(Ok(inference)) => Ok(to_pass(&inference.transcription)),

@@ -1,0 +1,267 @@
+//! `viva bench live --sessions N`: N simulated candidates interviewed at once (each answering
+//! with the given WAV files at real-time pace over the WebSocket gateway, as `viva simulate`
+//! does) and the numbers that decide how many live interviews one machine can hold: response
+//! latency p50/p95/max over every answered turn, caption lag, late interviewer audio, and the
+//! server's CPU and RSS per session (measured when the server runs in this process).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+
+use super::simulate::{load_answer, simulate, Report};
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct BenchLiveArgs {
+    /// Concurrent simulated candidates.
+    #[arg(long, default_value_t = 1)]
+    pub sessions: usize,
+    /// WAV files each candidate answers with, in order (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub answers: Vec<PathBuf>,
+    /// A running server (e.g. http://127.0.0.1:8080). Absent: one in this process, so its CPU
+    /// and memory can be measured.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Job to interview for.
+    #[arg(long, default_value = "demo")]
+    pub job: String,
+    /// Delay between session starts, so they do not speak in lock step.
+    #[arg(long, default_value_t = 1500)]
+    pub stagger_ms: u64,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout_s: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Percentiles {
+    pub n: usize,
+    pub p50: u64,
+    pub p95: u64,
+    pub max: u64,
+}
+
+pub fn percentiles(mut v: Vec<u64>) -> Percentiles {
+    if v.is_empty() {
+        return Percentiles::default();
+    }
+    v.sort_unstable();
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    Percentiles {
+        n: v.len(),
+        p50: at(0.5),
+        p95: at(0.95),
+        max: v[v.len() - 1],
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct BenchReport {
+    sessions: usize,
+    completed: usize,
+    failed: Vec<String>,
+    turns_answered: usize,
+    turns_without_reply: usize,
+    response_latency_ms: Percentiles,
+    caption_lag_ms: Percentiles,
+    late_interviewer_frames: u64,
+    wall_s: f64,
+    /// Server process CPU (cores busy on average); None with --server.
+    cpu_cores_used: Option<f64>,
+    rss_mb_before: Option<f64>,
+    rss_mb_peak: Option<f64>,
+    rss_mb_per_session: Option<f64>,
+}
+
+pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.sessions >= 1, "--sessions must be at least 1");
+    // Load once to fail early on a bad file; each session gets its own copy.
+    for p in &args.answers {
+        load_answer(p)?;
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let in_process = args.server.is_none();
+    let report = runtime.block_on(async {
+        let (base, _server) = match &args.server {
+            Some(s) => (s.trim_end_matches('/').to_string(), None),
+            None => {
+                let state = crate::http::load_state(cfg.clone()).await?;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let addr = listener.local_addr()?;
+                let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+                let task = tokio::spawn(crate::http::serve_on(listener, state, async move {
+                    let _ = rx.await;
+                }));
+                (format!("http://{addr}"), Some((tx, task)))
+            }
+        };
+        let (rss_before, _) = rss_mb();
+        let cpu_before = cpu_seconds();
+        let started = Instant::now();
+        eprintln!(
+            "bench live: {} session(s), {} answer(s) each, {} ms apart…",
+            args.sessions,
+            args.answers.len(),
+            args.stagger_ms
+        );
+        let mut tasks = Vec::new();
+        for i in 0..args.sessions {
+            let answers = args
+                .answers
+                .iter()
+                .map(|p| load_answer(p))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let (base, job) = (base.clone(), args.job.clone());
+            let delay = Duration::from_millis(args.stagger_ms * i as u64);
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                simulate(&base, &job, answers).await
+            }));
+        }
+        let mut peak = rss_before;
+        let all = async {
+            let mut out = Vec::new();
+            for t in tasks {
+                out.push(t.await);
+            }
+            out
+        };
+        tokio::pin!(all);
+        let mut sample = tokio::time::interval(Duration::from_millis(500));
+        let deadline = tokio::time::sleep(Duration::from_secs(args.timeout_s));
+        tokio::pin!(deadline);
+        let results = loop {
+            tokio::select! {
+                r = &mut all => break r,
+                _ = sample.tick() => peak = peak.max(rss_mb().0),
+                _ = &mut deadline => anyhow::bail!("bench live timed out after {} s", args.timeout_s),
+            }
+        };
+        let wall_s = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu_before;
+        let mut reports: Vec<Report> = Vec::new();
+        let mut failed = Vec::new();
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(Ok(rep)) => reports.push(rep),
+                Ok(Err(e)) => failed.push(format!("session {i}: {e:#}")),
+                Err(e) => failed.push(format!("session {i}: {e}")),
+            }
+        }
+        let latencies: Vec<u64> = reports
+            .iter()
+            .flat_map(|r| r.turns.iter().filter_map(|t| t.response_latency_ms))
+            .collect();
+        let turns: usize = reports.iter().map(|r| r.turns.len()).sum();
+        let n = args.sessions as f64;
+        anyhow::Ok(BenchReport {
+            sessions: args.sessions,
+            completed: reports.len(),
+            failed,
+            turns_answered: latencies.len(),
+            turns_without_reply: turns - latencies.len(),
+            response_latency_ms: percentiles(latencies),
+            caption_lag_ms: percentiles(
+                reports
+                    .iter()
+                    .flat_map(|r| r.caption_lag_ms.iter().copied())
+                    .collect(),
+            ),
+            late_interviewer_frames: reports.iter().map(|r| r.late_frames).sum(),
+            wall_s,
+            cpu_cores_used: in_process.then(|| cpu / wall_s.max(1e-9)),
+            rss_mb_before: in_process.then_some(rss_before),
+            rss_mb_peak: in_process.then_some(peak),
+            rss_mb_per_session: in_process.then(|| (peak - rss_before).max(0.0) / n),
+        })
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let r = &report.response_latency_ms;
+        let c = &report.caption_lag_ms;
+        println!(
+            "sessions {}  completed {}  turns answered {} (no reply: {})",
+            report.sessions, report.completed, report.turns_answered, report.turns_without_reply
+        );
+        println!(
+            "response latency ms  p50 {}  p95 {}  max {}  (n {})",
+            r.p50, r.p95, r.max, r.n
+        );
+        println!(
+            "caption lag ms       p50 {}  p95 {}  max {}  (n {})",
+            c.p50, c.p95, c.max, c.n
+        );
+        println!(
+            "late interviewer frames {}  wall {:.1} s",
+            report.late_interviewer_frames, report.wall_s
+        );
+        if let (Some(cpu), Some(before), Some(peak), Some(per)) = (
+            report.cpu_cores_used,
+            report.rss_mb_before,
+            report.rss_mb_peak,
+            report.rss_mb_per_session,
+        ) {
+            println!(
+                "server CPU {cpu:.2} cores  RSS {before:.0} MB before, {peak:.0} MB peak, {per:.1} MB per session"
+            );
+        }
+        for f in &report.failed {
+            println!("FAILED {f}");
+        }
+    }
+    anyhow::ensure!(
+        report.failed.is_empty(),
+        "{} session(s) failed",
+        report.failed.len()
+    );
+    Ok(())
+}
+
+/// User + system CPU seconds of this process.
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Current and peak resident memory of this process in MB.
+pub fn rss_mb() -> (f64, f64) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (0.0, 0.0);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_nothing_and_of_a_list() {
+        assert_eq!(percentiles(vec![]).n, 0);
+        let p = percentiles((1..=100).collect());
+        assert_eq!((p.n, p.p50, p.p95, p.max), (100, 51, 95, 100));
+    }
+}
