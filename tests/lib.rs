@@ -158,8 +158,11 @@ pub fn espeak_wav(text: &str, path: &Path) {
 }
 
 /// Converts a WAV with sox (`args` are sox output options, e.g. `-c 2 -r 44100 -b 24`).
+/// Without dither (`-D`): sox's dither is random, and at 8 bits it moved the transcript of the
+/// same sentence from run to run (a flaky test).
 pub fn sox(input: &Path, output: &Path, args: &[&str]) {
     let ok = Command::new("sox")
+        .arg("-D")
         .arg(input)
         .args(args)
         .arg(output)
