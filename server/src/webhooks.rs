@@ -13,7 +13,7 @@ use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::WebhooksConfig;
-use crate::store::{now_ms, DeliveryJob, Store, StoreError};
+use crate::store::{now_ms, AttemptOutcome, DeliveryJob, Store, StoreError};
 
 /// The request header carrying `t=<unix ms>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 pub const SIGNATURE_HEADER: &str = "viva-signature";
@@ -210,17 +210,12 @@ pub async fn deliver_one(
         }
         (Some(e), None) => tracing::warn!(error = %e, "webhook failed; giving up"),
     }
-    store
-        .record_attempt(
-            job,
-            worker,
-            now,
-            status,
-            error.as_deref(),
-            delivered,
-            retry_at,
-        )
-        .await?;
+    let outcome = AttemptOutcome {
+        status,
+        error,
+        retry_at,
+    };
+    store.record_attempt(job, worker, now, &outcome).await?;
     Ok(delivered)
 }
 

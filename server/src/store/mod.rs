@@ -13,7 +13,7 @@ pub mod recordings;
 mod webhooks;
 
 pub use recordings::RecordingStore;
-pub use webhooks::{DeliveryJob, DeliveryRow, WebhookRow, EVENTS};
+pub use webhooks::{AttemptOutcome, DeliveryJob, DeliveryRow, WebhookRow, EVENTS};
 
 use std::path::Path;
 
@@ -251,19 +251,51 @@ impl Store {
             if done.is_some() {
                 continue;
             }
-            let mut tx = self.pool.begin().await?;
-            // One statement per call: PostgreSQL's extended protocol takes one at a time.
-            for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                sqlx::query(stmt).execute(&mut *tx).await?;
+            // Several processes may start at once on one database: the migration runs in a
+            // transaction that locks out the others (SQLite: BEGIN IMMEDIATE, which waits for
+            // the write lock instead of failing on a read-to-write upgrade; PostgreSQL: an
+            // advisory lock), and the version is checked again once the lock is held.
+            let mut conn = self.pool.acquire().await?;
+            let begin = match self.backend {
+                Backend::Sqlite => "BEGIN IMMEDIATE",
+                Backend::Postgres => "BEGIN",
+            };
+            sqlx::query(begin).execute(&mut *conn).await?;
+            let applied = async {
+                if self.backend == Backend::Postgres {
+                    sqlx::query("SELECT pg_advisory_xact_lock(7262817)")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let done: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(*version)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if done.is_some() {
+                    return Ok::<_, StoreError>(());
+                }
+                // One statement per call: PostgreSQL's extended protocol takes one at a time.
+                for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    sqlx::query(stmt).execute(&mut *conn).await?;
+                }
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
+                    .bind(*version)
+                    .bind(now_ms())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
             }
-            // Two processes starting on one database may both run a migration (its DDL is
-            // idempotent); the second one's record is a no-op instead of an error.
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
-                .bind(*version)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+            .await;
+            match applied {
+                Ok(()) => {
+                    sqlx::query("COMMIT").execute(&mut *conn).await?;
+                }
+                Err(e) => {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    return Err(e);
+                }
+            }
         }
         Ok(())
     }

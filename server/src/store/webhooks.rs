@@ -60,6 +60,17 @@ pub struct DeliveryJob {
     pub attempts: i64,
 }
 
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptOutcome {
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why it did not count as delivered (a non-2xx status, a connection error); None: delivered.
+    pub error: Option<String>,
+    /// When to try again; None after a failure: give up.
+    pub retry_at: Option<i64>,
+}
+
 fn webhook_row(r: &AnyRow) -> Result<WebhookRow> {
     let events: String = r.try_get("events")?;
     Ok(WebhookRow {
@@ -280,17 +291,17 @@ impl Store {
     }
 
     /// Logs one attempt and settles the delivery: delivered, retried at `retry_at`, or failed
-    /// for good (`retry_at` None). Only while `worker` holds the claim.
+    /// for good. Only while `worker` holds the claim.
     pub async fn record_attempt(
         &self,
         job: &DeliveryJob,
         worker: &str,
         now: i64,
-        status: Option<u16>,
-        error: Option<&str>,
-        delivered: bool,
-        retry_at: Option<i64>,
+        outcome: &AttemptOutcome,
     ) -> Result<bool> {
+        let (status, error, retry_at) =
+            (outcome.status, outcome.error.as_deref(), outcome.retry_at);
+        let delivered = error.is_none();
         let attempt = job.attempts + 1;
         let state = match (delivered, retry_at) {
             (true, _) => "delivered",
