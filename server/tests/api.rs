@@ -373,7 +373,6 @@ async fn invites_reports_rescore_and_erasure(db: &TestDb) {
     assert_eq!(v["state"], "completed");
     assert_eq!(v["queue_state"], "queued");
     assert_eq!(v["recording_url"], format!("/v1/interviews/{iv}/recording"));
-    // Nothing to re-score before... it is queued already; re-queueing is harmless.
     score_one(&api.store, "w", now_ms(), 60_000)
         .await
         .expect("score");
