@@ -328,6 +328,15 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_shows_the_defaults() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../viva.example.toml"));
+        assert_eq!(
+            Config::load(Some(path), env(&[])).expect("example loads"),
+            Config::default()
+        );
+    }
+
+    #[test]
     fn errors_name_the_problem() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("viva.toml");

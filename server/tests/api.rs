@@ -689,6 +689,58 @@ on_both!(
     webhooks_are_managed
 );
 
+async fn a_silent_session_is_abandoned_not_scored(db: &TestDb) {
+    let api = api(db).await;
+    let job = api.demo_job().await;
+    let cand = api
+        .store
+        .create_candidate(None, None, now_ms())
+        .await
+        .expect("candidate");
+    let iv = api
+        .store
+        .create_interview(&job, 1, &cand, None, now_ms())
+        .await
+        .expect("interview");
+    viva_server::store::link::start_session_interview(&api.store, &iv, "s-silent")
+        .await
+        .expect("link");
+    let (_, v) = api.get(&format!("/v1/interviews/{iv}")).await;
+    assert_eq!(v["state"], "in_progress");
+    let dir = api
+        .store
+        .recordings()
+        .expect("recordings")
+        .root()
+        .join("s-silent");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    viva_server::store::link::file_session(&api.store, &iv, &dir, now_ms())
+        .await
+        .expect("file");
+    let (_, v) = api.get(&format!("/v1/interviews/{iv}")).await;
+    assert_eq!(v["state"], "abandoned");
+    assert_eq!(v["queue_state"], Value::Null, "nothing to score");
+    // A corrupt turns.json is an error, and the interview is left as it was.
+    let other = api
+        .store
+        .create_interview(&job, 1, &cand, None, now_ms())
+        .await
+        .expect("interview");
+    std::fs::write(dir.join("turns.json"), b"{ not json").expect("write");
+    assert!(
+        viva_server::store::link::file_session(&api.store, &other, &dir, now_ms())
+            .await
+            .is_err()
+    );
+    let (_, v) = api.get(&format!("/v1/interviews/{other}")).await;
+    assert_eq!(v["state"], "created");
+}
+on_both!(
+    silent_sqlite,
+    silent_postgres,
+    a_silent_session_is_abandoned_not_scored
+);
+
 /// `(path, method)` of every `.route(...)` in a source file.
 fn routes_in(source: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
