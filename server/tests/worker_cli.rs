@@ -5,6 +5,7 @@
 mod common;
 
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use common::TestDb;
 use viva_server::store::seed_demo_job;
@@ -49,14 +50,64 @@ async fn queued_interviews(db: &TestDb, n: usize) -> Vec<String> {
     ids
 }
 
+/// A webhook receiver on 127.0.0.1: (URL, the delivery ids it received with valid signatures,
+/// and how many requests came in).
+async fn receiver(secret: &'static str) -> (String, Arc<Mutex<(Vec<String>, usize)>>) {
+    let seen = Arc::new(Mutex::new((Vec::new(), 0usize)));
+    let state = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let state = state.clone();
+                async move {
+                    let header = |k: &str| {
+                        headers
+                            .get(k)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    let ok = viva_server::webhooks::verify(
+                        secret,
+                        &header("viva-signature"),
+                        &body,
+                        viva_server::store::now_ms(),
+                        300_000,
+                    )
+                    .is_ok();
+                    let mut s = state.lock().expect("lock");
+                    s.1 += 1;
+                    if ok && header("viva-event") == "report.ready" {
+                        s.0.push(header("viva-delivery"));
+                    }
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
 async fn worker_processes_drain_the_queue(db: &TestDb) {
     let ids = queued_interviews(db, 6).await;
-    // Two worker processes at once against one database.
+    let (hook, seen) = receiver("process-test-secret").await;
+    // Two worker processes at once against one database, webhooks configured by environment.
     let children: Vec<_> = ["w-one", "w-two"]
         .iter()
         .map(|name| {
             viva(db)
                 .args(["worker", "--drain", "--name", name])
+                .env("VIVA_WEBHOOKS_URLS", &hook)
+                .env("VIVA_WEBHOOKS_SECRET", "process-test-secret")
+                .env("VIVA_WEBHOOKS_EVENTS", "report.ready")
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -79,6 +130,12 @@ async fn worker_processes_drain_the_queue(db: &TestDb) {
             "scored exactly once"
         );
     }
+    // Every report announced once, signed; both workers delivered what was due.
+    let (mut delivered, requests) = seen.lock().expect("lock").clone();
+    delivered.sort();
+    delivered.dedup();
+    assert_eq!(delivered.len(), ids.len(), "one report.ready per interview");
+    assert_eq!(requests, ids.len(), "no delivery sent twice");
     let stored = db.store.latest_report(&ids[0]).await.expect("report");
     let out = viva(db)
         .args(["report", &ids[0], "--format", "json"])
