@@ -237,19 +237,22 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<()> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await?;
+        const CREATE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+        if self.backend == Backend::Sqlite {
+            // On PostgreSQL this runs under the advisory lock below: two concurrent
+            // `CREATE TABLE IF NOT EXISTS` of one table can fail there (pg_type race).
+            sqlx::query(CREATE).execute(&self.pool).await?;
+        }
         for (version, sql) in migrations::MIGRATIONS {
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(*version)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if done.is_some() {
-                continue;
+            if self.backend == Backend::Sqlite {
+                let done: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(*version)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                if done.is_some() {
+                    continue;
+                }
             }
             // Several processes may start at once on one database: the migration runs in a
             // transaction that locks out the others (SQLite: BEGIN IMMEDIATE, which waits for
@@ -266,6 +269,7 @@ impl Store {
                     sqlx::query("SELECT pg_advisory_xact_lock(7262817)")
                         .execute(&mut *conn)
                         .await?;
+                    sqlx::query(CREATE).execute(&mut *conn).await?;
                 }
                 let done: Option<i64> =
                     sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
