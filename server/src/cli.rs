@@ -53,6 +53,10 @@ pub enum Command {
     Grade(viva_grading::cli::GradeArgs),
     /// Score a saved interview transcript and print the report (json, md or html).
     Score(crate::commands::score::ScoreArgs),
+    /// Print a stored interview's latest report from the database (json, md or html).
+    Report(crate::commands::report::ReportArgs),
+    /// Run a scoring and webhook worker against the database's queues.
+    Worker(crate::commands::worker::WorkerArgs),
     /// Administration: recruiter API tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -187,6 +191,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Score(args) => crate::commands::score::run(args),
+        Command::Report(args) => crate::commands::report::run(&cfg, args),
+        Command::Worker(args) => crate::commands::worker::run(&cfg, args),
         Command::Simulate(args) => crate::commands::simulate::run(&cfg, args),
         Command::Admin(AdminCommand::Token(TokenCommand::Create(args))) => {
             crate::commands::admin::token_create(&cfg, args)

@@ -13,7 +13,64 @@ pub struct Config {
     pub server: ServerConfig,
     pub models: ModelsConfig,
     pub storage: StorageConfig,
+    pub worker: WorkerConfig,
+    pub webhooks: WebhooksConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Run the scoring and webhook workers inside `viva serve` (turn off when separate
+    /// `viva worker` processes share the database).
+    pub in_process: bool,
+    /// How often an idle worker looks at the queue, in milliseconds.
+    pub poll_ms: u64,
+    /// A claimed scoring job whose worker has not finished within this lease is re-claimed.
+    pub lease_ms: i64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            in_process: true,
+            poll_ms: 2000,
+            lease_ms: 600_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Receivers (http:// URLs) of this deployment's events, besides those added through the API.
+    pub urls: Vec<String>,
+    /// HMAC-SHA256 signing secret for the configured URLs (required when `urls` is set).
+    pub secret: String,
+    /// Events the configured URLs receive.
+    pub events: Vec<String>,
+    /// Attempts per delivery before it is marked failed.
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds; doubled after each failure.
+    pub retry_base_ms: i64,
+    /// Longest retry delay in milliseconds.
+    pub retry_max_ms: i64,
+    /// Per-attempt timeout in milliseconds.
+    pub timeout_ms: i64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            urls: Vec::new(),
+            secret: String::new(),
+            events: vec!["interview.completed".into(), "report.ready".into()],
+            max_attempts: 8,
+            retry_base_ms: 10_000,
+            retry_max_ms: 3_600_000,
+            timeout_ms: 10_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,6 +273,14 @@ fn apply_env(
                     "0" | "false" | "no" | "off" => false,
                     _ => return Err(err("expected true or false")),
                 }),
+                // Lists: comma-separated (`VIVA_WEBHOOKS_URLS=http://a/x,http://b/y`).
+                toml::Value::Array(_) => toml::Value::Array(
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| toml::Value::String(s.to_string()))
+                        .collect(),
+                ),
                 _ => toml::Value::String(raw.clone()),
             };
         }
@@ -251,8 +316,27 @@ mod tests {
         assert_eq!(cfg.server.bind, "0.0.0.0:9000");
         assert_eq!(cfg.models.threads, 4);
         assert_eq!(cfg.models.whisper, "tiny.en-q8_0");
+        let cfg = Config::load(
+            None,
+            env(&[
+                ("VIVA_WEBHOOKS_URLS", "http://a/x, http://b/y"),
+                ("VIVA_WORKER_IN_PROCESS", "false"),
+            ]),
+        )
+        .expect("lists from env");
+        assert_eq!(cfg.webhooks.urls, vec!["http://a/x", "http://b/y"]);
+        assert!(!cfg.worker.in_process);
         assert_eq!(
             Config::load(None, env(&[])).expect("defaults"),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn the_example_file_shows_the_defaults() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../viva.example.toml"));
+        assert_eq!(
+            Config::load(Some(path), env(&[])).expect("example loads"),
             Config::default()
         );
     }

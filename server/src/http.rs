@@ -81,7 +81,7 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
         .context("loading the Whisper model")??;
     tracing::info!(model = %whisper.path().display(), "whisper model loaded");
     let whisper = Arc::new(whisper);
-    let store = crate::store::open_and_seed(&config.storage.data_dir).await?;
+    let store = crate::store::open_and_seed(&config).await?;
     let sessions = {
         let models = config.models.dir.clone();
         let (w, threads) = (whisper.clone(), crate::commands::threads(&config));
@@ -96,7 +96,15 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
                 // The demo job's prompts, rendered while nobody waits for them.
                 engines.prerender_in_background(&viva_interview::demo_job());
                 let cfg = crate::session::SessionConfig::new(&config.storage.data_dir);
-                Some(crate::session::SessionManager::new(engines, cfg))
+                // Sessions linked to stored interviews are filed when they end.
+                let sink = crate::store::link::StoreSink {
+                    store: store.clone(),
+                };
+                Some(crate::session::SessionManager::with_sink(
+                    engines,
+                    cfg,
+                    Some(Arc::new(sink)),
+                ))
             }
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "live sessions disabled");
@@ -125,7 +133,8 @@ pub async fn serve_on(
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

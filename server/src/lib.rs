@@ -10,7 +10,9 @@
 //! - [`session`]: the live interview pipeline (one chain of tasks per interview).
 //! - [`gateway`]: transports into sessions (WebSocket today).
 //! - [`store`]: SQLite/PostgreSQL storage, migrations, the scoring queue and worker.
-//! - [`api`]: the recruiter REST API under `/v1` (bearer API tokens).
+//! - [`api`]: the recruiter REST API under `/v1` (bearer API tokens), its OpenAPI document.
+//! - [`worker`]: the scoring and webhook workers (in-process or `viva worker`).
+//! - [`webhooks`]: signed webhook delivery with retries.
 
 pub mod api;
 pub mod cli;
@@ -21,5 +23,7 @@ pub mod http;
 pub mod logging;
 pub mod session;
 pub mod store;
+pub mod webhooks;
+pub mod worker;
 
 pub use config::Config;

@@ -337,3 +337,51 @@ async fn several_processes_can_open_one_sqlite_file_at_once() {
         o.await.expect("join").expect("open while others migrate");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_processes_can_migrate_one_postgres_database_at_once() {
+    let base = std::env::var("VIVA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    sqlx::any::install_default_drivers();
+    let Ok(admin) = sqlx::AnyPool::connect(&base).await else {
+        assert!(
+            std::env::var_os("VIVA_REQUIRE_POSTGRES").is_none(),
+            "VIVA_REQUIRE_POSTGRES is set but PostgreSQL at {base} is unreachable"
+        );
+        eprintln!("SKIPPED: PostgreSQL concurrent migration — {base} unreachable");
+        return;
+    };
+    let name = format!(
+        "viva_test_{}",
+        viva_server::store::random_hex(6).expect("random")
+    );
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    let (prefix, _) = base.rsplit_once('/').expect("database URL with a path");
+    let url = format!("{prefix}/{name}");
+    // An empty database, four starters at once: every one must come up, migrated once.
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { Store::connect(&url).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for o in opens {
+        stores.push(o.await.expect("join").expect("open while others migrate"));
+    }
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations")
+        .fetch_one(stores[0].pool())
+        .await
+        .expect("count");
+    assert!(applied >= 2, "{applied} migrations recorded");
+    for s in stores {
+        s.pool().close().await;
+    }
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .expect("drop test database");
+}

@@ -1,15 +1,24 @@
 //! The recruiter REST API under `/v1`: jobs (validated, versioned), invites, interviews,
-//! transcripts, reports, candidate erasure. Every route needs a recruiter API token
-//! (`Authorization: Bearer …`, created with `viva admin token create`); errors are JSON
-//! `{"error": code, "message": text}` with a 4xx status for anything the client can fix.
+//! transcripts, reports, re-scoring, recordings ([`recordings`]), webhooks ([`webhooks`]),
+//! candidate erasure, and its OpenAPI document ([`openapi`], `GET /v1/openapi.json`).
+//!
+//! Auth: recruiter routes need a recruiter API token (`Authorization: Bearer …`, created with
+//! `viva admin token create`); no token or an unknown one is 401, a candidate's invite token
+//! is 403. A candidate's invite token opens only that candidate's own interview (detail,
+//! transcript, recording). Errors are JSON `{"error": code, "message": text}` with a 4xx status
+//! for anything the client can fix.
+
+pub mod openapi;
+pub mod recordings;
+mod webhooks;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::routing::{delete, get, post};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -30,6 +39,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    fn not_found(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
@@ -100,36 +117,124 @@ where
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Checks the recruiter bearer token on every API route.
-async fn auth(State(store): State<Store>, req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
+/// Who is calling, put into the request's extensions by the auth layers.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A recruiter API token (its name).
+    Recruiter(String),
+    /// A candidate's invite token: the interviews it opens.
+    Candidate(Vec<String>),
+}
+
+impl Principal {
+    /// Recruiters read every interview; a candidate only their own (403 otherwise).
+    fn may_read(&self, interview_id: &str) -> ApiResult<()> {
+        match self {
+            Principal::Recruiter(_) => Ok(()),
+            Principal::Candidate(own) if own.iter().any(|i| i == interview_id) => Ok(()),
+            Principal::Candidate(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "an invite token opens only its own interview",
+            )),
+        }
+    }
+
+    fn actor(&self) -> String {
+        match self {
+            Principal::Recruiter(name) => format!("api:{name}"),
+            Principal::Candidate(_) => "candidate".into(),
+        }
+    }
+}
+
+/// Ids in paths are random hex; anything else (dots, slashes, `%2F`) is refused up front.
+fn check_id(id: &str) -> ApiResult<()> {
+    if (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_id",
+            "ids are letters, digits, '-' and '_'",
+        ))
+    }
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return ApiError::new(
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+async fn principal(store: &Store, token: Option<String>) -> Result<Principal, ApiError> {
+    let Some(token) = token else {
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "missing bearer token",
-        )
-        .into_response();
+        ));
     };
-    match store.check_api_token(token).await {
-        Ok(Some(_)) => next.run(req).await,
-        Ok(None) => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "invalid or revoked token",
+    if let Some(name) = store.check_api_token(&token).await? {
+        return Ok(Principal::Recruiter(name));
+    }
+    if let Some(own) = store.candidate_interviews(&token).await? {
+        return Ok(Principal::Candidate(own));
+    }
+    Err(ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "invalid or revoked token",
+    ))
+}
+
+/// Recruiter routes: a recruiter token, else 401 (a candidate's token: 403).
+async fn auth(State(store): State<Store>, mut req: Request, next: Next) -> Response {
+    match principal(&store, bearer(&req)).await {
+        Ok(p @ Principal::Recruiter(_)) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Ok(Principal::Candidate(_)) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this route needs a recruiter API token, not an invite token",
         )
         .into_response(),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Routes a candidate may also call (for their own interview).
+async fn auth_any(State(store): State<Store>, mut req: Request, next: Next) -> Response {
+    match principal(&store, bearer(&req)).await {
+        Ok(p) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
     }
 }
 
 /// The `/v1` routes, with auth and the body limit; merges into a router of any state.
 pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
+    let shared = Router::new()
+        .route("/v1/interviews/{id}", get(get_interview))
+        .route("/v1/interviews/{id}/transcript", get(get_transcript))
+        .route(
+            "/v1/interviews/{id}/recording",
+            get(recordings::get_recording),
+        )
+        .route_layer(middleware::from_fn_with_state(store.clone(), auth_any));
+    let public = Router::new().route("/v1/openapi.json", get(openapi::document));
     Router::new()
         .route("/v1/jobs", get(list_jobs).post(create_job))
         .route(
@@ -142,11 +247,22 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
         )
         .route("/v1/invites/{id}", delete(revoke_invite))
         .route("/v1/interviews", get(list_interviews))
-        .route("/v1/interviews/{id}", get(get_interview))
-        .route("/v1/interviews/{id}/transcript", get(get_transcript))
         .route("/v1/interviews/{id}/report", get(get_report))
+        .route("/v1/interviews/{id}/reports", get(list_reports))
+        .route("/v1/interviews/{id}/rescore", post(rescore))
         .route("/v1/candidates/{id}", delete(erase_candidate))
+        .route(
+            "/v1/webhooks",
+            get(webhooks::list_webhooks).post(webhooks::create_webhook),
+        )
+        .route("/v1/webhooks/{id}", delete(webhooks::delete_webhook))
+        .route(
+            "/v1/webhooks/{id}/deliveries",
+            get(webhooks::list_deliveries),
+        )
         .route_layer(middleware::from_fn_with_state(store.clone(), auth))
+        .merge(shared)
+        .merge(public)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(store)
 }
@@ -299,30 +415,124 @@ async fn list_interviews(
 
 async fn get_interview(
     State(store): State<Store>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(store.interview(&id).await?)))
+    check_id(&id)?;
+    who.may_read(&id)?;
+    let row = store.interview(&id).await?;
+    let recording = match store.recording(&id).await {
+        Ok(_) => Some(format!("/v1/interviews/{id}/recording")),
+        Err(StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut v = json!(row);
+    v["recording_url"] = json!(recording);
+    v["queue_state"] = json!(store.queue_state(&id).await?);
+    Ok(Json(v))
 }
 
-async fn get_transcript(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_transcript(
+    State(store): State<Store>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    who.may_read(&id)?;
     let json = store.transcript_json(&id).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
-async fn get_report(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<Response> {
+#[derive(Deserialize)]
+struct ReportQuery {
+    format: Option<String>,
+}
+
+async fn get_report(
+    State(store): State<Store>,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    let format = match q.format.as_deref().map(str::parse::<viva_scoring::Format>) {
+        None => viva_scoring::Format::Json,
+        Some(Ok(f)) => f,
+        Some(Err(m)) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_format", m)),
+    };
     let report = store.latest_report(&id).await?;
-    // The stored bytes, unchanged: the same report the scorer wrote.
+    let (ctype, body) = match format {
+        // The stored bytes, unchanged: the same report the scorer wrote.
+        viva_scoring::Format::Json => ("application/json", report.report_json),
+        other => {
+            let parsed: viva_scoring::Report = serde_json::from_str(&report.report_json)
+                .map_err(|e| StoreError::Invalid(format!("stored report: {e}")))?;
+            let text = viva_scoring::render(&parsed, other)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let ctype = if other == viva_scoring::Format::Html {
+                "text/html; charset=utf-8"
+            } else {
+                "text/markdown; charset=utf-8"
+            };
+            (ctype, text)
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, ctype)], body).into_response())
+}
+
+async fn list_reports(
+    State(store): State<Store>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    check_id(&id)?;
+    store.interview(&id).await?;
+    let reports: Vec<Value> = store
+        .report_versions(&id)
+        .await?
+        .into_iter()
+        .map(|(rid, version, at)| json!({"id": rid, "scorer_version": version, "created_at": at}))
+        .collect();
+    Ok(Json(json!({"reports": reports})))
+}
+
+/// Queues the interview for scoring again (the current scorer, the job version it ran with).
+async fn rescore(
+    State(store): State<Store>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    check_id(&id)?;
+    let now = now_ms();
+    store.requeue(&id, now).await.map_err(|e| match e {
+        StoreError::NotFound("transcript") => ApiError::new(
+            StatusCode::CONFLICT,
+            "no_transcript",
+            "the interview has no transcript to score (not finished, or erased)",
+        ),
+        other => other.into(),
+    })?;
+    store
+        .audit(
+            now,
+            &who.actor(),
+            "interview.rescore",
+            &id,
+            viva_scoring::SCORER_VERSION,
+        )
+        .await?;
     Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        report.report_json,
-    )
-        .into_response())
+        StatusCode::ACCEPTED,
+        Json(
+            json!({"interview_id": id, "state": "queued", "scorer_version": viva_scoring::SCORER_VERSION}),
+        ),
+    ))
 }
 
 async fn erase_candidate(
     State(store): State<Store>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    store.erase_candidate(&id, "api", now_ms()).await?;
+    check_id(&id)?;
+    store.erase_candidate(&id, &who.actor(), now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,9 +5,11 @@ pub mod bench_live;
 pub mod bench_stt;
 pub mod eval_stt;
 pub mod models;
+pub mod report;
 pub mod score;
 pub mod simulate;
 pub mod transcribe;
+pub mod worker;
 
 use std::path::PathBuf;
 

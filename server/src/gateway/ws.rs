@@ -366,7 +366,100 @@ impl Connection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
-    job: String,
+    /// `"demo"`: the built-in demo job (filed under the stored demo job when there is one).
+    #[serde(default)]
+    job: Option<String>,
+    /// A candidate's invite token: the session runs the invite's job version and is filed
+    /// under a new interview for the invited candidate. Single use.
+    #[serde(default)]
+    invite: Option<String>,
+}
+
+/// Resolves what a new session runs and which stored interview it is filed under.
+async fn session_target(
+    state: &AppState,
+    body: &CreateSession,
+) -> Result<(viva_interview::JobConfig, Option<String>), Response> {
+    let now = crate::store::now_ms();
+    let internal = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "storage failure creating a session");
+        error_json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "storage failure".into(),
+        )
+    };
+    match (&body.invite, body.job.as_deref()) {
+        (Some(token), None) => {
+            let Some(store) = state.store.as_ref() else {
+                return Err(error_json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not_ready",
+                    "this server has no database".into(),
+                ));
+            };
+            let Some(invite) = store.redeem_invite(token, now).await.map_err(internal)? else {
+                return Err(error_json(
+                    StatusCode::FORBIDDEN,
+                    "invalid_invite",
+                    "the invite is unknown, used, revoked or expired".into(),
+                ));
+            };
+            let toml = store
+                .job_version(&invite.job_id, invite.job_version)
+                .await
+                .map_err(internal)?;
+            let job = viva_interview::JobConfig::from_toml_str(&toml).map_err(|e| {
+                error_json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "invalid_job",
+                    format!("the stored job does not load: {e}"),
+                )
+            })?;
+            let iv = store
+                .create_interview(
+                    &invite.job_id,
+                    invite.job_version,
+                    &invite.candidate_id,
+                    Some(&invite.id),
+                    now,
+                )
+                .await
+                .map_err(internal)?;
+            Ok((job, Some(iv)))
+        }
+        (None, Some("demo")) => {
+            // A demo session is filed under the stored demo job (an anonymous candidate), so
+            // its recording, transcript and report show up like any other interview.
+            let mut link = None;
+            if let Some(store) = state.store.as_ref() {
+                if let Some(job_id) = store.demo_job_id().await.map_err(internal)? {
+                    let cand = store
+                        .create_candidate(None, None, now)
+                        .await
+                        .map_err(internal)?;
+                    let v = store.job(&job_id).await.map_err(internal)?.version;
+                    link = Some(
+                        store
+                            .create_interview(&job_id, v, &cand, None, now)
+                            .await
+                            .map_err(internal)?,
+                    );
+                }
+            }
+            Ok((viva_interview::demo_job(), link))
+        }
+        (None, Some(other)) => Err(error_json(
+            StatusCode::NOT_FOUND,
+            "unknown_job",
+            format!("no job {other:?}; use \"demo\" or an invite"),
+        )),
+        _ => Err(error_json(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "give exactly one of \"job\" or \"invite\"".into(),
+        )),
+    }
 }
 
 pub async fn create_session(
@@ -384,25 +477,30 @@ pub async fn create_session(
         Ok(b) => b,
         Err(e) => return error_json(StatusCode::BAD_REQUEST, "bad_request", e.body_text()),
     };
-    // Until invites land (storage work), the demo job is the only one.
-    if body.job != "demo" {
-        return error_json(
-            StatusCode::NOT_FOUND,
-            "unknown_job",
-            format!("no job {:?}; only \"demo\" for now", body.job),
-        );
-    }
-    match sessions.create(viva_interview::demo_job()) {
-        Ok(c) => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({
-                "id": c.id,
-                "ws_url": format!("/v1/sessions/{}/ws", c.id),
-                "resume_token": c.resume_token,
-                "protocol": PROTOCOL_VERSION,
-            })),
-        )
-            .into_response(),
+    let (job, interview) = match session_target(&state, &body).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    match sessions.create_linked(job, interview.clone()) {
+        Ok(c) => {
+            if let (Some(store), Some(iv)) = (state.store.as_ref(), interview.as_deref()) {
+                if let Err(e) = crate::store::link::start_session_interview(store, iv, &c.id).await
+                {
+                    tracing::error!(error = %e, session_id = %c.id, "session not linked to its interview");
+                }
+            }
+            (
+                StatusCode::CREATED,
+                Json(serde_json::json!({
+                    "id": c.id,
+                    "ws_url": format!("/v1/sessions/{}/ws", c.id),
+                    "resume_token": c.resume_token,
+                    "protocol": PROTOCOL_VERSION,
+                    "interview_id": interview,
+                })),
+            )
+                .into_response()
+        }
         Err(e) => error_json(
             StatusCode::INTERNAL_SERVER_ERROR,
             "session_failed",

@@ -236,20 +236,43 @@ pub struct Created {
     pub resume_token: String,
 }
 
+/// A session that was filed under a stored interview has ended: its folder holds
+/// `recording.wav` and `turns.json` (the transcript). Implemented by the storage side
+/// ([`crate::store::link::StoreSink`]), which files the transcript and queues the scoring.
+pub trait SessionSink: Send + Sync {
+    fn session_ended(&self, session_id: String, interview_id: String, dir: PathBuf);
+}
+
 /// In-memory registry of live sessions (node-local state; see the brief on scaling out).
 pub struct SessionManager {
     engines: Arc<Engines>,
     config: SessionConfig,
     sessions: Mutex<HashMap<String, Arc<SessionHandle>>>,
+    sink: Option<Arc<dyn SessionSink>>,
 }
 
 impl SessionManager {
     pub fn new(engines: Arc<Engines>, config: SessionConfig) -> Arc<Self> {
+        Self::with_sink(engines, config, None)
+    }
+
+    /// A manager whose linked sessions are handed to `sink` when they end.
+    pub fn with_sink(
+        engines: Arc<Engines>,
+        config: SessionConfig,
+        sink: Option<Arc<dyn SessionSink>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             engines,
             config,
             sessions: Mutex::new(HashMap::new()),
+            sink,
         })
+    }
+
+    /// Where a session's recording goes, relative to the recordings folder.
+    pub fn recording_key(session_id: &str) -> String {
+        format!("{session_id}/recording.wav")
     }
 
     pub fn engines(&self) -> &Arc<Engines> {
@@ -267,6 +290,16 @@ impl SessionManager {
     /// Creates a session for `job` and starts its pipeline (the interview itself starts when a
     /// transport attaches). Must run inside the tokio runtime.
     pub fn create(self: &Arc<Self>, job: JobConfig) -> anyhow::Result<Created> {
+        self.create_linked(job, None)
+    }
+
+    /// Like [`create`](Self::create), for the stored interview `interview_id`: when the
+    /// session ends the sink files its transcript and recording under that interview.
+    pub fn create_linked(
+        self: &Arc<Self>,
+        job: JobConfig,
+        interview_id: Option<String>,
+    ) -> anyhow::Result<Created> {
         let id = format!("s-{}", random_hex(8)?);
         let token = random_hex(16)?;
         let dir = self.config.recordings_dir.join(&id);
@@ -288,7 +321,7 @@ impl SessionManager {
         let running = pipeline::spawn(
             id.clone(),
             job,
-            dir,
+            dir.clone(),
             self.engines.clone(),
             self.config.clone(),
             in_rx,
@@ -299,6 +332,9 @@ impl SessionManager {
         tokio::spawn(async move {
             let _ = running.await;
             ended.store(true, Ordering::SeqCst);
+            if let (Some(sink), Some(interview)) = (me.sink.clone(), interview_id) {
+                sink.session_ended(sid.clone(), interview, dir);
+            }
             // Keep the entry a little so a late reconnect hears "ended" rather than "unknown".
             tokio::time::sleep(Duration::from_secs(30)).await;
             me.lock().remove(&sid);

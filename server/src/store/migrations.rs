@@ -3,9 +3,10 @@
 //! same statements, the same types, on both databases.
 
 /// (version, statements). Append only: an applied migration is never edited.
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
@@ -105,4 +106,50 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     revoked_at BIGINT
 )
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+CREATE TABLE IF NOT EXISTS recordings (
+    interview_id TEXT PRIMARY KEY REFERENCES interviews(id),
+    session_id TEXT NOT NULL,
+    object_key TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    deleted_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(id),
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    claimed_by TEXT,
+    claimed_at BIGINT,
+    last_status BIGINT,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    delivered_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id),
+    attempt BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    status BIGINT,
+    error TEXT,
+    PRIMARY KEY (delivery_id, attempt)
+)
+"#,
+    ),
+];

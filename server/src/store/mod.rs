@@ -7,7 +7,13 @@
 //! `UPDATE … WHERE` on SQLite, which serialises writers) with a lease, so a worker that dies
 //! mid-job loses its claim and another worker picks the job up.
 
+pub mod link;
 mod migrations;
+pub mod recordings;
+mod webhooks;
+
+pub use recordings::RecordingStore;
+pub use webhooks::{AttemptOutcome, DeliveryJob, DeliveryRow, WebhookRow, EVENTS};
 
 use std::path::Path;
 
@@ -47,6 +53,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    recordings: Option<RecordingStore>,
 }
 
 /// Milliseconds since the Unix epoch: the one clock read, at the edge.
@@ -183,6 +190,17 @@ impl Store {
                 Store::connect(&url).await
             }
         }
+        .map(|s| s.with_recordings(RecordingStore::new(data_dir.join("recordings"))))
+    }
+
+    /// Where this deployment's recordings live (served by the API, removed on erasure).
+    pub fn with_recordings(mut self, recordings: RecordingStore) -> Store {
+        self.recordings = Some(recordings);
+        self
+    }
+
+    pub fn recordings(&self) -> Option<&RecordingStore> {
+        self.recordings.as_ref()
     }
 
     /// Connects and runs the migrations.
@@ -201,7 +219,11 @@ impl Store {
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .connect(url)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            recordings: None,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -215,33 +237,69 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<()> {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await?;
+        const CREATE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+        if self.backend == Backend::Sqlite {
+            // On PostgreSQL this runs under the advisory lock below: two concurrent
+            // `CREATE TABLE IF NOT EXISTS` of one table can fail there (pg_type race).
+            sqlx::query(CREATE).execute(&self.pool).await?;
+        }
         for (version, sql) in migrations::MIGRATIONS {
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+            if self.backend == Backend::Sqlite {
+                let done: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(*version)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                if done.is_some() {
+                    continue;
+                }
+            }
+            // Several processes may start at once on one database: the migration runs in a
+            // transaction that locks out the others (SQLite: BEGIN IMMEDIATE, which waits for
+            // the write lock instead of failing on a read-to-write upgrade; PostgreSQL: an
+            // advisory lock), and the version is checked again once the lock is held.
+            let mut conn = self.pool.acquire().await?;
+            let begin = match self.backend {
+                Backend::Sqlite => "BEGIN IMMEDIATE",
+                Backend::Postgres => "BEGIN",
+            };
+            sqlx::query(begin).execute(&mut *conn).await?;
+            let applied = async {
+                if self.backend == Backend::Postgres {
+                    sqlx::query("SELECT pg_advisory_xact_lock(7262817)")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(CREATE).execute(&mut *conn).await?;
+                }
+                let done: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(*version)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if done.is_some() {
+                    return Ok::<_, StoreError>(());
+                }
+                // One statement per call: PostgreSQL's extended protocol takes one at a time.
+                for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    sqlx::query(stmt).execute(&mut *conn).await?;
+                }
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
                     .bind(*version)
-                    .fetch_optional(&self.pool)
+                    .bind(now_ms())
+                    .execute(&mut *conn)
                     .await?;
-            if done.is_some() {
-                continue;
+                Ok(())
             }
-            let mut tx = self.pool.begin().await?;
-            // One statement per call: PostgreSQL's extended protocol takes one at a time.
-            for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                sqlx::query(stmt).execute(&mut *tx).await?;
+            .await;
+            match applied {
+                Ok(()) => {
+                    sqlx::query("COMMIT").execute(&mut *conn).await?;
+                }
+                Err(e) => {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    return Err(e);
+                }
             }
-            // Two processes starting on one database may both run a migration (its DDL is
-            // idempotent); the second one's record is a no-op instead of an error.
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
-                .bind(*version)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
         }
         Ok(())
     }
@@ -537,8 +595,105 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        let row: AnyRow = sqlx::query("SELECT job_id, candidate_id FROM interviews WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let payload = serde_json::json!({
+            "interview_id": id,
+            "job_id": row.try_get::<String, _>("job_id")?,
+            "candidate_id": row.try_get::<String, _>("candidate_id")?,
+            "ended_at": now,
+            "turns": transcript.turns.len(),
+        });
+        webhooks::enqueue_event(&mut tx, "interview.completed", &payload, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A live session began for this interview: it is in progress, its audio is being
+    /// recorded under `recording_key`.
+    pub async fn start_interview(
+        &self,
+        id: &str,
+        session_id: &str,
+        recording_key: &str,
+        now: i64,
+    ) -> Result<()> {
+        if !recordings::key_is_valid(recording_key) {
+            return Err(StoreError::Invalid(format!(
+                "bad recording key {recording_key:?}"
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE interviews SET state = 'in_progress', started_at = $1, consent_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("interview"));
+        }
+        sqlx::query("INSERT INTO recordings (interview_id, session_id, object_key, content_type, created_at) VALUES ($1, $2, $3, 'audio/wav', $4)")
+            .bind(id)
+            .bind(session_id)
+            .bind(recording_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A session ended without a transcript (nothing was said): kept, not scored.
+    pub async fn abandon_interview(&self, id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE interviews SET state = 'abandoned', ended_at = $1 WHERE id = $2 AND state IN ('created', 'in_progress')")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The interview's recording: (object key, content type).
+    pub async fn recording(&self, interview_id: &str) -> Result<(String, String)> {
+        let row =
+            sqlx::query("SELECT object_key, content_type FROM recordings WHERE interview_id = $1")
+                .bind(interview_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound("recording"))?;
+        Ok((row.try_get("object_key")?, row.try_get("content_type")?))
+    }
+
+    /// The interviews a candidate's invite token reaches (None: not a live invite token).
+    /// A used invite still opens its own interview; a revoked one opens nothing.
+    pub async fn candidate_interviews(&self, token: &str) -> Result<Option<Vec<String>>> {
+        let invite: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM invites WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash_secret(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(invite) = invite else {
+            return Ok(None);
+        };
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM interviews WHERE invite_id = $1 ORDER BY id")
+                .bind(invite)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(Some(ids))
+    }
+
+    /// The stored job that is the built-in demo job (what demo sessions are filed under).
+    pub async fn demo_job_id(&self) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT j.id FROM jobs j JOIN job_versions v ON v.job_id = j.id AND v.version = j.current_version WHERE j.deleted_at IS NULL AND v.config_toml = $1 ORDER BY j.created_at, j.id LIMIT 1",
+        )
+        .bind(viva_interview::job::DEMO_JOB_TOML)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn interview(&self, id: &str) -> Result<InterviewRow> {
@@ -657,8 +812,9 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
+        let report_id = random_hex(8)?;
         sqlx::query("INSERT INTO reports (id, interview_id, scorer_version, composite, recommendation, report_json, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(random_hex(8)?)
+            .bind(&report_id)
             .bind(interview_id)
             .bind(&report.scorer_version)
             .bind(report.composite)
@@ -671,6 +827,15 @@ impl Store {
             .bind(interview_id)
             .execute(&mut *tx)
             .await?;
+        let payload = serde_json::json!({
+            "interview_id": interview_id,
+            "report_id": report_id,
+            "scorer_version": report.scorer_version,
+            "composite": report.composite,
+            "recommendation": report.decision.recommendation.as_str(),
+            "report_url": format!("/v1/interviews/{interview_id}/report"),
+        });
+        webhooks::enqueue_event(&mut tx, "report.ready", &payload, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -704,23 +869,69 @@ impl Store {
             .collect()
     }
 
-    /// Re-queues an interview for scoring (a new scorer version, a changed job).
+    /// Re-queues an interview for scoring (a new scorer version, a changed job). The old
+    /// reports stay (each with its scorer version); the new one becomes the latest. Refused
+    /// for an interview without a transcript (not finished, or erased).
     pub async fn requeue(&self, interview_id: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE scoring_queue SET state = 'queued', claimed_by = NULL, claimed_at = NULL, enqueued_at = $1 WHERE interview_id = $2")
-            .bind(now)
+        self.interview(interview_id).await?;
+        self.transcript_json(interview_id).await?;
+        sqlx::query("INSERT INTO scoring_queue (interview_id, state, attempts, enqueued_at) VALUES ($1, 'queued', 0, $2) \
+             ON CONFLICT (interview_id) DO UPDATE SET state = 'queued', claimed_by = NULL, claimed_at = NULL, finished_at = NULL, error = NULL, attempts = 0, enqueued_at = $2")
             .bind(interview_id)
+            .bind(now)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
+    /// The queue row's state for one interview (`queued`, `claimed`, `done`, `failed`).
+    pub async fn queue_state(&self, interview_id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT state FROM scoring_queue WHERE interview_id = $1")
+                .bind(interview_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every report of an interview, oldest first: (id, scorer version, created_at).
+    pub async fn report_versions(&self, interview_id: &str) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query("SELECT id, scorer_version, created_at FROM reports WHERE interview_id = $1 ORDER BY created_at, id")
+            .bind(interview_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("scorer_version")?,
+                    r.try_get("created_at")?,
+                ))
+            })
+            .collect()
+    }
+
     // ---- erasure (GDPR)
 
-    /// Removes a candidate's transcripts, turns, reports and contact data; keeps an audit line.
+    /// Removes a candidate's recordings (the session folders: audio and the session's own
+    /// transcript file), transcripts, turns, reports and contact data; keeps an audit line.
+    /// The files go first, inside the transaction: if one cannot be removed nothing is
+    /// committed and the erasure can be retried.
     pub async fn erase_candidate(&self, candidate_id: &str, actor: &str, now: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let sub = "SELECT id FROM interviews WHERE candidate_id = $1";
-        for table in ["turns", "reports", "scoring_queue"] {
+        let keys: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT object_key FROM recordings WHERE interview_id IN ({sub}) ORDER BY object_key"
+        ))
+        .bind(candidate_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some(rec) = &self.recordings {
+            for key in &keys {
+                rec.remove_session(key)?;
+            }
+        }
+        for table in ["turns", "reports", "scoring_queue", "recordings"] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE interview_id IN ({sub})"
             ))
@@ -742,11 +953,16 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("candidate"));
         }
-        sqlx::query("INSERT INTO audit_events (id, at, actor, action, subject, detail) VALUES ($1, $2, $3, 'candidate.erased', $4, 'audio, transcript and report removed')")
+        let detail = format!(
+            "audio ({} recording(s)), transcript and report removed",
+            keys.len()
+        );
+        sqlx::query("INSERT INTO audit_events (id, at, actor, action, subject, detail) VALUES ($1, $2, $3, 'candidate.erased', $4, $5)")
             .bind(random_hex(12)?)
             .bind(now)
             .bind(actor)
             .bind(candidate_id)
+            .bind(detail)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -831,26 +1047,40 @@ pub async fn seed_demo_job(store: &Store, now: i64) -> Result<Option<JobRow>> {
     ))
 }
 
-/// Opens the configured database, seeds the demo job into an empty one, and starts the
-/// in-process scoring worker (it polls the queue every two seconds).
-pub async fn open_and_seed(data_dir: &Path) -> Result<Store> {
-    let store = Store::open_default(data_dir).await?;
+/// Opens the configured database, seeds the demo job into an empty one, makes the configured
+/// webhooks live, and (unless `worker.in_process` is off) starts the scoring and webhook
+/// workers in this process.
+pub async fn open_and_seed(config: &crate::Config) -> Result<Store> {
+    let store = Store::open_default(&config.storage.data_dir).await?;
     if let Some(job) = seed_demo_job(&store, now_ms()).await? {
         tracing::info!(job = %job.id, "seeded the demo job into an empty database");
     }
-    let worker = store.clone();
-    tokio::spawn(async move {
-        let name = format!("in-process-{}", std::process::id());
-        loop {
-            match score_one(&worker, &name, now_ms(), 10 * 60_000).await {
-                Ok(Some(id)) => tracing::info!(interview = %id, "scored"),
-                Ok(None) => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "scoring worker");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                }
-            }
-        }
-    });
+    sync_config_webhooks(&store, &config.webhooks).await?;
+    if config.worker.in_process {
+        crate::worker::spawn(&store, config, format!("in-process-{}", std::process::id()));
+    }
     Ok(store)
+}
+
+/// The configuration file's webhooks, checked and made the live `config` subscriptions.
+pub async fn sync_config_webhooks(
+    store: &Store,
+    cfg: &crate::config::WebhooksConfig,
+) -> Result<()> {
+    if !cfg.urls.is_empty() && cfg.secret.is_empty() {
+        return Err(StoreError::Invalid(
+            "webhooks.urls is set but webhooks.secret is empty (VIVA_WEBHOOKS_SECRET)".into(),
+        ));
+    }
+    for url in &cfg.urls {
+        crate::webhooks::check_url(url)
+            .map_err(|e| StoreError::Invalid(format!("webhooks.urls {url:?}: {e}")))?;
+    }
+    let hooks = store
+        .sync_config_webhooks(&cfg.urls, &cfg.events, &cfg.secret, now_ms())
+        .await?;
+    if !hooks.is_empty() {
+        tracing::info!(count = hooks.len(), "configured webhooks are live");
+    }
+    Ok(())
 }

@@ -1,0 +1,132 @@
+//! A candidate's invite starts a live session through the real binary, and the session is
+//! filed under a stored interview the recruiter API shows (in progress, with its recording
+//! link); the invite is single use, and its token opens only that interview.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use viva_e2e::*;
+
+/// One HTTP/1.1 request: (status, body).
+fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[test]
+fn an_invite_starts_a_session_filed_under_its_interview() {
+    if !model_available() {
+        return;
+    }
+    let data = tempfile::tempdir().expect("tmp");
+    let data_dir = data.path().to_str().expect("utf-8 path");
+    let out = run(viva()
+        .args(["admin", "token", "create", "e2e"])
+        .env("VIVA_STORAGE_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recruiter = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let server = Server::start(&[("VIVA_STORAGE_DATA_DIR", data_dir), ("DATABASE_URL", "")]);
+    let addr = server.addr.as_str();
+
+    let (s, body) = request(addr, "GET", "/v1/jobs", Some(&recruiter), "");
+    assert_eq!(s, 200, "{body}");
+    let job = json(&body)["jobs"][0]["id"]
+        .as_str()
+        .expect("demo job")
+        .to_string();
+    let (s, body) = request(
+        addr,
+        "POST",
+        &format!("/v1/jobs/{job}/invites"),
+        Some(&recruiter),
+        r#"{"candidate_name":"Grace"}"#,
+    );
+    assert_eq!(s, 201, "{body}");
+    let invite = json(&body)["token"].as_str().expect("token").to_string();
+
+    let start = format!(r#"{{"invite":"{invite}"}}"#);
+    let (s, body) = request(addr, "POST", "/v1/sessions", None, &start);
+    assert_eq!(s, 201, "{body}");
+    let v = json(&body);
+    let interview = v["interview_id"]
+        .as_str()
+        .expect("interview_id")
+        .to_string();
+    let session = v["id"].as_str().expect("session id").to_string();
+    let (s, body) = request(addr, "POST", "/v1/sessions", None, &start);
+    assert_eq!(s, 403, "single use: {body}");
+    assert_eq!(json(&body)["error"], "invalid_invite");
+
+    let (s, body) = request(
+        addr,
+        "GET",
+        &format!("/v1/interviews/{interview}"),
+        Some(&recruiter),
+        "",
+    );
+    assert_eq!(s, 200, "{body}");
+    let v = json(&body);
+    assert_eq!(v["state"], "in_progress");
+    assert_eq!(
+        v["recording_url"],
+        format!("/v1/interviews/{interview}/recording")
+    );
+    assert!(
+        data.path().join("recordings").join(&session).is_dir(),
+        "the session records under data/recordings/<session id>"
+    );
+    // The candidate's token opens this interview, and nothing a recruiter reads.
+    let (s, _) = request(
+        addr,
+        "GET",
+        &format!("/v1/interviews/{interview}"),
+        Some(&invite),
+        "",
+    );
+    assert_eq!(s, 200);
+    let (s, _) = request(addr, "GET", "/v1/interviews", Some(&invite), "");
+    assert_eq!(s, 403);
+
+    // A demo session is filed too (under the stored demo job).
+    let (s, body) = request(addr, "POST", "/v1/sessions", None, r#"{"job":"demo"}"#);
+    assert_eq!(s, 201, "{body}");
+    assert!(json(&body)["interview_id"].is_string(), "{body}");
+    let (s, body) = request(
+        addr,
+        "POST",
+        "/v1/sessions",
+        None,
+        r#"{"job":"demo","invite":"x"}"#,
+    );
+    assert_eq!(s, 400, "{body}");
+    drop(server);
+}
