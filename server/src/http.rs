@@ -25,7 +25,10 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     // Static `/v1/...` routes take precedence over the catch-all page route.
     let api = match &state.store {
-        Some(store) => crate::api::router(store.clone()),
+        Some(store) => crate::api::router(store.clone()).merge(crate::api::recordings::routes(
+            store.clone(),
+            state.config.storage.data_dir.join("recordings"),
+        )),
         None => Router::new(),
     };
     Router::new()

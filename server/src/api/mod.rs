@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 use crate::store::{now_ms, Store, StoreError};
 
+pub mod recordings;
+
 /// Largest request body accepted (a job file is a few KiB; 256 KiB is generous).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -30,7 +32,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
@@ -101,7 +107,7 @@ where
 type ApiResult<T> = Result<T, ApiError>;
 
 /// Checks the recruiter bearer token on every API route.
-async fn auth(State(store): State<Store>, req: Request, next: Next) -> Response {
+pub(crate) async fn auth(State(store): State<Store>, req: Request, next: Next) -> Response {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
