@@ -9,7 +9,7 @@
 // Each prints one JSON line with what it observed and exits non-zero on the first failed check.
 // Screenshots go to DIR.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,15 +97,16 @@ const shot = (page, out, name) => page.screenshot({ path: join(out, `${name}.png
 
 // ------------------------------------------------------------------------------------------
 async function candidate({ base, wav, out }) {
+  const deniedShot = await micDenied({ base, out });
   const ctx = await launch([
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-audio-capture=${wav}`,
   ]);
   const page = await ctx.newPage();
   watch(page, 'candidate');
-  const result = { shots: [] };
+  const result = { shots: [deniedShot] };
   try {
-    await page.goto(`${base}/interview?job=demo`);
+    await page.goto(`${base}/interview?job=demo&transport=websocket`);
     await page.waitForSelector('#screen-intro:not([hidden])');
     check(await page.locator('#to-mic').isDisabled(), 'start is disabled until consent is given');
     await axe(page, 'candidate intro');
@@ -191,8 +192,29 @@ async function candidate({ base, wav, out }) {
   return result;
 }
 
+/// Without the fake permission UI the browser denies the microphone: the page must say so
+/// and offer the ways on (try again, typed answers).
+async function micDenied({ base, out }) {
+  const ctx = await launch(['--use-fake-device-for-media-stream']);
+  const page = await ctx.newPage();
+  watch(page, 'mic-denied');
+  try {
+    await page.goto(`${base}/interview?job=demo`);
+    await page.locator('#consent').check();
+    await page.locator('#to-mic').click();
+    await page.waitForSelector('#alert:not([hidden])', { timeout: 15000 });
+    const text = await page.locator('#alert').textContent();
+    check(/denied/i.test(text) && /typing/i.test(text), `denied microphone: "${text}"`);
+    check(await page.locator('#mic-retry').isVisible() && await page.locator('#no-mic').isVisible(), 'denied microphone: "Try again" and "type answers" offered');
+    await shot(page, out, 'candidate-0-mic-denied');
+    return 'candidate-0-mic-denied.png';
+  } finally {
+    await ctx.close();
+  }
+}
+
 // ------------------------------------------------------------------------------------------
-async function recruiter({ base, token, interview, out }) {
+async function recruiter({ base, token, interview, out, 'job-toml': jobToml }) {
   const ctx = await launch([]);
   const page = await ctx.newPage();
   watch(page, 'recruiter');
@@ -221,12 +243,20 @@ async function recruiter({ base, token, interview, out }) {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#candidates');
     await page.waitForSelector(`#candidates a[href="#/interviews/${interview}"]`);
-    const badgeText = await page.locator('#candidates .badge').first().textContent();
-    check(['Strong Yes', 'Yes', 'Maybe', 'No'].includes(badgeText), `candidate ranked with a recommendation badge (${badgeText})`);
+    const ranked = await page.locator('#candidates tr').evaluateAll((rows) => rows.map((r) => ({
+      composite: Number(r.children[2]?.textContent), badge: r.querySelector('.badge')?.textContent, href: r.querySelector('a')?.getAttribute('href') })));
+    log('ranked:', JSON.stringify(ranked));
+    check(ranked.length >= 2 && ranked.every((r, i) => i === 0 || ranked[i - 1].composite >= r.composite), `candidates ranked by composite: ${ranked.map((r) => `${r.composite} ${r.badge}`).join(' > ')}`);
+    const badgeText = ranked.find((r) => r.href === `#/interviews/${interview}`).badge;
+    check(['Strong Yes', 'Yes', 'Maybe', 'No'].includes(badgeText), `candidate has a recommendation badge (${badgeText})`);
+    result.ranked = ranked;
     // Filters: choosing another recommendation hides the row, "All" brings it back.
     const other = badgeText === 'No' ? 'Yes' : 'No';
     await page.selectOption('#f-rec', other);
     check(await page.locator(`#candidates a[href="#/interviews/${interview}"]`).count() === 0, `filter "${other}" hides the ${badgeText} candidate`);
+    await page.selectOption('#f-rec', badgeText);
+    const shownBadges = await page.locator('#candidates .badge').allTextContents();
+    check(shownBadges.length >= 1 && shownBadges.every((b) => b === badgeText), `filter "${badgeText}" shows only ${badgeText}: ${shownBadges}`);
     await page.selectOption('#f-rec', 'All');
     // An invite: create, shown link, revoke.
     await tabTo(page, '#inv-name');
@@ -292,6 +322,19 @@ async function recruiter({ base, token, interview, out }) {
     check(true, 'keyboard reaches evidence quotes and the player');
     await page.evaluate(() => document.getElementById('replay-audio').pause());
     await axe(page, 'dashboard report');
+
+    // A job from pasted configuration: an invalid one shows the problems, a valid one opens.
+    await page.goto(`${base}/dashboard#/jobs`);
+    await page.waitForSelector('#job-form');
+    await page.locator('#job-toml').fill('title = 42\n');
+    await page.locator('#job-form button[type=submit]').click();
+    await page.waitForSelector('#job-errors li', { timeout: 5000 });
+    check(true, `invalid job configuration: ${(await page.locator('#job-errors li').allTextContents()).length} problem(s) listed`);
+    const toml = readFileSync(jobToml, 'utf8').replace(/^title = ".*"$/m, 'title = "Backend Engineer (browser test)"');
+    await page.locator('#job-toml').fill(toml);
+    await page.locator('#job-form button[type=submit]').click();
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Backend Engineer (browser test)', null, { timeout: 5000 });
+    check(/#\/jobs\/.+/.test(page.url()), 'a job created from pasted configuration opens');
   } catch (e) {
     await shot(page, out, 'dashboard-failure').catch(() => {});
     throw e;

@@ -119,8 +119,17 @@ fn serve(data: &Path) -> Server {
 /// recruiter's records does; the server's scoring worker then writes the report.
 fn store_live_session(data: &Path, session_id: &str) -> String {
     let dir = data.join("recordings").join(session_id);
+    let id = store_transcript(data, &dir.join("turns.json"));
+    let to = data.join("recordings").join(&id);
+    std::fs::create_dir_all(&to).unwrap();
+    std::fs::copy(dir.join("recording.wav"), to.join("recording.wav")).unwrap();
+    id
+}
+
+/// Stores a transcript file as a finished interview of the demo job, queued for scoring.
+fn store_transcript(data: &Path, file: &Path) -> String {
     let transcript: viva_interview::Transcript =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("turns.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap())
             .expect("stored transcript parses");
     let url = format!("sqlite://{}?mode=rwc", data.join("viva.db").display());
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -143,19 +152,17 @@ fn store_live_session(data: &Path, session_id: &str) -> String {
         store.finish_interview(&id, &transcript, now).await.unwrap();
         id
     });
-    let to = data.join("recordings").join(&id);
-    std::fs::create_dir_all(&to).unwrap();
-    std::fs::copy(dir.join("recording.wav"), to.join("recording.wav")).unwrap();
     id
 }
 
-fn get_authed(addr: &str, path: &str, token: &str) -> (u16, String) {
+fn get_authed(addr: &str, path: &str, token: &str, range: Option<&str>) -> (u16, String) {
     use std::io::Write;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nRange: bytes=0-43\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{}Connection: close\r\n\r\n",
+        range.map(|r| format!("Range: {r}\r\n")).unwrap_or_default()
     )
     .unwrap();
     let mut raw = Vec::new();
@@ -248,27 +255,36 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
         String::from_utf8(o.stdout).unwrap().trim().to_string()
     };
     let interview = store_live_session(&data, sid);
+    // A second candidate (the text-mode demo interview, no recording), to rank against.
+    let other = store_transcript(
+        &data,
+        &here().join("../server/interview/recordings/demo-transcript.json"),
+    );
     let start = Instant::now();
-    loop {
-        let (status, _) = get_authed(
-            &server.addr,
-            &format!("/v1/interviews/{interview}/report"),
-            &token,
-        );
-        if status == 200 {
-            break;
+    for id in [&interview, &other] {
+        loop {
+            let (status, _) = get_authed(
+                &server.addr,
+                &format!("/v1/interviews/{id}/report"),
+                &token,
+                None,
+            );
+            if status == 200 {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no report after 60 s (status {status})"
+            );
+            std::thread::sleep(Duration::from_millis(500));
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no report after 60 s (status {status})"
-        );
-        std::thread::sleep(Duration::from_millis(500));
     }
     // The recording route serves byte ranges (the player seeks with them).
     let (status, raw) = get_authed(
         &server.addr,
         &format!("/v1/interviews/{interview}/recording"),
         &token,
+        Some("bytes=0-43"),
     );
     assert_eq!(status, 206, "{raw}");
     assert!(
@@ -277,6 +293,19 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
         "{raw}"
     );
     assert!(raw.contains("RIFF"), "WAV header in the first bytes");
+    let (status, _) = http_get(
+        &server.addr,
+        &format!("/v1/interviews/{interview}/recording"),
+    )
+    .unwrap();
+    assert_eq!(status, 401, "the recording needs a recruiter token");
+    let (status, _) = get_authed(
+        &server.addr,
+        &format!("/v1/interviews/{other}/recording"),
+        &token,
+        None,
+    );
+    assert_eq!(status, 404, "an interview without a recording");
 
     let rec = node(
         &[
@@ -287,6 +316,11 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
             &token,
             "--interview",
             &interview,
+            "--job-toml",
+            here()
+                .join("../server/interview/jobs/senior-backend-b2b-saas.toml")
+                .to_str()
+                .unwrap(),
             "--out",
             out.to_str().unwrap(),
         ],

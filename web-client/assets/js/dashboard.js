@@ -256,7 +256,7 @@ function renderReport(el, r, replay) {
     h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows));
   const d = r.decision;
   const c = r.confidence;
-  el.replaceChildren(
+  el.replaceChildren(...[
     h('h2', { id: 'h-report' }, 'Report'),
     h('div', { class: 'headline' },
       h('span', { class: 'composite' }, h('span', { class: 'big' }, r.composite.toFixed(1)), ' / 100'),
@@ -278,13 +278,13 @@ function renderReport(el, r, replay) {
     section('Rubric', table(['Dimension', 'Weight', 'Score', 'Contribution'], r.dimensions.map((x) => h('tr', {},
       h('td', {}, h('strong', {}, x.name), h('p', { class: 'muted' }, x.reason), evidence(x.evidence)),
       h('td', { class: 'num' }, `${x.weight}`), h('td', { class: 'num' }, x.score.toFixed(1)), h('td', { class: 'num' }, x.contribution.toFixed(1)))))),
-    section('Questions', h('ol', { class: 'items' }, ...r.questions.map((q) => h('li', {},
+    section('Questions', r.questions.length ? h('ol', { class: 'items' }, ...r.questions.map((q) => h('li', {},
       h('strong', {}, q.question), ` — ${q.score}/5 (${q.anchor})`,
       q.reasons?.length ? h('ul', {}, ...q.reasons.map((x) => h('li', {}, x))) : null,
-      q.follow_ups ? h('p', { class: 'muted' }, `${q.follow_ups} follow-up(s)`) : null, evidence(q.evidence))))),
-    section('Depth by concept', h('ul', { class: 'items' }, ...r.concepts.map((k) => h('li', {},
+      q.follow_ups ? h('p', { class: 'muted' }, `${q.follow_ups} follow-up(s)`) : null, evidence(q.evidence)))) : h('p', { class: 'muted' }, 'No question was answered.')),
+    section('Depth by concept', r.concepts.length ? h('ul', { class: 'items' }, ...r.concepts.map((k) => h('li', {},
       h('strong', {}, k.concept), ` — ${k.depth}`,
-      h('ul', {}, ...k.areas.map((a) => h('li', {}, `${a.area}: ${a.depth}`, evidence(a.evidence)))))))),
+      h('ul', {}, ...k.areas.map((a) => h('li', {}, `${a.area}: ${a.depth}`, evidence(a.evidence))))))) : h('p', { class: 'muted' }, 'No concept was discussed.')),
     r.language ? section('Language', h('p', {}, `${r.language.language}: assessed ${r.language.assessed} (${r.language.range})`,
       r.language.required ? `, required ${r.language.required}${r.language.meets_requirement === false ? ' — not met' : r.language.meets_requirement ? ' — met' : ''}` : ''),
       evidence(r.language.evidence)) : null,
@@ -296,7 +296,8 @@ function renderReport(el, r, replay) {
       r.coverage.duration_ms != null ? ` · ${fmtTime(r.coverage.duration_ms)} long` : ''),
       r.coverage.gaps?.length ? h('ul', {}, ...r.coverage.gaps.map((g) => h('li', {}, g))) : null),
     section('Questions the candidate asked', list(r.candidate_questions)),
-    h('p', { class: 'muted' }, `Scorer ${r.scorer_version} · grader ${r.grader_version} · ended: ${r.ended}`));
+    h('p', { class: 'muted' }, `Scorer ${r.scorer_version} · grader ${r.grader_version} · ended: ${r.ended}`),
+  ].filter(Boolean));
 }
 
 const pct = (x) => `${Math.round((x ?? 0) * 100)}%`;

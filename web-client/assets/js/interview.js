@@ -122,11 +122,42 @@ async function startInterview() {
   show('live');
   state.player = createPlayer({ onSpeaking: () => updateSpeaker() });
   state.player.resume();
-  const make = transports.websocket;   // WebRTC first once its transport is registered
-  state.transport = make(state.session, { onEvent, onAudio: (pcm) => state.player.push(pcm), onState });
+  const liveMeter = meter($('live-level'));
   state.mic.setHandlers({
-    onFrame: (pcm) => state.transport.sendAudio(pcm),
-    onLevel: meter($('live-level')),
+    onFrame: (pcm) => state.transport && state.transport.sendAudio(pcm),
+    onLevel: (level) => {
+      liveMeter(level);
+      // Held for 0.6 s after the last loud frame, so the label does not flicker between words.
+      const now = performance.now();
+      if (level > 0.02) state.loudAt = now;
+      const speaking = now - (state.loudAt ?? -1e9) < 600;
+      if (speaking !== state.candidateSpeaking) { state.candidateSpeaking = speaking; updateSpeaker(); }
+    },
+  });
+  connectWith(transportOrder());
+}
+
+/// Transports to try, best first: `?transport=websocket|webrtc` forces one; otherwise WebRTC
+/// when a WebRTC transport is registered, then the WebSocket fallback.
+function transportOrder() {
+  const forced = new URLSearchParams(location.search).get('transport');
+  if (forced && transports[forced]) return [forced];
+  return ['webrtc', 'websocket'].filter((k) => transports[k]);
+}
+
+function connectWith(order) {
+  const [kind, ...rest] = order;
+  let opened = false;
+  state.transportKind = kind;
+  state.transport = transports[kind](state.session, {
+    onEvent,
+    onAudio: (pcm) => state.player.push(pcm),
+    onState: (s, d) => {
+      if (s === 'open') opened = true;
+      // A transport that never opened (blocked UDP, no WebRTC) hands over to the next one.
+      if (s === 'failed' && !opened && rest.length && !state.ended) return connectWith(rest);
+      onState(s, d);
+    },
   });
   state.transport.connect();
 }
@@ -136,7 +167,8 @@ function updateSpeaker() {
   if (state.ended) return;
   const p = state.player;
   $('speaker').textContent = p && p.speaking ? 'The interviewer is speaking'
-    : awaiting ? 'Your turn — the interviewer is listening' : 'Listening';
+    : state.candidateSpeaking ? 'You are speaking'
+      : awaiting ? 'Your turn — the interviewer is listening' : 'Listening';
   $('speaker').dataset.who = p && p.speaking ? 'interviewer' : 'candidate';
 }
 
