@@ -207,6 +207,17 @@ async function micDenied({ base, out }) {
     check(/denied/i.test(text) && /typing/i.test(text), `denied microphone: "${text}"`);
     check(await page.locator('#mic-retry').isVisible() && await page.locator('#no-mic').isVisible(), 'denied microphone: "Try again" and "type answers" offered');
     await shot(page, out, 'candidate-0-mic-denied');
+    // Without a microphone the interview still runs, on typed answers.
+    await page.locator('#no-mic').click();
+    await page.waitForSelector('#screen-live:not([hidden])');
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 1, null, { timeout: 60000 });
+    await page.locator('#text-answer').fill('Yes, I am ready to begin.');
+    await page.locator('#text-form button[type=submit]').click();
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 2, null, { timeout: 60000 });
+    check(true, 'without a microphone: a typed answer moves the interview on');
+    await page.locator('#end').click();
+    await page.locator('#end-yes').click();
+    await page.waitForSelector('#screen-end:not([hidden])', { timeout: 10000 });
     return 'candidate-0-mic-denied.png';
   } finally {
     await ctx.close();
