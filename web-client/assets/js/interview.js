@@ -36,6 +36,7 @@ async function startMicCheck(deviceId) {
   } catch (e) {
     alertMsg(micErrorMessage(e));
     $('mic-status').textContent = 'No microphone is open.';
+    $('level-text').textContent = 'no microphone';
     $('mic-retry').hidden = false;
     return;
   }
