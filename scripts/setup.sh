@@ -8,6 +8,8 @@ set -euo pipefail
 PACKAGES=(build-essential cmake clang libclang-dev pkg-config libopus-dev espeak-ng libespeak-ng-dev sox python3 python3-pip)
 if [[ "${VIVA_SETUP_BROWSER:-1}" == 1 ]]; then
   PACKAGES+=(chromium)
+  # node + npm drive the browser tests (tests/browser); any node >= 18 on PATH will do.
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 fi
 
 missing=()
@@ -46,4 +48,21 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found. Install Rust (stable) with rustup, then rerun." >&2
   exit 1
+fi
+
+# The browser tests' npm packages (playwright-core drives the system chromium; axe-core checks
+# accessibility), exactly as locked. Skipped when the lock file did not change since the last
+# install; without a registry it says so and goes on (the browser test then reports it).
+if [[ "${VIVA_SETUP_BROWSER:-1}" == 1 ]] && command -v npm >/dev/null 2>&1; then
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+  stamp="$dir/node_modules/.viva-lock.sha256"
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "setup: browser test packages present"
+  elif (cd "$dir" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error); then
+    echo "$want" > "$stamp"
+    echo "setup: browser test packages installed (tests/browser)"
+  else
+    echo "setup: could not install the browser test packages (npm ci in tests/browser); the browser tests will not run" >&2
+  fi
 fi

@@ -1,0 +1,378 @@
+// Browser end-to-end tests of viva's two pages in real headless Chromium (Debian's `chromium`,
+// driven by playwright-core; no downloaded browser). Started by tests/tests/browser.rs, which
+// runs the real `viva serve`, generates the microphone's speech with espeak-ng and checks what
+// the server stored.
+//
+//   node run.mjs candidate --base http://127.0.0.1:PORT --wav SPEECH.wav --out DIR
+//   node run.mjs recruiter --base http://127.0.0.1:PORT --token TOKEN --interview ID --out DIR
+//
+// Each prints one JSON line with what it observed and exits non-zero on the first failed check.
+// Screenshots go to DIR.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const AXE = join(here, 'node_modules', 'axe-core', 'axe.min.js');
+const CHROMIUM = process.env.VIVA_CHROMIUM || '/usr/bin/chromium';
+
+function parseArgs(argv) {
+  const [cmd, ...rest] = argv;
+  const opts = { cmd };
+  for (let i = 0; i < rest.length; i += 2) opts[rest[i].replace(/^--/, '')] = rest[i + 1];
+  return opts;
+}
+
+const profiles = [];   // fresh --user-data-dir per browser, removed at exit
+const log = (...a) => console.error('[browser]', ...a);
+
+class CheckFailed extends Error {}
+function check(cond, what) {
+  if (!cond) throw new CheckFailed(what);
+  log('ok:', what);
+}
+
+async function launch(extraArgs) {
+  const profile = mkdtempSync(join(tmpdir(), 'viva-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+      ...extraArgs,
+      // Pages fulfilled from disk (dev mode below) count as non-local: let them reach loopback.
+      ...(process.env.VIVA_WEB_DEV_ASSETS ? ['--disable-features=LocalNetworkAccessChecks'] : []),
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+  // Development only: VIVA_WEB_DEV_ASSETS=web-client/assets serves the pages from disk, so a
+  // change can be tried without rebuilding the binary. Tests of record run without it.
+  const dev = process.env.VIVA_WEB_DEV_ASSETS;
+  if (dev) {
+    const pages = { '/interview': 'interview.html', '/dashboard': 'dashboard.html', '/': 'index.html' };
+    await context.route((url) => url.pathname.startsWith('/js/') || url.pathname.endsWith('.css') || url.pathname in pages || url.pathname.startsWith('/i/'), (route) => {
+      const p = new URL(route.request().url()).pathname;
+      const file = pages[p] || (p.startsWith('/i/') ? 'interview.html' : p.slice(1));
+      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html';
+      route.fulfill({ path: join(dev, file), contentType: type });
+    });
+  }
+  profiles.push(profile);
+  return context;
+}
+
+function watch(page, name) {
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') log(`${name} console.${m.type()}:`, m.text()); });
+  page.on('pageerror', (e) => log(`${name} page error:`, e.message));
+}
+
+/// Presses Tab (only the keyboard) until `selector` has the focus; fails after `max` presses.
+async function tabTo(page, selector, max = 40) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return i;
+    await page.keyboard.press('Tab');
+  }
+  const at = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120));
+  throw new CheckFailed(`keyboard: Tab never reached ${selector} (focus stayed at ${at})`);
+}
+
+/// Runs axe-core (WCAG 2 A/AA rules) on the page as it is now; fails on any violation.
+async function axe(page, label) {
+  await page.addScriptTag({ path: AXE });
+  const res = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return { violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + n.failureSummary) })),
+      contrastChecked: r.passes.filter((p) => p.id === 'color-contrast').reduce((n, p) => n + p.nodes.length, 0) };
+  });
+  for (const v of res.violations) log(`axe ${label}: ${v.id} (${v.impact})`, JSON.stringify(v.nodes));
+  check(res.violations.length === 0, `axe-core WCAG 2 AA on ${label}: no violations (${res.contrastChecked} text nodes passed color-contrast)`);
+  return res;
+}
+
+const shot = (page, out, name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+
+// ------------------------------------------------------------------------------------------
+async function candidate({ base, wav, out }) {
+  const deniedShot = await micDenied({ base, out });
+  const ctx = await launch([
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${wav}`,
+  ]);
+  const page = await ctx.newPage();
+  watch(page, 'candidate');
+  const result = { shots: [deniedShot] };
+  try {
+    await page.goto(`${base}/interview?job=demo&transport=websocket`);
+    await page.waitForSelector('#screen-intro:not([hidden])');
+    check(await page.locator('#to-mic').isDisabled(), 'start is disabled until consent is given');
+    await axe(page, 'candidate intro');
+    await shot(page, out, 'candidate-1-intro'); result.shots.push('candidate-1-intro.png');
+
+    // Keyboard only from here on: consent, continue, microphone check, start.
+    await tabTo(page, '#consent');
+    await page.keyboard.press('Space');
+    check(await page.locator('#consent').isChecked(), 'keyboard: consent checkbox toggles with Space');
+    await tabTo(page, '#to-mic');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#screen-mic:not([hidden])');
+    await page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 15000 });
+    // The fake microphone plays the speech file in a loop: the meter must move.
+    await page.waitForFunction(() => document.getElementById('level').value > 0.05, null, { timeout: 20000 });
+    const level = await page.locator('#level').evaluate((m) => m.value);
+    check(level > 0.05, `microphone check: the level meter moves with speech (${level.toFixed(2)})`);
+    const mics = await page.locator('#mic-select option').count();
+    check(mics >= 1, `microphone choice lists ${mics} device(s)`);
+    await tabTo(page, '#mic-select');
+    await axe(page, 'candidate microphone check');
+    await shot(page, out, 'candidate-2-mic-check'); result.shots.push('candidate-2-mic-check.png');
+    await tabTo(page, '#start');
+    await page.keyboard.press('Enter');
+
+    // The live interview over the WebSocket transport.
+    await page.waitForSelector('#screen-live:not([hidden])');
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 1, null, { timeout: 60000 });
+    check(true, 'the interviewer spoke (caption shown)');
+    await page.waitForFunction(() => (document.getElementById('progress-row') || document.getElementById('time-left')).textContent.includes('min'), null, { timeout: 20000 });
+    check(true, `progress shows time left: ${await page.locator('#time-left').textContent()}`);
+    // The candidate's own speech comes back as a final caption.
+    await page.waitForFunction(() => [...document.querySelectorAll('#captions .line.candidate:not(.partial)')].some((l) => l.textContent.trim().length > 8), null, { timeout: 90000 });
+    const spoken = await page.locator('#captions .line.candidate:not(.partial)').allTextContents();
+    check(spoken.length > 0, `live caption of the candidate's speech: ${JSON.stringify(spoken)}`);
+    result.spoken_captions = spoken;
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 2, null, { timeout: 60000 });
+    check(true, 'the interviewer answered the spoken answer with its next utterance');
+    // The microphone loops the answer: the next question gets it too (the report needs an
+    // answered question with word times for its evidence).
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.candidate:not(.partial)').length >= 2, null, { timeout: 90000 });
+    result.spoken_captions = await page.locator('#captions .line.candidate:not(.partial)').allTextContents();
+    check(true, `a second spoken answer captioned: ${JSON.stringify(result.spoken_captions[1])}`);
+    const heard = await page.evaluate(() => window.vivaInterview.player && true);
+    check(heard, 'interviewer audio player running');
+
+    // Lost connection → automatic reconnect that resumes the same session.
+    await page.evaluate(() => window.vivaInterview.transport.simulateDrop());
+    await page.waitForFunction(() => /reconnecting/i.test(document.getElementById('conn').textContent), null, { timeout: 5000 });
+    check(true, 'a dropped connection says "reconnecting"');
+    await page.waitForFunction(() => /Reconnected/.test(document.getElementById('conn').textContent), null, { timeout: 20000 });
+    check(true, 'the page reconnected and resumed the interview');
+
+    // Keyboard reaches the main controls; a typed answer goes through the text fallback.
+    await tabTo(page, '#repeat');
+    await tabTo(page, '#end');
+    await tabTo(page, '#text-answer');
+    await page.keyboard.type('I also run PostgreSQL in production and tune its indexes.');
+    await tabTo(page, '#text-form button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => [...document.querySelectorAll('#captions .line.candidate')].some((l) => l.textContent.includes('tune its indexes')), null, { timeout: 5000 });
+    check(true, 'typed answer sent and shown');
+    await axe(page, 'candidate live interview');
+    await shot(page, out, 'candidate-3-interview'); result.shots.push('candidate-3-interview.png');
+
+    // End the interview from the keyboard.
+    await tabTo(page, '#end');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'end-yes');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#screen-end:not([hidden])', { timeout: 10000 });
+    check(true, 'the end screen is shown');
+    await axe(page, 'candidate end screen');
+    await shot(page, out, 'candidate-4-end'); result.shots.push('candidate-4-end.png');
+    result.session_id = await page.evaluate(() => window.vivaInterview.session.id);
+    result.captions = await page.locator('#captions li').allTextContents();
+  } catch (e) {
+    await shot(page, out, 'candidate-failure').catch(() => {});
+    throw e;
+  } finally {
+    await ctx.close();
+  }
+  return result;
+}
+
+/// Without the fake permission UI the browser denies the microphone: the page must say so
+/// and offer the ways on (try again, typed answers).
+async function micDenied({ base, out }) {
+  const ctx = await launch(['--use-fake-device-for-media-stream']);
+  const page = await ctx.newPage();
+  watch(page, 'mic-denied');
+  try {
+    await page.goto(`${base}/interview?job=demo`);
+    await page.locator('#consent').check();
+    await page.locator('#to-mic').click();
+    await page.waitForSelector('#alert:not([hidden])', { timeout: 15000 });
+    const text = await page.locator('#alert').textContent();
+    check(/denied/i.test(text) && /typing/i.test(text), `denied microphone: "${text}"`);
+    check(await page.locator('#mic-retry').isVisible() && await page.locator('#no-mic').isVisible(), 'denied microphone: "Try again" and "type answers" offered');
+    await shot(page, out, 'candidate-0-mic-denied');
+    // Without a microphone the interview still runs, on typed answers.
+    await page.locator('#no-mic').click();
+    await page.waitForSelector('#screen-live:not([hidden])');
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 1, null, { timeout: 60000 });
+    await page.locator('#text-answer').fill('Yes, I am ready to begin.');
+    await page.locator('#text-form button[type=submit]').click();
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 2, null, { timeout: 60000 });
+    check(true, 'without a microphone: a typed answer moves the interview on');
+    await page.locator('#end').click();
+    await page.locator('#end-yes').click();
+    await page.waitForSelector('#screen-end:not([hidden])', { timeout: 10000 });
+    return 'candidate-0-mic-denied.png';
+  } finally {
+    await ctx.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+async function recruiter({ base, token, interview, out, 'job-toml': jobToml }) {
+  const ctx = await launch([]);
+  const page = await ctx.newPage();
+  watch(page, 'recruiter');
+  const result = { shots: [] };
+  try {
+    await page.goto(`${base}/dashboard`);
+    await page.waitForSelector('#login-form');
+    await axe(page, 'dashboard sign-in');
+    // Sign in with the keyboard.
+    await tabTo(page, '#token');
+    await page.keyboard.type('wrong-token');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.getElementById('alert').hidden, null, { timeout: 5000 });
+    check(/not accepted/i.test(await page.locator('#alert').textContent()), 'a wrong token is refused with a clear message');
+    await page.locator('#token').fill('');
+    await tabTo(page, '#token');
+    await page.keyboard.type(token);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('table.list a[href^="#/jobs/"]');
+    check(await page.evaluate(() => !!sessionStorage.getItem('viva.token')), 'token kept in sessionStorage');
+    await axe(page, 'dashboard jobs');
+    await shot(page, out, 'dashboard-1-jobs'); result.shots.push('dashboard-1-jobs.png');
+
+    // Jobs → the job (keyboard): ranked candidates and invites.
+    await tabTo(page, 'table.list a[href^="#/jobs/"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#candidates');
+    await page.waitForSelector(`#candidates a[href="#/interviews/${interview}"]`);
+    const ranked = await page.locator('#candidates tr').evaluateAll((rows) => rows.map((r) => ({
+      composite: Number(r.children[2]?.textContent), badge: r.querySelector('.badge')?.textContent, href: r.querySelector('a')?.getAttribute('href') })));
+    log('ranked:', JSON.stringify(ranked));
+    check(ranked.length >= 2 && ranked.every((r, i) => i === 0 || ranked[i - 1].composite >= r.composite), `candidates ranked by composite: ${ranked.map((r) => `${r.composite} ${r.badge}`).join(' > ')}`);
+    const badgeText = ranked.find((r) => r.href === `#/interviews/${interview}`).badge;
+    check(['Strong Yes', 'Yes', 'Maybe', 'No'].includes(badgeText), `candidate has a recommendation badge (${badgeText})`);
+    result.ranked = ranked;
+    // Filters: choosing another recommendation hides the row, "All" brings it back.
+    const other = badgeText === 'No' ? 'Yes' : 'No';
+    await page.selectOption('#f-rec', other);
+    check(await page.locator(`#candidates a[href="#/interviews/${interview}"]`).count() === 0, `filter "${other}" hides the ${badgeText} candidate`);
+    await page.selectOption('#f-rec', badgeText);
+    const shownBadges = await page.locator('#candidates .badge').allTextContents();
+    check(shownBadges.length >= 1 && shownBadges.every((b) => b === badgeText), `filter "${badgeText}" shows only ${badgeText}: ${shownBadges}`);
+    await page.selectOption('#f-rec', 'All');
+    // An invite: create, shown link, revoke.
+    await tabTo(page, '#inv-name');
+    await page.keyboard.type('Ada Example');
+    await tabTo(page, '#invite-form button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#invite-link');
+    const link = await page.locator('#invite-link').textContent();
+    check(/\/i\/[0-9a-f]+$/.test(link), `invite link shown: ${link}`);
+    const revoke = page.locator('button[aria-label^="Revoke invite"]').first();
+    await revoke.click();
+    await page.waitForFunction(() => [...document.querySelectorAll('td')].some((t) => t.textContent === 'revoked'));
+    check(true, 'invite revoked');
+    await axe(page, 'dashboard job');
+    await shot(page, out, 'dashboard-2-job'); result.shots.push('dashboard-2-job.png');
+
+    // The report, via the keyboard.
+    await tabTo(page, `#candidates a[href="#/interviews/${interview}"]`, 80);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#h-report');
+    await page.waitForFunction(() => /Recording: /.test(document.getElementById('replay-status')?.textContent || ''), null, { timeout: 30000 });
+    const sections = await page.locator('.report h3').allTextContents();
+    for (const s of ['Recommendation', 'Confidence', 'Knockouts', 'Must-have competencies', 'Required skills', 'Preferred skills', 'Rubric', 'Questions', 'Depth by concept', 'Strengths', 'Risks', 'Notable quotes', 'Suggested next step', 'Coverage']) {
+      check(sections.includes(s), `report section "${s}"`);
+    }
+    const quotes = page.locator('a.quote[data-start-ms]');
+    const n = await quotes.count();
+    check(n > 0, `${n} evidence quote(s) are links into the recording`);
+    result.quotes = n;
+    const duration = await page.evaluate(() => document.getElementById('replay-audio').duration);
+    check(duration > 5, `the recording plays (${duration.toFixed(1)} s)`);
+
+    // Click an evidence quote: the player jumps to the quote's time.
+    const target = quotes.last();
+    const startMs = Number(await target.getAttribute('data-start-ms'));
+    await target.click();
+    await page.waitForFunction((ms) => Math.abs(document.getElementById('replay-audio').currentTime * 1000 - ms) < 2000 && !document.getElementById('replay-audio').paused, startMs, { timeout: 5000 });
+    const at = await page.evaluate(() => document.getElementById('replay-audio').currentTime);
+    check(at * 1000 >= startMs - 50 && at * 1000 < startMs + 2000, `clicked quote at ${startMs} ms: player at ${(at * 1000).toFixed(0)} ms`);
+    result.quote_ms = startMs;
+    result.player_ms = Math.round(at * 1000);
+    // The transcript alongside highlights the current line and word.
+    await page.waitForSelector('#replay-lines button.line.current', { timeout: 3000 });
+    check(true, 'the transcript line being played is highlighted');
+    const word = await page.locator('#replay-lines .w.current').count();
+    result.word_highlighted = word > 0;
+    log('word highlighted while playing:', word > 0);
+    await shot(page, out, 'dashboard-3-report'); result.shots.push('dashboard-3-report.png');
+
+    // Playback speed, and seeking from a transcript line with the keyboard.
+    await page.selectOption('#replay-speed', '1.5');
+    check(await page.evaluate(() => document.getElementById('replay-audio').playbackRate) === 1.5, 'playback speed 1.5×');
+    const first = page.locator('#replay-lines button.line').first();
+    const lineMs = Number(await first.getAttribute('data-start-ms'));
+    await first.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((ms) => Math.abs(document.getElementById('replay-audio').currentTime * 1000 - ms) < 2000, lineMs, { timeout: 5000 });
+    check(true, `Enter on a transcript line seeks to ${lineMs} ms`);
+    // Keyboard reaches the player and a quote.
+    await page.locator('#h-report').focus();
+    await tabTo(page, 'a.quote[data-start-ms]', 120);
+    await tabTo(page, '#replay-audio', 400);
+    check(true, 'keyboard reaches evidence quotes and the player');
+    await page.evaluate(() => document.getElementById('replay-audio').pause());
+    await axe(page, 'dashboard report');
+
+    // A job from pasted configuration: an invalid one shows the problems, a valid one opens.
+    await page.goto(`${base}/dashboard#/jobs`);
+    await page.waitForSelector('#job-form');
+    await page.locator('#job-toml').fill('title = 42\n');
+    await page.locator('#job-form button[type=submit]').click();
+    await page.waitForSelector('#job-errors li', { timeout: 5000 });
+    check(true, `invalid job configuration: ${(await page.locator('#job-errors li').allTextContents()).length} problem(s) listed`);
+    const toml = readFileSync(jobToml, 'utf8').replace(/^title = ".*"$/m, 'title = "Backend Engineer (browser test)"');
+    await page.locator('#job-toml').fill(toml);
+    await page.locator('#job-form button[type=submit]').click();
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Backend Engineer (browser test)', null, { timeout: 5000 });
+    check(/#\/jobs\/.+/.test(page.url()), 'a job created from pasted configuration opens');
+  } catch (e) {
+    await shot(page, out, 'dashboard-failure').catch(() => {});
+    throw e;
+  } finally {
+    await ctx.close();
+  }
+  return result;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+mkdirSync(opts.out || '.', { recursive: true });
+const run = { candidate, recruiter }[opts.cmd];
+if (!run) {
+  console.error('usage: node run.mjs candidate|recruiter --base URL …');
+  process.exit(2);
+}
+let code = 0;
+try {
+  const result = await run(opts);
+  console.log(JSON.stringify(result));
+} catch (e) {
+  console.error(`[browser] FAILED: ${e.message}`);
+  code = 1;
+}
+// Chromium may still be writing its profile for a moment after close.
+await new Promise((r) => setTimeout(r, 500));
+for (const p of profiles) {
+  try { rmSync(p, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); } catch (e) { log('profile left behind:', e.message); }
+}
+process.exit(code);

@@ -1,0 +1,374 @@
+//! The two web pages in real headless Chromium (Debian's `chromium`, driven by playwright-core
+//! from `tests/browser/`): a candidate takes a short interview through `/interview` over the
+//! WebSocket transport with espeak-ng speech as the fake microphone; then a recruiter signs in
+//! to `/dashboard`, opens the report and clicks an evidence quote, and the replay player jumps
+//! to the quote's time. Keyboard-only navigation and axe-core's WCAG 2 AA rules (contrast
+//! included) are checked on every page. Screenshots: `tests/artifacts/browser/`.
+//!
+//! Needs node, chromium and `npm ci` in tests/browser (scripts/setup.sh does it). Without them
+//! the test says SKIPPED, except under CI (`CI=true`), where it fails.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use viva_e2e::*;
+
+/// This crate's folder, as compiled into this test (not the shared helper library).
+fn here() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn browser_dir() -> PathBuf {
+    here().join("browser")
+}
+
+/// Chromium, node and the npm packages, or why not.
+fn missing_tools() -> Option<String> {
+    let chromium = std::env::var("VIVA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!("{chromium} missing (apt-get install chromium)"));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node missing (apt-get install nodejs npm)".into());
+    }
+    let deps = browser_dir().join("node_modules");
+    for pkg in ["playwright-core", "axe-core"] {
+        if !deps.join(pkg).exists() {
+            return Some(format!(
+                "{} missing: run scripts/setup.sh (npm ci in tests/browser)",
+                deps.join(pkg).display()
+            ));
+        }
+    }
+    None
+}
+
+fn tools_available() -> bool {
+    let Some(why) = missing_tools() else {
+        return true;
+    };
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("browser tests cannot run in CI: {why}");
+    }
+    eprintln!("SKIPPED: browser tests: {why}");
+    false
+}
+
+/// Runs `node run.mjs ARGS…`, failing after `limit`; returns its JSON result line.
+fn node(args: &[&str], limit: Duration) -> serde_json::Value {
+    let mut child = Command::new("node")
+        .arg(browser_dir().join("run.mjs"))
+        .args(args)
+        .current_dir(browser_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn node");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait node") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("node run.mjs {} ran past {limit:?}", args[0]);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut out = String::new();
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_string(&mut out);
+    }
+    assert!(
+        status.success(),
+        "browser test `{}` failed (see [browser] lines above)",
+        args[0]
+    );
+    let line = out.lines().last().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("node printed no JSON ({e}): {out}"))
+}
+
+/// `viva serve` on SQLite in `data` (never a `DATABASE_URL` from the environment).
+fn serve(data: &Path) -> Server {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let child = viva()
+        .args(["serve", "--bind", &addr])
+        .env("VIVA_STORAGE_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn viva serve");
+    let server = Server { child, addr };
+    let start = Instant::now();
+    while http_get(&server.addr, "/healthz").is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "viva serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server
+}
+
+/// Stores a finished live session as an interview of the demo job (the transcript it saved,
+/// and its recording under the interview's id), as the link from live sessions to the
+/// recruiter's records does; the server's scoring worker then writes the report.
+fn store_live_session(data: &Path, session_id: &str) -> String {
+    // The server files every live session under a stored interview (its recording keyed by the
+    // session); wait until the session's transcript is filed there.
+    let url = format!("sqlite://{}?mode=rwc", data.join("viva.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use viva_server::store::Store;
+        let store = Store::connect(&url)
+            .await
+            .expect("open the server's database");
+        let start = Instant::now();
+        loop {
+            for row in store.list_interviews(None).await.unwrap() {
+                let Ok((key, _)) = store.recording(&row.id).await else {
+                    continue;
+                };
+                if key.contains(session_id) && store.transcript_json(&row.id).await.is_ok() {
+                    return row.id;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the live session {session_id} was never filed as an interview"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    })
+}
+
+/// Stores a transcript file as a finished interview of the demo job, queued for scoring.
+fn store_transcript(data: &Path, file: &Path) -> String {
+    let transcript: viva_interview::Transcript =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap())
+            .expect("stored transcript parses");
+    let url = format!("sqlite://{}?mode=rwc", data.join("viva.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let id = rt.block_on(async {
+        use viva_server::store::{now_ms, Store};
+        let store = Store::connect(&url)
+            .await
+            .expect("open the server's database");
+        let jobs = store.list_jobs().await.unwrap();
+        let job = jobs.first().expect("the demo job is seeded");
+        let now = now_ms();
+        let cand = store
+            .create_candidate(Some("Browser Test"), None, now)
+            .await
+            .unwrap();
+        let id = store
+            .create_interview(&job.id, job.version, &cand, None, now)
+            .await
+            .unwrap();
+        store.finish_interview(&id, &transcript, now).await.unwrap();
+        id
+    });
+    id
+}
+
+fn get_authed(addr: &str, path: &str, token: &str, range: Option<&str>) -> (u16, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{}Connection: close\r\n\r\n",
+        range.map(|r| format!("Range: {r}\r\n")).unwrap_or_default()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).to_string();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, raw)
+}
+
+#[test]
+fn candidate_interview_and_recruiter_report_in_chromium() {
+    if !model_available() || !tools_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = here().join("artifacts/browser");
+    std::fs::create_dir_all(&out).unwrap();
+    let server = serve(&data);
+    let base = format!("http://{}", server.addr);
+
+    // The microphone: espeak-ng speech with pauses around it (Chromium loops the file).
+    let raw = tmp.path().join("raw.wav");
+    let wav = tmp.path().join("mic.wav");
+    espeak_wav(
+        "Yes, I am ready. I have seven years of backend experience, building APIs with PostgreSQL and Kafka.",
+        &raw,
+    );
+    sox(&raw, &wav, &["-r", "48000", "-b", "16", "-c", "1"]);
+    let padded = tmp.path().join("mic-padded.wav");
+    let ok = Command::new("sox")
+        .arg(&wav)
+        .arg(&padded)
+        .args(["pad", "1", "7"])
+        .status()
+        .expect("sox")
+        .success();
+    assert!(ok, "sox pad failed");
+
+    let cand = node(
+        &[
+            "candidate",
+            "--base",
+            &base,
+            "--wav",
+            padded.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(240),
+    );
+    eprintln!("candidate: {cand}");
+    let sid = cand["session_id"].as_str().expect("session id");
+
+    // What the page showed and what the server stored both hold the spoken words.
+    let spoken_words = ["ready", "years", "experience", "backend", "seven"];
+    let captions = cand["spoken_captions"].to_string().to_lowercase();
+    assert!(
+        spoken_words.iter().any(|w| captions.contains(w)),
+        "captions on the page: {captions}"
+    );
+    let turns = std::fs::read_to_string(data.join("recordings").join(sid).join("turns.json"))
+        .expect("turns.json stored")
+        .to_lowercase();
+    let hits: Vec<&str> = spoken_words
+        .iter()
+        .copied()
+        .filter(|w| turns.contains(w))
+        .collect();
+    assert!(
+        hits.len() >= 2,
+        "stored transcript holds the spoken answer (found {hits:?})"
+    );
+    assert!(
+        turns.contains("tune its indexes"),
+        "typed answer stored too"
+    );
+
+    // The recruiter's side.
+    let token = {
+        let o = run(viva()
+            .args(["admin", "token", "create", "browser-test"])
+            .env("VIVA_STORAGE_DATA_DIR", &data)
+            .env_remove("DATABASE_URL"));
+        assert!(o.status.success(), "token create failed");
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    };
+    let interview = store_live_session(&data, sid);
+    // A second candidate (the text-mode demo interview, no recording), to rank against.
+    let other = store_transcript(
+        &data,
+        &here().join("../server/interview/recordings/demo-transcript.json"),
+    );
+    let start = Instant::now();
+    for id in [&interview, &other] {
+        loop {
+            let (status, _) = get_authed(
+                &server.addr,
+                &format!("/v1/interviews/{id}/report"),
+                &token,
+                None,
+            );
+            if status == 200 {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no report after 60 s (status {status})"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+    // The recording route serves byte ranges (the player seeks with them).
+    let (status, raw) = get_authed(
+        &server.addr,
+        &format!("/v1/interviews/{interview}/recording"),
+        &token,
+        Some("bytes=0-43"),
+    );
+    assert_eq!(status, 206, "{raw}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("content-range: bytes 0-43/"),
+        "{raw}"
+    );
+    assert!(raw.contains("RIFF"), "WAV header in the first bytes");
+    let (status, _) = http_get(
+        &server.addr,
+        &format!("/v1/interviews/{interview}/recording"),
+    )
+    .unwrap();
+    assert_eq!(status, 401, "the recording needs a recruiter token");
+    let (status, _) = get_authed(
+        &server.addr,
+        &format!("/v1/interviews/{other}/recording"),
+        &token,
+        None,
+    );
+    assert_eq!(status, 404, "an interview without a recording");
+
+    let rec = node(
+        &[
+            "recruiter",
+            "--base",
+            &base,
+            "--token",
+            &token,
+            "--interview",
+            &interview,
+            "--job-toml",
+            here()
+                .join("../server/interview/jobs/senior-backend-b2b-saas.toml")
+                .to_str()
+                .unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(180),
+    );
+    eprintln!("recruiter: {rec}");
+    let (quote, player) = (
+        rec["quote_ms"].as_i64().unwrap(),
+        rec["player_ms"].as_i64().unwrap(),
+    );
+    assert!(
+        player >= quote - 50 && player < quote + 2000,
+        "player at {player} ms after clicking a quote at {quote} ms"
+    );
+    for shot in cand["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rec["shots"].as_array().unwrap())
+    {
+        let p = out.join(shot.as_str().unwrap());
+        assert!(
+            std::fs::metadata(&p)
+                .map(|m| m.len() > 1000)
+                .unwrap_or(false),
+            "screenshot {}",
+            p.display()
+        );
+        eprintln!("screenshot: {}", p.display());
+    }
+}
