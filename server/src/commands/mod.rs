@@ -6,6 +6,7 @@ pub mod eval_stt;
 pub mod models;
 pub mod score;
 pub mod simulate;
+pub mod simulate_twilio;
 pub mod transcribe;
 
 use std::path::PathBuf;

@@ -803,6 +803,7 @@ impl Conn {
                     if let Some(session) = &self.session {
                         let _ = session.inbound.send(Inbound::Bye).await;
                     }
+                    self.close(close::NORMAL, "caller hung up").await;
                     return Step::Final;
                 }
                 Action::Drain => {
