@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(index))
         .merge(crate::gateway::ws::routes())
         .merge(crate::gateway::twilio::routes())
+        .merge(crate::gateway::webrtc::routes())
         .route("/{*path}", get(static_asset))
         .with_state(state)
 }

@@ -7,6 +7,7 @@ pub mod models;
 pub mod score;
 pub mod simulate;
 pub mod simulate_twilio;
+pub mod simulate_webrtc;
 pub mod transcribe;
 
 use std::path::PathBuf;

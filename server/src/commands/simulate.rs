@@ -21,7 +21,7 @@ use crate::config::Config;
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// Transport to use: `ws` (the WebSocket protocol) or `twilio` (a phone call over the
-    /// Twilio Media Streams gateway, 8 kHz μ-law).
+    /// Twilio Media Streams gateway, 8 kHz μ-law) or `webrtc` (a WebRTC peer, Opus 48 kHz).
     #[arg(long, default_value = "ws")]
     pub transport: String,
     /// Twilio transport: speak answer N (1-based) over the interviewer, 1 s into its audio,
@@ -105,9 +105,9 @@ fn load_answer(path: &std::path::Path) -> anyhow::Result<Answer> {
 }
 
 pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
-    if !matches!(args.transport.as_str(), "ws" | "twilio") {
+    if !matches!(args.transport.as_str(), "ws" | "twilio" | "webrtc") {
         bail!(
-            "transport {:?} is not available; use --transport ws or twilio",
+            "transport {:?} is not available; use --transport ws, twilio or webrtc",
             args.transport
         );
     }
@@ -144,6 +144,8 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
                     &cfg.storage.data_dir,
                 )
                 .await
+            } else if args.transport == "webrtc" {
+                super::simulate_webrtc::simulate(&base, &args.job, answers).await
             } else {
                 simulate(&base, &args.job, answers).await
             }

@@ -2,4 +2,5 @@
 //! Each gateway only translates framing; the session pipeline is shared.
 
 pub mod twilio;
+pub mod webrtc;
 pub mod ws;
