@@ -122,11 +122,26 @@ pub fn evaluate(
     opts: &TranscribeOptions,
     progress: &mut dyn FnMut(usize, usize, &FileResult),
 ) -> EvalSummary {
+    evaluate_with(model, entries, opts, &|s| Ok(s), progress)
+}
+
+/// Audio transform applied to each file's 16 kHz samples before transcription (e.g. a phone
+/// line's 8 kHz μ-law round trip).
+pub type Prepare = dyn Fn(Vec<f32>) -> Result<Vec<f32>, String>;
+
+/// [`evaluate`] with `prepare` applied to each file's 16 kHz samples first.
+pub fn evaluate_with(
+    model: &WhisperModel,
+    entries: &[ManifestEntry],
+    opts: &TranscribeOptions,
+    prepare: &Prepare,
+    progress: &mut dyn FnMut(usize, usize, &FileResult),
+) -> EvalSummary {
     let mut files = Vec::new();
     let mut total = WordErrors::default();
     let (mut audio_s, mut elapsed_s) = (0.0, 0.0);
     for (i, e) in entries.iter().enumerate() {
-        let result = evaluate_one(model, e, opts);
+        let result = evaluate_one(model, e, opts, prepare);
         total.add(result.errors);
         audio_s += result.audio_s;
         elapsed_s += result.elapsed_s;
@@ -149,13 +164,19 @@ pub fn evaluate(
     }
 }
 
-fn evaluate_one(model: &WhisperModel, e: &ManifestEntry, opts: &TranscribeOptions) -> FileResult {
+fn evaluate_one(
+    model: &WhisperModel,
+    e: &ManifestEntry,
+    opts: &TranscribeOptions,
+    prepare: &Prepare,
+) -> FileResult {
     let outcome = viva_audio::read_wav(&e.path)
         .map_err(|err| err.to_string())
         .and_then(|a| {
             let audio_s = a.duration_secs();
             viva_audio::resample(&a.samples, a.sample_rate, viva_audio::SPEECH_RATE_HZ)
                 .map_err(|err| err.to_string())
+                .and_then(prepare)
                 .map(|s| (s, audio_s))
         })
         .and_then(|(s, audio_s)| {

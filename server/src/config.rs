@@ -80,6 +80,9 @@ pub struct ServerConfig {
     pub bind: String,
     /// Public base URL used in candidate links (empty: derived from `bind`).
     pub public_url: String,
+    /// STUN/TURN servers for WebRTC, comma-separated (`turn:user:pass@host:port`); empty: host
+    /// candidates only.
+    pub ice_servers: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +121,7 @@ impl Default for ServerConfig {
         Self {
             bind: "127.0.0.1:8080".into(),
             public_url: String::new(),
+            ice_servers: String::new(),
         }
     }
 }

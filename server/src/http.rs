@@ -33,6 +33,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health))
         .route("/", get(index))
         .merge(crate::gateway::ws::routes())
+        .merge(crate::gateway::twilio::routes())
+        .merge(crate::gateway::webrtc::routes())
         .route("/{*path}", get(static_asset))
         .with_state(state)
 }

@@ -19,6 +19,10 @@ pub struct EvalSttArgs {
     /// Size the encoder context to each file plus this many 20 ms frames (faster, slightly less accurate).
     #[arg(long)]
     pub audio_ctx_margin: Option<u32>,
+    /// Phone line: each file goes through 8 kHz μ-law and back to 16 kHz (as the Twilio gateway
+    /// receives it) before transcription.
+    #[arg(long)]
+    pub narrowband: bool,
     /// Fail (exit 1) when the total WER is above this fraction, e.g. 0.10.
     #[arg(long)]
     pub max_wer: Option<f64>,
@@ -41,24 +45,31 @@ pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let json = args.json;
-    let summary = viva_models::stt_eval::evaluate(&model, &entries, &opts, &mut |i, n, r| {
-        eprintln!(
-            "[{i}/{n}] {} WER {:.1}% RTF {:.3}{}",
-            r.file,
-            r.wer * 100.0,
-            r.rtf,
-            r.error
-                .as_deref()
-                .map(|e| format!(" ERROR {e}"))
-                .unwrap_or_default()
-        );
-        if !json && r.wer > 0.0 {
+    let identity = |s: Vec<f32>| Ok(s);
+    let prepare: &viva_models::stt_eval::Prepare = if args.narrowband {
+        &narrowband
+    } else {
+        &identity
+    };
+    let summary =
+        viva_models::stt_eval::evaluate_with(&model, &entries, &opts, prepare, &mut |i, n, r| {
             eprintln!(
-                "        ref: {}\n        hyp: {}",
-                r.reference, r.hypothesis
+                "[{i}/{n}] {} WER {:.1}% RTF {:.3}{}",
+                r.file,
+                r.wer * 100.0,
+                r.rtf,
+                r.error
+                    .as_deref()
+                    .map(|e| format!(" ERROR {e}"))
+                    .unwrap_or_default()
             );
-        }
-    });
+            if !json && r.wer > 0.0 {
+                eprintln!(
+                    "        ref: {}\n        hyp: {}",
+                    r.reference, r.hypothesis
+                );
+            }
+        });
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -76,7 +87,8 @@ pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "TOTAL {} files, {} words: WER {:.2}% (S {} D {} I {}), {:.1} s audio in {:.1} s, RTF {:.3}, {} threads",
+            "TOTAL{} {} files, {} words: WER {:.2}% (S {} D {} I {}), {:.1} s audio in {:.1} s, RTF {:.3}, {} threads",
+            if args.narrowband { " (narrowband: 8 kHz mu-law)" } else { "" },
             summary.files.len(),
             summary.total.reference_words,
             summary.wer * 100.0,
@@ -99,4 +111,28 @@ pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// 16 kHz → 8 kHz → μ-law → linear → 16 kHz: what a phone call delivers to the gateway (the
+/// way back up uses the gateway's streaming resampler).
+fn narrowband(samples: Vec<f32>) -> Result<Vec<f32>, String> {
+    use viva_audio::{AudioFrame, StreamResampler, SPEECH_RATE_HZ};
+    let rate8 = viva_audio::g711::G711_RATE_HZ;
+    let s8 = viva_audio::resample(&samples, SPEECH_RATE_HZ, rate8).map_err(|e| e.to_string())?;
+    let ulaw = viva_audio::g711::ulaw_encode(&s8).map_err(|e| e.to_string())?;
+    let line = viva_audio::g711::ulaw_decode(&ulaw);
+    let mut up = StreamResampler::new(rate8, SPEECH_RATE_HZ).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(samples.len());
+    // 20 ms packets, as they arrive from the call.
+    for (i, chunk) in line.chunks(160).enumerate() {
+        let frame =
+            AudioFrame::new(chunk.to_vec(), rate8, (i * 160) as u64).map_err(|e| e.to_string())?;
+        if let Some(f) = up.process(&frame).map_err(|e| e.to_string())? {
+            out.extend_from_slice(f.samples());
+        }
+    }
+    if let Some(f) = up.flush().map_err(|e| e.to_string())? {
+        out.extend_from_slice(f.samples());
+    }
+    Ok(out)
 }

@@ -8,6 +8,8 @@ pub mod models;
 pub mod report;
 pub mod score;
 pub mod simulate;
+pub mod simulate_twilio;
+pub mod simulate_webrtc;
 pub mod transcribe;
 pub mod worker;
 

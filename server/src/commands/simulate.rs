@@ -20,9 +20,14 @@ use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Transport to use (only `ws` for now).
+    /// Transport to use: `ws` (the WebSocket protocol) or `twilio` (a phone call over the
+    /// Twilio Media Streams gateway, 8 kHz μ-law) or `webrtc` (a WebRTC peer, Opus 48 kHz).
     #[arg(long, default_value = "ws")]
     pub transport: String,
+    /// Twilio transport: speak answer N (1-based) over the interviewer, 1 s into its audio,
+    /// instead of after the question (a barge-in; the report counts the `clear`s received).
+    #[arg(long)]
+    pub barge_in: Option<usize>,
     /// WAV files, one answer per question, in order (comma-separated).
     #[arg(long, value_delimiter = ',', required = true)]
     pub answers: Vec<PathBuf>,
@@ -69,13 +74,17 @@ pub struct Report {
     /// Interviewer audio frames that arrived more than 200 ms behind real-time pace within an
     /// utterance (the candidate would hear a gap).
     pub late_frames: u64,
+    /// Twilio transport: `clear` messages received (one per barge-in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clears_received: Option<u64>,
 }
 
 pub(crate) struct Answer {
-    name: String,
-    samples: Vec<f32>,
+    pub name: String,
+    /// 16 kHz mono.
+    pub samples: Vec<f32>,
     /// Index one past the last voiced 20 ms frame.
-    voiced_end: usize,
+    pub voiced_end: usize,
 }
 
 const FRAME: usize = 320;
@@ -102,11 +111,14 @@ pub(crate) fn load_answer(path: &std::path::Path) -> anyhow::Result<Answer> {
 }
 
 pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
-    if args.transport != "ws" {
+    if !matches!(args.transport.as_str(), "ws" | "twilio" | "webrtc") {
         bail!(
-            "transport {:?} is not available yet; use --transport ws",
+            "transport {:?} is not available; use --transport ws, twilio or webrtc",
             args.transport
         );
+    }
+    if args.barge_in.is_some() && args.transport != "twilio" {
+        bail!("--barge-in is implemented for --transport twilio only");
     }
     let answers = args
         .answers
@@ -128,12 +140,25 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
                 (format!("http://{addr}"), Some((tx, task)))
             }
         };
-        tokio::time::timeout(
-            Duration::from_secs(args.timeout_s),
-            simulate(&base, &args.job, answers),
-        )
-        .await
-        .context("the simulated interview timed out")?
+        let call = async {
+            if args.transport == "twilio" {
+                super::simulate_twilio::simulate(
+                    &base,
+                    &args.job,
+                    answers,
+                    args.barge_in,
+                    &cfg.storage.data_dir,
+                )
+                .await
+            } else if args.transport == "webrtc" {
+                super::simulate_webrtc::simulate(&base, &args.job, answers).await
+            } else {
+                simulate(&base, &args.job, answers).await
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(args.timeout_s), call)
+            .await
+            .context("the simulated interview timed out")?
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -149,6 +174,9 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| "-".into());
             println!("turn {}: {}  response latency {}", i + 1, t.answer, lat);
         }
+        if let Some(c) = report.clears_received {
+            println!("clear messages received (barge-ins): {c}");
+        }
         if let Some(p50) = report.response_latency_p50_ms {
             println!(
                 "response latency p50 {p50} ms, max {} ms",
@@ -160,7 +188,7 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
 }
 
 /// `POST {base}/v1/sessions` with a plain HTTP/1.1 request (no client library needed).
-async fn create_session(base: &str, job: &str) -> anyhow::Result<serde_json::Value> {
+pub(crate) async fn create_session(base: &str, job: &str) -> anyhow::Result<serde_json::Value> {
     let host = base
         .strip_prefix("http://")
         .context("--server must be an http:// URL")?;
@@ -356,5 +384,6 @@ pub(crate) async fn simulate(
         ended,
         caption_lag_ms,
         late_frames,
+        clears_received: None,
     })
 }

@@ -1,0 +1,295 @@
+//! `viva simulate --transport twilio`: a headless phone call over the Twilio Media Streams
+//! gateway, behaving as Twilio does.
+//!
+//! It sends `connected` and `start` (the session and its token as custom parameters), then one
+//! `media` message of 160 μ-law bytes (20 ms at 8 kHz) every 20 ms, silence unless answering. It
+//! plays the interviewer's `media` in real time (a queue, like Twilio's), echoes each `mark`
+//! once the audio before it has played, empties the queue on `clear`, answers when a question's
+//! mark (`…:question`) comes back, and ends with `stop` (the caller hangs up).
+//!
+//! A phone line carries no captions: the transcript in the report is read from the session's
+//! `turns.json` when the server's data folder is on this machine.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::simulate::{create_session, Answer, Line, Report, TurnReport};
+
+const FRAME_8K: usize = 160;
+
+enum Cmd {
+    Play(usize),
+    Send(String),
+}
+
+/// Runs one call against `base`; `barge_in`: the 1-based answer spoken over the interviewer
+/// (1 s into the first interviewer audio after the previous answer) instead of after a question.
+pub(crate) async fn simulate(
+    base: &str,
+    job: &str,
+    answers: Vec<Answer>,
+    barge_in: Option<usize>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Report> {
+    // Narrowband answers: what the phone network delivers.
+    let answers: Vec<(String, Vec<u8>, usize)> = answers
+        .into_iter()
+        .map(|a| {
+            let s8 = viva_audio::resample(&a.samples, viva_audio::SPEECH_RATE_HZ, 8_000)?;
+            let ulaw = viva_audio::g711::ulaw_encode(&s8)?;
+            Ok((a.name, ulaw, a.voiced_end / 2))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let created = create_session(base, job).await?;
+    let id = created["id"].as_str().context("no id")?.to_string();
+    let token = created["resume_token"]
+        .as_str()
+        .context("no resume_token")?
+        .to_string();
+    let url = format!(
+        "{}{}",
+        base.replacen("http://", "ws://", 1),
+        crate::gateway::twilio::STREAM_PATH
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    let (mut sink, mut stream) = ws.split();
+    let stream_sid = format!("MZsim{id}");
+    sink.send(Message::Text(
+        r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.into(),
+    ))
+    .await?;
+    let start = serde_json::json!({
+        "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
+        "start": {
+            "accountSid": "ACsim", "streamSid": stream_sid, "callSid": format!("CAsim{id}"),
+            "tracks": ["inbound"],
+            "customParameters": {"session": id, "token": token},
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+        },
+    });
+    sink.send(Message::Text(start.to_string().into())).await?;
+
+    let names: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
+    let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
+    let (voiced_tx, mut voiced_rx) = mpsc::channel::<Instant>(8);
+    let (done_tx, mut done_rx) = mpsc::channel::<usize>(8);
+    let sid = stream_sid.clone();
+    // The caller's microphone, through the phone network: 20 ms of μ-law every 20 ms.
+    let writer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        let mut playing: Option<(usize, usize)> = None;
+        let mut chunk = 0u64;
+        loop {
+            tokio::select! {
+                cmd = cmd_rx.recv() => match cmd {
+                    Some(Cmd::Play(i)) => playing = Some((i, 0)),
+                    Some(Cmd::Send(t)) => {
+                        if sink.send(Message::Text(t.into())).await.is_err() { break; }
+                    }
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    // μ-law silence is 0xFF.
+                    let mut frame = [0xFFu8; FRAME_8K];
+                    if let Some((i, pos)) = playing {
+                        let (_, ulaw, voiced_end) = &answers[i];
+                        let end = (pos + FRAME_8K).min(ulaw.len());
+                        frame[..end - pos].copy_from_slice(&ulaw[pos..end]);
+                        if pos < *voiced_end && end >= *voiced_end {
+                            let _ = voiced_tx.send(Instant::now()).await;
+                        }
+                        playing = (end < ulaw.len()).then_some((i, end));
+                        if playing.is_none() {
+                            let _ = done_tx.send(i).await;
+                        }
+                    }
+                    let msg = serde_json::json!({
+                        "event": "media", "sequenceNumber": (chunk + 2).to_string(), "streamSid": sid,
+                        "media": {
+                            "track": "inbound", "chunk": (chunk + 1).to_string(),
+                            "timestamp": (chunk * 20).to_string(),
+                            "payload": base64::engine::general_purpose::STANDARD.encode(frame),
+                        },
+                    });
+                    chunk += 1;
+                    if sink.send(Message::Text(msg.to_string().into())).await.is_err() { break; }
+                }
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let mut turns: Vec<TurnReport> = Vec::new();
+    let mut next_answer = 0usize;
+    let mut answering = false;
+    let mut pending_voiced: Option<(usize, Instant)> = None;
+    // Twilio's playback queue: when the audio received so far will have played, and the marks
+    // waiting for it.
+    let mut queued_until = Instant::now();
+    let mut marks: VecDeque<(Instant, String)> = VecDeque::new();
+    let mut audio_bytes = 0u64;
+    let mut clears = 0u64;
+    // Barge-in: interviewer audio received since the previous answer ended.
+    let mut heard_since_answer = 0u64;
+    let mut hung_up = false;
+    let mut closed_by_server = None;
+    loop {
+        let next_mark = marks.front().map(|m| m.0);
+        tokio::select! {
+            v = voiced_rx.recv() => {
+                if let Some(t) = v {
+                    pending_voiced = Some((turns.len().saturating_sub(1), t));
+                }
+            }
+            d = done_rx.recv() => {
+                if d.is_some() {
+                    answering = false;
+                    heard_since_answer = 0;
+                }
+            }
+            _ = async { tokio::time::sleep_until(next_mark.unwrap_or_else(Instant::now).into()).await },
+                if next_mark.is_some() =>
+            {
+                let Some((_, name)) = marks.pop_front() else { continue };
+                let echo = serde_json::json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}});
+                let _ = cmd_tx.send(Cmd::Send(echo.to_string())).await;
+                if name.ends_with(":question") && !answering && !hung_up {
+                    if next_answer < names.len() {
+                        turns.push(TurnReport { answer: names[next_answer].clone(), response_latency_ms: None });
+                        let _ = cmd_tx.send(Cmd::Play(next_answer)).await;
+                        next_answer += 1;
+                        answering = true;
+                    } else {
+                        hung_up = true;
+                        let stop = serde_json::json!({"event": "stop", "sequenceNumber": "0", "streamSid": stream_sid, "stop": {"callSid": "CAsim"}});
+                        let _ = cmd_tx.send(Cmd::Send(stop.to_string())).await;
+                    }
+                }
+            }
+            msg = stream.next() => {
+                let Some(msg) = msg else { break };
+                let msg = match msg {
+                    Ok(m) => m,
+                    Err(e) => {
+                        if hung_up { break; }
+                        bail!("websocket error: {e}");
+                    }
+                };
+                match msg {
+                    Message::Text(t) => {
+                        let v: serde_json::Value = serde_json::from_str(&t).unwrap_or_default();
+                        match v["event"].as_str().unwrap_or("") {
+                            "media" => {
+                                let n = v["media"]["payload"].as_str()
+                                    .and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok())
+                                    .map_or(0, |b| b.len() as u64);
+                                audio_bytes += n;
+                                let now = Instant::now();
+                                queued_until = queued_until.max(now) + Duration::from_micros(n * 125);
+                                if let Some((turn, t)) = pending_voiced.take() {
+                                    if let Some(tr) = turns.get_mut(turn) {
+                                        tr.response_latency_ms = Some(t.elapsed().as_millis() as u64);
+                                    }
+                                }
+                                if !answering {
+                                    heard_since_answer += n;
+                                }
+                                let due = barge_in.is_some_and(|b| b == next_answer + 1);
+                                if due && !answering && heard_since_answer >= 8_000 && next_answer < names.len() {
+                                    tracing::info!(answer = next_answer + 1, "barging in");
+                                    turns.push(TurnReport { answer: names[next_answer].clone(), response_latency_ms: None });
+                                    let _ = cmd_tx.send(Cmd::Play(next_answer)).await;
+                                    next_answer += 1;
+                                    answering = true;
+                                }
+                            }
+                            "mark" => {
+                                let name = v["mark"]["name"].as_str().unwrap_or("").to_string();
+                                marks.push_back((queued_until.max(Instant::now()), name));
+                            }
+                            "clear" => {
+                                clears += 1;
+                                let now = Instant::now();
+                                queued_until = now;
+                                // Twilio returns the marks still queued when it empties the buffer.
+                                for m in marks.iter_mut() {
+                                    m.0 = now;
+                                }
+                            }
+                            other => tracing::warn!(event = other, "unexpected message from the server"),
+                        }
+                    }
+                    Message::Close(f) => {
+                        closed_by_server = f.map(|f| format!("{} {}", u16::from(f.code), f.reason));
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    drop(cmd_tx);
+    let _ = writer.await;
+    let mut lat: Vec<u64> = turns.iter().filter_map(|t| t.response_latency_ms).collect();
+    lat.sort_unstable();
+    Ok(Report {
+        transcript: stored_transcript(&data_dir.join("recordings").join(&id).join("turns.json")),
+        session_id: id,
+        server: base.to_string(),
+        response_latency_p50_ms: lat.get(lat.len().saturating_sub(1) / 2).copied(),
+        response_latency_max_ms: lat.last().copied(),
+        turns,
+        interviewer_audio_ms: audio_bytes / 8,
+        ended: closed_by_server.or_else(|| hung_up.then(|| "caller hung up".to_string())),
+        clears_received: Some(clears),
+        caption_lag_ms: Vec::new(),
+        late_frames: 0,
+    })
+}
+
+/// The stored transcript (interviewer prompts and candidate answers), if readable here.
+fn stored_transcript(path: &std::path::Path) -> Vec<Line> {
+    // The session writes turns.json when a turn changes; give the last write a moment.
+    let read =
+        || -> Option<serde_json::Value> { serde_json::from_slice(&std::fs::read(path).ok()?).ok() };
+    let mut v = read();
+    for _ in 0..20 {
+        if v.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        v = read();
+    }
+    let mut lines = Vec::new();
+    for t in v
+        .as_ref()
+        .and_then(|v| v["turns"].as_array())
+        .into_iter()
+        .flatten()
+    {
+        let said = t["spoken_text"].as_str().or(t["prompt"].as_str());
+        if let Some(p) = said {
+            lines.push(Line {
+                speaker: "interviewer",
+                text: p.to_string(),
+            });
+        }
+        for a in t["answers"].as_array().into_iter().flatten() {
+            if let Some(text) = a["text"].as_str() {
+                lines.push(Line {
+                    speaker: "candidate",
+                    text: text.to_string(),
+                });
+            }
+        }
+    }
+    lines
+}
