@@ -11,6 +11,7 @@
 //! - [`transcript`]: the record handed to storage and scoring ([`Transcript`]).
 //! - [`guard`]: banned topics and protected characteristics; nothing the engine says passes
 //!   without it.
+//! - [`semantic`]: knowledge areas matched by meaning (a [`semantic::SentenceEmbedder`] passed in).
 //! - [`phrasing`]: the optional LLM rephrasing hook (bounded, checked, never required).
 //! - [`cli`]: `viva interview --text`, `viva job from-jd`, `viva job validate` as library
 //!   functions for the `viva` binary.
@@ -29,6 +30,7 @@ pub mod job;
 pub mod knockout;
 pub mod phrases;
 pub mod phrasing;
+pub mod semantic;
 pub mod text;
 pub mod transcript;
 
