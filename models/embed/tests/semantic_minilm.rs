@@ -185,3 +185,62 @@ fn embeddings_are_unit_length_and_similar_sentences_are_close() {
         viva_embed::DIM
     );
 }
+
+/// Through the dialogue manager: an answer that covers the most important area in its own
+/// words gets a follow-up on that area from the cue matcher, and on the next missing one when
+/// areas are matched by meaning.
+#[test]
+fn the_interviewer_does_not_ask_again_about_what_was_said_in_other_words() {
+    use viva_interview::engine::{Action, EngineConfig, Event, Interview};
+    use viva_interview::transcript::{Decision, Reason};
+    let Some(m) = matcher() else { return };
+    let answer = "At my last job I owned the public orders API. We never removed or renamed a field \
+                  in place: new fields were only ever added, so old integrations kept working, and \
+                  before switching off an old endpoint we checked the access logs for clients still \
+                  calling it and gave them six months to move.";
+    let follow_up = |matcher: Box<dyn AreaMatcher + Send + Sync>| -> (Decision, Reason) {
+        let mut i =
+            Interview::with_matcher(viva_interview::demo_job(), EngineConfig::default(), matcher);
+        let mut now = 0;
+        let mut say = |i: &mut Interview, text: Option<&str>| {
+            now += 5_000;
+            let event = match text {
+                None => Event::Start,
+                Some(t) => Event::CandidateAnswered {
+                    text: t.into(),
+                    words: None,
+                },
+            };
+            i.handle(now, event)
+        };
+        say(&mut i, None);
+        say(&mut i, Some("Yes, I'm ready."));
+        say(
+            &mut i,
+            Some("About seven years, mostly Java and Go services."),
+        );
+        say(&mut i, Some("I could start in three weeks."));
+        let actions = say(&mut i, Some(answer));
+        actions
+            .iter()
+            .find_map(|a| match a {
+                Action::Say {
+                    decision, reason, ..
+                } => Some((*decision, reason.clone())),
+                _ => None,
+            })
+            .expect("a Say")
+    };
+    let lexical = follow_up(Box::new(LexicalAreaMatcher));
+    let semantic = follow_up(Box::new(m.clone()));
+    eprintln!("lexical: {lexical:?}\nsemantic: {semantic:?}");
+    assert!(
+        matches!(&lexical, (Decision::TargetedFollowUp, Reason::MissingKnowledgeArea { area, .. }) if area == "versioning"),
+        "{lexical:?}"
+    );
+    // Versioning was heard (by meaning), so the next must-hear area is probed instead.
+    assert!(
+        matches!(&semantic, (Decision::TargetedFollowUp, Reason::MissingKnowledgeArea { area, .. }) if area == "idempotency"),
+        "{semantic:?}"
+    );
+}
