@@ -113,6 +113,22 @@ fn sidecar(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Writes `<path>.sha256` in `sha256sum -c` format ("<hex>  <file name>").
+pub fn write_sidecar(path: &Path, sha256: &str) -> Result<(), ProvisionError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let side = sidecar(path);
+    std::fs::write(&side, format!("{sha256}  {name}\n")).map_err(io_err(&side))
+}
+
+/// The hash recorded in `<path>.sha256`, if there is one.
+pub fn read_sidecar(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(sidecar(path)).ok()?;
+    text.split_whitespace().next().map(str::to_string)
+}
+
 pub fn sha256_file(path: &Path) -> Result<String, ProvisionError> {
     let mut f = std::fs::File::open(path).map_err(io_err(path))?;
     let mut hasher = Sha256::new();

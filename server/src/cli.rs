@@ -167,7 +167,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Interview(args) => {
             let stdin = std::io::stdin();
-            viva_interview::cli::run_interview(&args, stdin.lock(), std::io::stdout())?;
+            let matcher = crate::commands::models::area_matcher(&cfg)?;
+            viva_interview::cli::run_interview_with(
+                &args,
+                stdin.lock(),
+                std::io::stdout(),
+                matcher,
+            )?;
             Ok(())
         }
         Command::Job(JobCommand::Validate(args)) => {

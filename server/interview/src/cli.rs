@@ -120,7 +120,23 @@ fn print_actions(
 pub fn run_interview(
     args: &InterviewArgs,
     input: impl BufRead,
+    output: impl Write,
+) -> Result<Transcript, CliError> {
+    run_interview_with(
+        args,
+        input,
+        output,
+        Box::new(crate::analysis::LexicalAreaMatcher),
+    )
+}
+
+/// [`run_interview`] with another knowledge-area matcher (the `viva` binary passes the
+/// sentence-embedding one when the model is provisioned).
+pub fn run_interview_with(
+    args: &InterviewArgs,
+    input: impl BufRead,
     mut output: impl Write,
+    matcher: Box<dyn crate::analysis::AreaMatcher + Send + Sync>,
 ) -> Result<Transcript, CliError> {
     let job = load_job(args.job.as_deref())?;
     writeln!(
@@ -128,7 +144,7 @@ pub fn run_interview(
         "viva text interview: {} ({} minutes). One line per answer; an empty line is silence.\n",
         job.title, job.duration_minutes
     )?;
-    let mut interview = Interview::new(job, EngineConfig::default());
+    let mut interview = Interview::with_matcher(job, EngineConfig::default(), matcher);
     // The wall clock is read here, at the edge; the engine only ever sees numbers.
     let wall_start = std::time::Instant::now();
     let mut simulated_ms: u64 = 0;

@@ -11,7 +11,10 @@
 //! - [`transcript`]: the record handed to storage and scoring ([`Transcript`]).
 //! - [`guard`]: banned topics and protected characteristics; nothing the engine says passes
 //!   without it.
+//! - [`semantic`]: knowledge areas matched by meaning (a [`semantic::SentenceEmbedder`] passed in).
 //! - [`phrasing`]: the optional LLM rephrasing hook (bounded, checked, never required).
+//! - [`phrasing_http`]: the IO edge of phrasing: a deadline-bounded HTTP/1.1 client of an
+//!   OpenAI-compatible `/v1/chat/completions` endpoint (std only; off unless configured).
 //! - [`cli`]: `viva interview --text`, `viva job from-jd`, `viva job validate` as library
 //!   functions for the `viva` binary.
 //!
@@ -29,6 +32,8 @@ pub mod job;
 pub mod knockout;
 pub mod phrases;
 pub mod phrasing;
+pub mod phrasing_http;
+pub mod semantic;
 pub mod text;
 pub mod transcript;
 

@@ -18,7 +18,7 @@
 //! 4. The runner reports what it said with [`crate::Interview::record_phrasing`], which vets
 //!    again and stores it beside the engine's text in the transcript.
 //!
-//! No HTTP client lives in this crate (it stays free of tokio and reqwest); the server has one.
+//! The HTTP client is [`crate::phrasing_http::HttpPhraser`] (std `TcpStream`, no async runtime).
 
 use serde::{Deserialize, Serialize};
 

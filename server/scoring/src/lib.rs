@@ -13,11 +13,14 @@
 //! risks, quotes, next step and coverage. Every score carries quotes, with audio times when
 //! the transcript has word times.
 //!
-//! Renderers: [`to_json`], [`render::markdown`], [`render::html`].
+//! Renderers: [`to_json`], [`render::markdown`], [`render::html`]; with a human [`review::Review`]
+//! (name-blind identity with an audited reveal, overrides with who/when/why):
+//! [`review::markdown`], [`review::html`].
 
 mod evidence;
 pub mod render;
 pub mod report;
+pub mod review;
 mod score;
 
 pub use report::{Quote, Recommendation, Report};

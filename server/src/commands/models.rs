@@ -29,10 +29,41 @@ pub fn fetch(cfg: &Config, args: FetchArgs) -> anyhow::Result<()> {
     println!("{}", voice.model.display());
     let vad = viva_audio::fetch_vad_model(&cfg.models.dir, progress)?;
     println!("{}", vad.display());
+    // Sentence embeddings for the interviewer's knowledge-area matching.
+    let minilm = viva_embed::fetch_minilm(&cfg.models.dir, &cache, &progress)?;
+    println!("{}", minilm.weights.display());
     Ok(())
 }
 
+/// The interviewer's knowledge-area matcher: by meaning (all-MiniLM-L6-v2, anchors cached
+/// beside the model) when the model is provisioned, else the lexical cues, with a note on
+/// stderr. `VIVA_REQUIRE_MODELS=1` makes a missing model an error.
+pub fn area_matcher(
+    cfg: &Config,
+) -> anyhow::Result<Box<dyn viva_interview::analysis::AreaMatcher + Send + Sync>> {
+    let dir = &cfg.models.dir;
+    match viva_embed::MiniLm::load(dir) {
+        Ok(model) => {
+            let cache = viva_embed::anchor_cache_path(dir);
+            let matcher =
+                viva_embed::semantic_matcher_cached(std::sync::Arc::new(model), Some(&cache), [])?;
+            Ok(Box::new(matcher))
+        }
+        Err(e) if std::env::var("VIVA_REQUIRE_MODELS").is_ok_and(|v| v == "1") => {
+            anyhow::bail!("VIVA_REQUIRE_MODELS=1 but {e}")
+        }
+        Err(e) => {
+            eprintln!("viva: knowledge areas matched by cue words only ({e})");
+            Ok(Box::new(viva_interview::analysis::LexicalAreaMatcher))
+        }
+    }
+}
+
 pub fn verify(cfg: &Config) -> anyhow::Result<()> {
+    match viva_embed::provision::verify(&cfg.models.dir) {
+        Ok(p) => println!("ok  {}", p.weights.display()),
+        Err(e) => anyhow::bail!("{e}"),
+    }
     let path = super::whisper_path(cfg);
     match viva_models::provision::verify(&path) {
         Ok(sha) => {
