@@ -24,7 +24,6 @@ use serde_json::{json, Value};
 
 use crate::store::{now_ms, Store, StoreError};
 
-
 /// Largest request body accepted (a job file is a few KiB; 256 KiB is generous).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
