@@ -16,6 +16,9 @@ use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct BenchLiveArgs {
+    /// Transport every candidate uses: ws, twilio (phone, 8 kHz μ-law) or webrtc (Opus).
+    #[arg(long, default_value = "ws")]
+    pub transport: String,
     /// Concurrent simulated candidates.
     #[arg(long, default_value_t = 1)]
     pub sessions: usize,
@@ -64,6 +67,7 @@ pub fn percentiles(mut v: Vec<u64>) -> Percentiles {
 
 #[derive(Debug, Serialize)]
 struct BenchReport {
+    transport: String,
     sessions: usize,
     completed: usize,
     failed: Vec<String>,
@@ -82,6 +86,11 @@ struct BenchReport {
 
 pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.sessions >= 1, "--sessions must be at least 1");
+    anyhow::ensure!(
+        matches!(args.transport.as_str(), "ws" | "twilio" | "webrtc"),
+        "transport {:?} is not available; use --transport ws, twilio or webrtc",
+        args.transport
+    );
     // Load once to fail early on a bad file; each session gets its own copy.
     for p in &args.answers {
         load_answer(p)?;
@@ -106,8 +115,9 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
         let cpu_before = cpu_seconds();
         let started = Instant::now();
         eprintln!(
-            "bench live: {} session(s), {} answer(s) each, {} ms apart…",
+            "bench live: {} session(s) over {}, {} answer(s) each, {} ms apart…",
             args.sessions,
+            args.transport,
             args.answers.len(),
             args.stagger_ms
         );
@@ -118,11 +128,19 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|p| load_answer(p))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let (base, job) = (base.clone(), args.job.clone());
+            let (base, job, transport) = (base.clone(), args.job.clone(), args.transport.clone());
+            let data_dir = cfg.storage.data_dir.clone();
             let delay = Duration::from_millis(args.stagger_ms * i as u64);
             tasks.push(tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
-                simulate(&base, &job, answers).await
+                match transport.as_str() {
+                    "twilio" => {
+                        super::simulate_twilio::simulate(&base, &job, answers, None, &data_dir)
+                            .await
+                    }
+                    "webrtc" => super::simulate_webrtc::simulate(&base, &job, answers).await,
+                    _ => simulate(&base, &job, answers).await,
+                }
             }));
         }
         let mut peak = rss_before;
@@ -162,6 +180,7 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
         let turns: usize = reports.iter().map(|r| r.turns.len()).sum();
         let n = args.sessions as f64;
         anyhow::Ok(BenchReport {
+            transport: args.transport.clone(),
             sessions: args.sessions,
             completed: reports.len(),
             failed,
@@ -188,8 +207,12 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
         let r = &report.response_latency_ms;
         let c = &report.caption_lag_ms;
         println!(
-            "sessions {}  completed {}  turns answered {} (no reply: {})",
-            report.sessions, report.completed, report.turns_answered, report.turns_without_reply
+            "transport {}  sessions {}  completed {}  turns answered {} (no reply: {})",
+            report.transport,
+            report.sessions,
+            report.completed,
+            report.turns_answered,
+            report.turns_without_reply
         );
         println!(
             "response latency ms  p50 {}  p95 {}  max {}  (n {})",
