@@ -6,149 +6,15 @@
 //! The WebSocket client for the bad-input test is a few lines of RFC 6455 over `TcpStream`, so it
 //! can send exactly the malformed things a library client would refuse to send.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use viva_e2e::*;
 
+mod common;
+use common::*;
+
 const STREAM: &str = "/v1/telephony/twilio/stream";
-
-fn http_post(addr: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
-    (status, body.unwrap_or_default())
-}
-
-fn create_session(addr: &str) -> (String, String) {
-    let (status, body) = http_post(addr, "/v1/sessions", r#"{"job":"demo"}"#);
-    assert_eq!(status, 201, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    (
-        v["id"].as_str().unwrap().to_string(),
-        v["resume_token"].as_str().unwrap().to_string(),
-    )
-}
-
-struct Ws {
-    s: TcpStream,
-}
-
-const TEXT: u8 = 1;
-const BINARY: u8 = 2;
-const CLOSE: u8 = 8;
-
-impl Ws {
-    fn connect(addr: &str) -> Ws {
-        let mut s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        write!(
-            s,
-            "GET {STREAM} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        .unwrap();
-        let mut head = Vec::new();
-        let mut b = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if s.read(&mut b).unwrap_or(0) == 0 {
-                break;
-            }
-            head.push(b[0]);
-        }
-        let head = String::from_utf8_lossy(&head).to_string();
-        assert!(head.starts_with("HTTP/1.1 101"), "upgrade refused: {head}");
-        Ws { s }
-    }
-
-    fn header(opcode: u8, len: u64) -> Vec<u8> {
-        let mut h = vec![0x80 | opcode];
-        if len < 126 {
-            h.push(0x80 | len as u8);
-        } else if len <= u16::MAX as u64 {
-            h.push(0x80 | 126);
-            h.extend_from_slice(&(len as u16).to_be_bytes());
-        } else {
-            h.push(0x80 | 127);
-            h.extend_from_slice(&len.to_be_bytes());
-        }
-        h.extend_from_slice(&[0, 0, 0, 0]);
-        h
-    }
-
-    fn send(&mut self, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
-        let mut f = Self::header(opcode, payload.len() as u64);
-        f.extend_from_slice(payload);
-        self.s.write_all(&f)
-    }
-
-    fn text(&mut self, t: &str) {
-        self.send(TEXT, t.as_bytes()).unwrap();
-    }
-
-    fn recv(&mut self) -> std::io::Result<(u8, Vec<u8>)> {
-        let mut h = [0u8; 2];
-        self.s.read_exact(&mut h)?;
-        let mut len = u64::from(h[1] & 0x7f);
-        if len == 126 {
-            let mut b = [0u8; 2];
-            self.s.read_exact(&mut b)?;
-            len = u64::from(u16::from_be_bytes(b));
-        } else if len == 127 {
-            let mut b = [0u8; 8];
-            self.s.read_exact(&mut b)?;
-            len = u64::from_be_bytes(b);
-        }
-        let mut payload = vec![0u8; len as usize];
-        self.s.read_exact(&mut payload)?;
-        Ok((h[0] & 0x0f, payload))
-    }
-
-    /// Reads until the server's close frame: (code, reason). None when the socket just ended.
-    fn close_code(&mut self) -> Option<(u16, String)> {
-        loop {
-            match self.recv() {
-                Ok((CLOSE, p)) if p.len() >= 2 => {
-                    let _ = self.send(CLOSE, &p[..2]);
-                    return Some((
-                        u16::from_be_bytes([p[0], p[1]]),
-                        String::from_utf8_lossy(&p[2..]).to_string(),
-                    ));
-                }
-                Ok((CLOSE, _)) => return Some((1005, String::new())),
-                Ok(_) => continue,
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// The next message with `event` == `kind`.
-    fn event(&mut self, kind: &str) -> serde_json::Value {
-        loop {
-            let (op, p) = self.recv().expect("message");
-            assert_ne!(op, CLOSE, "closed while waiting for {kind}: {:?}", p);
-            if op == TEXT {
-                let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
-                if v["event"] == kind {
-                    return v;
-                }
-            }
-        }
-    }
-}
 
 fn start_msg(session: &str, token: &str) -> String {
     format!(
@@ -166,11 +32,6 @@ fn media_msg(ts_ms: u64, payload: &str) -> String {
     format!(
         r#"{{"event":"media","streamSid":"MZt","media":{{"track":"inbound","chunk":"1","timestamp":"{ts_ms}","payload":"{payload}"}}}}"#
     )
-}
-
-fn assert_healthy(server: &Server) {
-    let (status, _) = http_get(&server.addr, "/healthz").expect("health");
-    assert_eq!(status, 200, "server still healthy");
 }
 
 #[test]
@@ -311,10 +172,10 @@ fn bad_twilio_input_gets_clear_refusals_and_other_sessions_are_unaffected() {
 
     // A healthy call, kept open through everything below.
     let (good_id, good_token) = create_session(&addr);
-    let mut good = Ws::connect(&addr);
+    let mut good = Ws::connect(&addr, STREAM).expect("upgrade");
     good.text(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#);
     good.text(&start_msg(&good_id, &good_token));
-    let first = good.event("media");
+    let first = good.json_where("event", "media");
     assert_eq!(first["streamSid"], "MZt");
 
     // TwiML: the stream URL from server.public_url, the session as parameters.
@@ -374,7 +235,7 @@ fn bad_twilio_input_gets_clear_refusals_and_other_sessions_are_unaffected() {
         ),
     ];
     for (what, msgs, code, reason) in cases {
-        let mut ws = Ws::connect(&addr);
+        let mut ws = Ws::connect(&addr, STREAM).expect("upgrade");
         for m in &msgs {
             ws.text(m);
         }
@@ -386,7 +247,7 @@ fn bad_twilio_input_gets_clear_refusals_and_other_sessions_are_unaffected() {
         std::thread::sleep(Duration::from_millis(200));
     }
     // A message over 64 KiB: refused from its header.
-    let mut ws = Ws::connect(&addr);
+    let mut ws = Ws::connect(&addr, STREAM).expect("upgrade");
     let mut huge = Ws::header(TEXT, 10 * 1024 * 1024);
     huge.extend(std::iter::repeat_n(b' ', 256 * 1024));
     let _ = ws.s.write_all(&huge);
@@ -396,12 +257,12 @@ fn bad_twilio_input_gets_clear_refusals_and_other_sessions_are_unaffected() {
         "huge message: {code:?}"
     );
     // A binary message is not Twilio's.
-    let mut ws = Ws::connect(&addr);
+    let mut ws = Ws::connect(&addr, STREAM).expect("upgrade");
     ws.send(BINARY, &[1, 2, 3]).unwrap();
     assert_eq!(ws.close_code().map(|c| c.0), Some(1003));
 
     // The session refused above still takes a proper call (a resume); `stop` hangs up cleanly.
-    let mut ws = Ws::connect(&addr);
+    let mut ws = Ws::connect(&addr, STREAM).expect("upgrade");
     ws.text(&start_msg(&id, &token));
     for i in 0..10 {
         ws.text(&media_msg(i * 20, &silence_payload()));

@@ -2,46 +2,10 @@
 //! webrtc` is a Rust WebRTC peer (Opus 48 kHz, an `events` data channel, host candidates on
 //! loopback) answering with espeak-ng speech; bad offers get 400s with a JSON error.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use viva_e2e::*;
 
-fn post(addr: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
-    (status, body.unwrap_or_default())
-}
-
-fn create_session(addr: &str) -> (String, String) {
-    let (status, body) = post(
-        addr,
-        "/v1/sessions",
-        "Content-Type: application/json\r\n",
-        r#"{"job":"demo"}"#,
-    );
-    assert_eq!(status, 201, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    (
-        v["id"].as_str().unwrap().to_string(),
-        v["resume_token"].as_str().unwrap().to_string(),
-    )
-}
+mod common;
+use common::*;
 
 const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\na=mid:0\r\n";
 
