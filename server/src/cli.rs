@@ -120,6 +120,10 @@ pub enum EvalCommand {
     Stt(crate::commands::eval_stt::EvalSttArgs),
     /// Agreement of answer grades with human gold labels or scores.
     Grading(viva_grading::cli::EvalGradingArgs),
+    /// Grades as typed vs after viva's voice and Whisper: WER, mean |Δ grade|, share changed.
+    GradingAsr(crate::commands::eval_grading_asr::EvalGradingAsrArgs),
+    /// The CEFR estimate on native recordings and on degraded versions of them.
+    Cefr(crate::commands::eval_cefr::EvalCefrArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +164,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(ConfigCommand::Show) => {
             print!("{}", cfg.to_toml());
             Ok(())
+        }
+        Command::Eval(EvalCommand::Cefr(args)) => crate::commands::eval_cefr::run(&cfg, args),
+        Command::Eval(EvalCommand::GradingAsr(args)) => {
+            crate::commands::eval_grading_asr::run(&cfg, args)
         }
         Command::Eval(EvalCommand::Grading(args)) => {
             viva_grading::cli::run_eval_grading(&args)?;

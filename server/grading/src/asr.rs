@@ -162,6 +162,71 @@ pub struct Summary {
     pub mean_abs_grade_shift: f64,
     pub mean_abs_score_shift: f64,
     pub max_abs_grade_shift: u8,
+    /// Share of answers whose 0–5 grade changed, 0–1.
+    pub share_grade_changed: f64,
+    /// Share of answers whose acceptable/not decision (score ≥ 2.5) changed, 0–1.
+    pub share_decision_changed: f64,
+}
+
+/// A deterministic sample of `n` items stratified by `labels`: the labels (sorted) share `n` as
+/// evenly as their sizes allow (a label with too few items gives all it has and the rest go to
+/// the others), and within a label the items are drawn by a seeded shuffle (SplitMix64), so the
+/// same seed always picks the same items. Returns indices into `labels`, ascending.
+pub fn stratified_sample(labels: &[&str], n: usize, seed: u64) -> Vec<usize> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, l) in labels.iter().enumerate() {
+        groups.entry(*l).or_default().push(i);
+    }
+    // Seeded Fisher–Yates per label; the label's name is mixed into the seed so that two labels
+    // of equal size are not shuffled alike.
+    let mut shuffled: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|(label, idx)| {
+            let mut state = label.bytes().fold(seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+            });
+            let mut next = || {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            };
+            let mut v = idx.clone();
+            for i in (1..v.len()).rev() {
+                let j = (next() % (i as u64 + 1)) as usize;
+                v.swap(i, j);
+            }
+            v
+        })
+        .collect();
+    // Even shares, the remainder handed out round-robin, capped by each label's size.
+    let mut take = vec![0usize; shuffled.len()];
+    let mut left = n.min(labels.len());
+    while left > 0 {
+        let open: Vec<usize> = (0..shuffled.len())
+            .filter(|&g| take[g] < shuffled[g].len())
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        let share = (left / open.len()).max(1);
+        for g in open {
+            if left == 0 {
+                break;
+            }
+            let add = share.min(shuffled[g].len() - take[g]).min(left);
+            take[g] += add;
+            left -= add;
+        }
+    }
+    let mut out: Vec<usize> = shuffled
+        .iter_mut()
+        .zip(&take)
+        .flat_map(|(v, &t)| v.drain(..t).collect::<Vec<_>>())
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 pub fn summarise(trips: &[(usize, RoundTrip)]) -> Summary {
@@ -200,6 +265,22 @@ pub fn summarise(trips: &[(usize, RoundTrip)]) -> Summary {
             .map(|(_, t)| t.typed_grade.abs_diff(t.heard_grade))
             .max()
             .unwrap_or(0),
+        share_grade_changed: round_to(
+            trips
+                .iter()
+                .filter(|(_, t)| t.typed_grade != t.heard_grade)
+                .count() as f64
+                / n,
+            3,
+        ),
+        share_decision_changed: round_to(
+            trips
+                .iter()
+                .filter(|(_, t)| (t.typed_score >= 2.5) != (t.heard_score >= 2.5))
+                .count() as f64
+                / n,
+            3,
+        ),
     }
 }
 
@@ -218,6 +299,56 @@ mod tests {
         assert_eq!(wer("a b c d", "a x c"), 0.5);
         assert_eq!(wer("", ""), 0.0);
         assert_eq!(wer("Hello, world.", "hello world"), 0.0);
+    }
+
+    #[test]
+    fn stratified_sample_is_seeded_and_balanced() {
+        let mut labels = vec!["correct"; 50];
+        labels.extend(vec!["incorrect"; 40]);
+        labels.extend(vec!["contradictory"; 7]);
+        let a = stratified_sample(&labels, 60, 7);
+        assert_eq!(
+            a,
+            stratified_sample(&labels, 60, 7),
+            "same seed, same sample"
+        );
+        assert_ne!(
+            a,
+            stratified_sample(&labels, 60, 8),
+            "another seed, another sample"
+        );
+        assert_eq!(a.len(), 60);
+        let count = |l: &str| a.iter().filter(|&&i| labels[i] == l).count();
+        // 7 contradictory (all there are); the rest split evenly.
+        assert_eq!(count("contradictory"), 7);
+        assert!(count("correct").abs_diff(count("incorrect")) <= 1, "{a:?}");
+        let mut dedup = a.clone();
+        dedup.dedup();
+        assert_eq!(dedup.len(), 60, "no item twice");
+        assert_eq!(stratified_sample(&labels, 500, 1).len(), labels.len());
+        assert!(stratified_sample(&[], 5, 1).is_empty());
+    }
+
+    #[test]
+    fn summary_counts_changed_grades() {
+        let t = |typed: u8, heard: u8| {
+            (
+                10,
+                RoundTrip {
+                    typed_score: f64::from(typed),
+                    heard_score: f64::from(heard),
+                    typed_grade: typed,
+                    heard_grade: heard,
+                    wer: 0.1,
+                },
+            )
+        };
+        let s = summarise(&[t(4, 4), t(4, 3), t(2, 2), t(1, 3)]);
+        assert_eq!(s.mean_abs_grade_shift, 0.75);
+        assert_eq!(s.share_grade_changed, 0.5);
+        assert_eq!(s.share_decision_changed, 0.25);
+        assert_eq!(s.max_abs_grade_shift, 2);
+        assert_eq!(s.wer, 0.1);
     }
 
     #[test]

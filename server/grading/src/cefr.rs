@@ -20,6 +20,17 @@ pub enum CefrBand {
 }
 
 impl CefrBand {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CefrBand::A1 => "A1",
+            CefrBand::A2 => "A2",
+            CefrBand::B1 => "B1",
+            CefrBand::B2 => "B2",
+            CefrBand::C1 => "C1",
+            CefrBand::C2 => "C2",
+        }
+    }
+
     /// The band of a continuous level (1 = A1 … 6 = C2).
     pub fn from_level(level: f64) -> CefrBand {
         match level {
@@ -67,6 +78,13 @@ pub struct CefrEstimate {
     /// Band range at ± one uncertainty.
     pub band_low: CefrBand,
     pub band_high: CefrBand,
+    /// What to show: one band when the range is one band, else the range ("B1–C1"). Always a
+    /// range when the evidence is thin.
+    #[serde(default)]
+    pub reported: String,
+    /// Too little evidence for one band: under [`MIN_WORDS`] words, or no word times.
+    #[serde(default)]
+    pub thin_evidence: bool,
     pub features: CefrFeatures,
     /// Each feature's push on the level, by name (positive raises it).
     pub contributions: Vec<(String, f64)>,
@@ -102,6 +120,13 @@ const PLURAL_SUBJECTS: &[&str] = &["they", "we", "you"];
 const BASE_VERB_ERRORS: &[&str] = &[
     "go", "have", "do", "make", "want", "need", "know", "work", "like", "say",
 ];
+
+/// Fewer words than this is thin evidence: the estimate is reported as a range.
+pub const MIN_WORDS: usize = 50;
+
+/// The least uncertainty (in levels) of a thin-evidence estimate: wide enough that the range
+/// always spans at least two bands.
+const THIN_MIN_UNCERTAINTY: f64 = 0.8;
 
 /// Estimate the CEFR band of a transcript.
 pub fn estimate(answer: &Transcript) -> CefrEstimate {
@@ -221,10 +246,12 @@ pub fn estimate(answer: &Transcript) -> CefrEstimate {
         push("long_pauses", -(lp - 2.0) / 2.0 * 0.3);
     }
     let z: f64 = contributions.iter().map(|(_, v)| v).sum();
+    // 3.75 + z in the middle, saturating smoothly towards 1 and 6 instead of clipping, so a
+    // worse answer always lands lower, even near the ends of the scale.
     let level = if n == 0 {
         1.0
     } else {
-        (3.75 + z).clamp(1.0, 6.0)
+        (3.5 + 2.5 * ((0.25 + z) / 2.5).tanh()).clamp(1.0, 6.0)
     };
     let mut uncertainty = (1.2 * (50.0 / n.max(1) as f64).sqrt()).clamp(0.3, 2.0);
     let mut notes = Vec::new();
@@ -233,21 +260,197 @@ pub fn estimate(answer: &Transcript) -> CefrEstimate {
         notes
             .push("no word times: fluency (speech rate, pauses, fillers) not measured".to_string());
     }
-    if n < 50 {
+    if n < MIN_WORDS {
         notes.push(format!(
             "only {n} words: too little speech for a reliable estimate"
         ));
     }
-    notes.push("heuristic estimate, not calibrated against rated speech; report only".to_string());
+    let thin_evidence = n < MIN_WORDS || timed.len() < 2;
+    if thin_evidence {
+        uncertainty = uncertainty.max(THIN_MIN_UNCERTAINTY);
+    }
+    notes.push(
+        "heuristic estimate, not calibrated against CEFR-rated speech (checked only against native \
+         recordings and degraded versions of them); report only"
+            .to_string(),
+    );
+    let uncertainty = round_to(uncertainty, 2);
+    let level = round_to(level, 2);
+    let band_low = CefrBand::from_level(level - uncertainty);
+    let band_high = CefrBand::from_level(level + uncertainty);
+    let reported = if band_low == band_high {
+        band_low.as_str().to_string()
+    } else {
+        format!("{}–{}", band_low.as_str(), band_high.as_str())
+    };
     CefrEstimate {
         band: CefrBand::from_level(level),
-        level: round_to(level, 2),
-        uncertainty: round_to(uncertainty, 2),
-        band_low: CefrBand::from_level(level - uncertainty),
-        band_high: CefrBand::from_level(level + uncertainty),
+        level,
+        uncertainty,
+        band_low,
+        band_high,
+        reported,
+        thin_evidence,
         features,
         contributions,
         notes,
+    }
+}
+
+/// Synthetic degradations of a timed transcript, for checking that the estimate moves the right
+/// way when fluency or vocabulary get worse (there is no CEFR-rated learner speech to check it
+/// against). Each is deterministic and keeps the words' order.
+pub mod degrade {
+    use crate::{TimedWord, Transcript};
+
+    fn timed_only(t: &Transcript) -> Vec<TimedWord> {
+        t.words.clone()
+    }
+
+    fn rebuilt(words: Vec<TimedWord>) -> Transcript {
+        Transcript {
+            text: words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            words,
+        }
+    }
+
+    /// Slower speech: every time (words and the silences between them) stretched by `factor`.
+    pub fn slowed(t: &Transcript, factor: f64) -> Transcript {
+        let f = if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            1.0
+        };
+        let start = t.words.first().map_or(0, |w| w.start_ms);
+        let scale = |ms: u64| start + (ms.saturating_sub(start) as f64 * f).round() as u64;
+        rebuilt(
+            timed_only(t)
+                .into_iter()
+                .map(|w| TimedWord {
+                    start_ms: scale(w.start_ms),
+                    end_ms: scale(w.end_ms),
+                    text: w.text,
+                })
+                .collect(),
+        )
+    }
+
+    /// A silence of `pause_ms` inserted before every `every`-th word (hesitation).
+    pub fn with_pauses(t: &Transcript, every: usize, pause_ms: u64) -> Transcript {
+        let mut shift = 0;
+        let words = timed_only(t)
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if every > 0 && i > 0 && i % every == 0 {
+                    shift += pause_ms;
+                }
+                TimedWord {
+                    start_ms: w.start_ms + shift,
+                    end_ms: w.end_ms + shift,
+                    text: w.text,
+                }
+            })
+            .collect();
+        rebuilt(words)
+    }
+
+    /// A filler ("um", "uh" alternately, 350 ms, then 250 ms of silence) before every
+    /// `every`-th word.
+    pub fn with_fillers(t: &Transcript, every: usize) -> Transcript {
+        let mut out = Vec::new();
+        let mut shift = 0;
+        let mut k = 0;
+        for (i, w) in timed_only(t).into_iter().enumerate() {
+            if every > 0 && i > 0 && i % every == 0 {
+                let at = w.start_ms + shift;
+                out.push(TimedWord {
+                    text: if k % 2 == 0 { "um" } else { "uh" }.to_string(),
+                    start_ms: at,
+                    end_ms: at + 350,
+                });
+                k += 1;
+                shift += 600;
+            }
+            out.push(TimedWord {
+                start_ms: w.start_ms + shift,
+                end_ms: w.end_ms + shift,
+                text: w.text,
+            });
+        }
+        rebuilt(out)
+    }
+
+    /// Everyday words a learner would use instead of longer ones.
+    const SIMPLE: &[&str] = &[
+        "good", "thing", "make", "big", "use", "work", "new", "way", "help", "time", "do", "people",
+    ];
+    const CONNECTIVES: &[&str] = &[
+        "although",
+        "though",
+        "whereas",
+        "which",
+        "while",
+        "unless",
+        "since",
+        "therefore",
+        "however",
+        "moreover",
+        "nevertheless",
+        "furthermore",
+        "consequently",
+        "whether",
+        "despite",
+        "otherwise",
+        "because",
+    ];
+
+    /// Simpler language at the same timing: every word of seven letters or more becomes an
+    /// everyday short word (from a fixed rota, so the vocabulary also narrows) and connectives
+    /// become "and".
+    pub fn simplified(t: &Transcript) -> Transcript {
+        let mut k = 0;
+        let words = timed_only(t)
+            .into_iter()
+            .map(|w| {
+                let core: String = w
+                    .text
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+                    .to_lowercase();
+                let text = if CONNECTIVES.contains(&core.as_str()) {
+                    "and".to_string()
+                } else if core.chars().filter(|c| c.is_alphabetic()).count() >= 7 {
+                    k += 1;
+                    SIMPLE[k % SIMPLE.len()].to_string()
+                } else {
+                    w.text
+                };
+                TimedWord { text, ..w }
+            })
+            .collect();
+        rebuilt(words)
+    }
+
+    /// The ladder used by `viva eval cefr` and the tests: the original, then each step adds one
+    /// degradation to the previous one. (name, transcript), best first.
+    pub fn ladder(t: &Transcript) -> Vec<(&'static str, Transcript)> {
+        let slow = slowed(t, 1.5);
+        let paused = with_pauses(&slow, 6, 1_200);
+        let filled = with_fillers(&paused, 5);
+        let simple = simplified(&filled);
+        vec![
+            ("original", t.clone()),
+            ("slowed x1.5", slow),
+            ("+ pauses 1.2 s every 6 words", paused),
+            ("+ fillers every 5 words", filled),
+            ("+ simple vocabulary", simple),
+        ]
     }
 }
 

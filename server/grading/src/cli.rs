@@ -272,6 +272,40 @@ struct EvalRow {
     question_key: String,
 }
 
+/// One answer of an evaluation file, loaded as `viva eval grading` loads it (joined to its
+/// question and references), for other evaluations (the speech round trip).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledAnswer {
+    pub input: GradeInput,
+    /// The gold value as written (a label such as `correct`, or a number).
+    pub gold: String,
+    /// `corpus/qid` when the file has them, else the question.
+    pub question_key: String,
+    /// The row's `split`, when the file has that column.
+    pub split: Option<String>,
+}
+
+/// The rows `viva eval grading` would grade with these arguments (`--split`, `--questions`,
+/// `--limit` applied), with their gold values.
+pub fn load_labelled(args: &EvalGradingArgs) -> Result<Vec<LabelledAnswer>, CliError> {
+    Ok(eval_rows(args)?
+        .into_iter()
+        .map(|r| LabelledAnswer {
+            gold: match r.gold {
+                Gold::Label(l) => l,
+                Gold::Number(v) => format!("{v}"),
+            },
+            split: r
+                .slices
+                .first()
+                .and_then(|s| s.strip_prefix("split="))
+                .map(str::to_string),
+            question_key: r.question_key,
+            input: r.input,
+        })
+        .collect())
+}
+
 /// Run `viva eval grading` on standard output and standard error.
 pub fn run_eval_grading(args: &EvalGradingArgs) -> Result<EvalReport, CliError> {
     eval_grading_to(args, &mut io::stdout().lock(), &mut io::stderr().lock())

@@ -157,6 +157,10 @@ impl Review {
     pub fn shown_identity(&self) -> String {
         match &self.candidate {
             None => "unknown candidate".into(),
+            Some(c) if self.revealed() && c.name.trim().is_empty() => match &c.email {
+                Some(e) => format!("<{e}> ({})", c.id),
+                None => format!("candidate {} (no name on file)", c.id),
+            },
             Some(c) if self.revealed() => match &c.email {
                 Some(e) => format!("{} <{}> ({})", c.name, e, c.id),
                 None => format!("{} ({})", c.name, c.id),
@@ -243,6 +247,54 @@ impl Review {
             _ => report.clone(),
         }
     }
+}
+
+/// The recommendation named as [`Recommendation::as_str`] writes it ("Strong Yes", "Yes",
+/// "Maybe", "No"; case and surrounding space ignored; "strong_yes" accepted too).
+pub fn parse_recommendation(s: &str) -> Option<Recommendation> {
+    let norm: String = s
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '_' || c == '-' {
+                ' '
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    [
+        Recommendation::StrongYes,
+        Recommendation::Yes,
+        Recommendation::Maybe,
+        Recommendation::No,
+    ]
+    .into_iter()
+    .find(|r| r.as_str().to_ascii_lowercase() == norm)
+}
+
+/// Milliseconds since the Unix epoch as an RFC 3339 UTC time (`2026-12-01T20:30:00.123Z`),
+/// the form [`Review`] stores; times before 1970 are clamped to the epoch.
+pub fn rfc3339_from_ms(ms: i64) -> String {
+    let ms = ms.max(0);
+    let (secs, milli) = (ms / 1000, ms % 1000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{milli:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
 }
 
 /// Every string in `report` with the candidate's name parts and email replaced.
@@ -480,6 +532,34 @@ pub fn html(report: &Report, review: &Review) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_millis_format_as_rfc3339() {
+        assert_eq!(rfc3339_from_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_from_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_from_ms(1_796_157_000_123),
+            "2026-12-01T20:30:00.123Z"
+        );
+        assert!(valid_time(&rfc3339_from_ms(1_796_157_000_123)));
+        assert_eq!(rfc3339_from_ms(-5), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn recommendations_parse_by_name() {
+        assert_eq!(
+            parse_recommendation("Strong Yes"),
+            Some(Recommendation::StrongYes)
+        );
+        assert_eq!(
+            parse_recommendation(" strong_yes "),
+            Some(Recommendation::StrongYes)
+        );
+        assert_eq!(parse_recommendation("no"), Some(Recommendation::No));
+        assert_eq!(parse_recommendation("Maybe"), Some(Recommendation::Maybe));
+        assert_eq!(parse_recommendation("hire"), None);
+        assert_eq!(parse_recommendation(""), None);
+    }
 
     #[test]
     fn times_are_checked() {

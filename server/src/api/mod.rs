@@ -1,5 +1,6 @@
 //! The recruiter REST API under `/v1`: jobs (validated, versioned), invites, interviews,
-//! transcripts, reports, re-scoring, recordings ([`recordings`]), webhooks ([`webhooks`]),
+//! transcripts, reports with their human review ([`review`]: name-blind identity, audited
+//! reveals, overrides), re-scoring, recordings ([`recordings`]), webhooks ([`webhooks`]),
 //! candidate erasure, and its OpenAPI document ([`openapi`], `GET /v1/openapi.json`).
 //!
 //! Auth: recruiter routes need a recruiter API token (`Authorization: Bearer …`, created with
@@ -10,6 +11,7 @@
 
 pub mod openapi;
 pub mod recordings;
+mod review;
 mod webhooks;
 
 use axum::extract::rejection::JsonRejection;
@@ -247,7 +249,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
         )
         .route("/v1/invites/{id}", delete(revoke_invite))
         .route("/v1/interviews", get(list_interviews))
-        .route("/v1/interviews/{id}/report", get(get_report))
+        .route("/v1/interviews/{id}/report", get(review::get_report))
+        .route("/v1/interviews/{id}/review", get(review::get_review))
+        .route("/v1/interviews/{id}/overrides", post(review::post_override))
+        .route("/v1/interviews/{id}/reveal", post(review::post_reveal))
         .route("/v1/interviews/{id}/reports", get(list_reports))
         .route("/v1/interviews/{id}/rescore", post(rescore))
         .route("/v1/candidates/{id}", delete(erase_candidate))
@@ -443,40 +448,10 @@ async fn get_transcript(
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
+/// `?format=json|md|html` of the report route ([`review::get_report`]).
 #[derive(Deserialize)]
 struct ReportQuery {
     format: Option<String>,
-}
-
-async fn get_report(
-    State(store): State<Store>,
-    Path(id): Path<String>,
-    Query(q): Query<ReportQuery>,
-) -> ApiResult<Response> {
-    check_id(&id)?;
-    let format = match q.format.as_deref().map(str::parse::<viva_scoring::Format>) {
-        None => viva_scoring::Format::Json,
-        Some(Ok(f)) => f,
-        Some(Err(m)) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_format", m)),
-    };
-    let report = store.latest_report(&id).await?;
-    let (ctype, body) = match format {
-        // The stored bytes, unchanged: the same report the scorer wrote.
-        viva_scoring::Format::Json => ("application/json", report.report_json),
-        other => {
-            let parsed: viva_scoring::Report = serde_json::from_str(&report.report_json)
-                .map_err(|e| StoreError::Invalid(format!("stored report: {e}")))?;
-            let text = viva_scoring::render(&parsed, other)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let ctype = if other == viva_scoring::Format::Html {
-                "text/html; charset=utf-8"
-            } else {
-                "text/markdown; charset=utf-8"
-            };
-            (ctype, text)
-        }
-    };
-    Ok(([(header::CONTENT_TYPE, ctype)], body).into_response())
 }
 
 async fn list_reports(

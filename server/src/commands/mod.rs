@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod bench_live;
 pub mod bench_stt;
+pub mod eval_cefr;
+pub mod eval_grading_asr;
 pub mod eval_stt;
 pub mod models;
 pub mod report;

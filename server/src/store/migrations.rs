@@ -152,4 +152,31 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
 )
 "#,
     ),
+    (
+        3,
+        r#"
+CREATE TABLE IF NOT EXISTS review_overrides (
+    id TEXT PRIMARY KEY,
+    interview_id TEXT NOT NULL REFERENCES interviews(id),
+    report_id TEXT NOT NULL,
+    actor_token_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    from_recommendation TEXT NOT NULL,
+    to_recommendation TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS review_overrides_interview ON review_overrides (interview_id, at);
+CREATE TABLE IF NOT EXISTS identity_reveals (
+    id TEXT PRIMARY KEY,
+    interview_id TEXT NOT NULL REFERENCES interviews(id),
+    candidate_id TEXT NOT NULL,
+    actor_token_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS identity_reveals_interview ON identity_reveals (interview_id, at)
+"#,
+    ),
 ];

@@ -10,6 +10,7 @@
 pub mod link;
 mod migrations;
 pub mod recordings;
+pub mod review;
 mod webhooks;
 
 pub use recordings::RecordingStore;
@@ -939,6 +940,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        review::erase_review_rows(&mut tx, candidate_id).await?;
         sqlx::query("UPDATE interviews SET transcript_json = NULL, state = 'erased' WHERE candidate_id = $1")
             .bind(candidate_id)
             .execute(&mut *tx)
