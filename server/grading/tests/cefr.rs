@@ -158,3 +158,111 @@ fn odd_word_times_do_not_panic() {
     });
     assert!((1.0..=6.0).contains(&e.level));
 }
+
+/// Our own paragraph, the way a fluent native speaker tells it: varied vocabulary, subordinate
+/// clauses, no errors.
+const NATIVE: &str = "When our payment provider started timing out during the holiday peak, \
+    I coordinated the incident response and, although the dashboards initially pointed at the \
+    database, I noticed that the latency only appeared for requests that crossed a particular \
+    regional gateway. We temporarily rerouted that traffic, which immediately stabilised checkout, \
+    and afterwards I wrote a detailed postmortem explaining why our retry policy had amplified the \
+    problem instead of absorbing it. Consequently, we introduced exponential backoff with jitter, \
+    negotiated clearer escalation procedures with the provider, and rehearsed the scenario twice \
+    before the following season, so that nobody would have to improvise under pressure again.";
+
+/// Native-like timing: ~170 words a minute, short gaps, a 450 ms pause at sentence ends.
+fn native_timed(text: &str) -> Transcript {
+    let mut t = 0;
+    let mut words = Vec::new();
+    for w in text.split_whitespace() {
+        let len = w.chars().filter(|c| c.is_alphabetic()).count() as u64;
+        let dur = 180 + 25 * len.min(10);
+        words.push(TimedWord {
+            text: w.to_string(),
+            start_ms: t,
+            end_ms: t + dur,
+        });
+        t += dur + 60;
+        if w.ends_with(['.', '?', '!']) {
+            t += 450;
+        } else if w.ends_with(',') {
+            t += 150;
+        }
+    }
+    Transcript {
+        text: String::new(),
+        words,
+    }
+}
+
+#[test]
+fn native_speech_lands_high_with_native_fluency() {
+    let e = estimate(&native_timed(NATIVE));
+    assert!(e.band >= CefrBand::C1, "{e:?}");
+    let rate = e.features.speech_rate_wpm.expect("rate");
+    assert!((140.0..=200.0).contains(&rate), "native rate {rate}");
+    assert_eq!(e.features.long_pauses_per_min, Some(0.0));
+    assert!(!e.thin_evidence);
+    assert!(e.band_low >= CefrBand::B2, "{e:?}");
+}
+
+#[test]
+fn each_degradation_lands_lower_than_the_last() {
+    let ladder = viva_grading::cefr::degrade::ladder(&native_timed(NATIVE));
+    let levels: Vec<(&str, f64, CefrBand)> = ladder
+        .iter()
+        .map(|(name, t)| {
+            let e = estimate(t);
+            (*name, e.level, e.band)
+        })
+        .collect();
+    for pair in levels.windows(2) {
+        assert!(
+            pair[1].1 < pair[0].1,
+            "{} ({}) is not below {} ({}): {levels:?}",
+            pair[1].0,
+            pair[1].1,
+            pair[0].0,
+            pair[0].1
+        );
+        assert!(pair[1].2 <= pair[0].2, "{levels:?}");
+    }
+    let (first, last) = (levels[0], levels[levels.len() - 1]);
+    assert!(first.2 >= CefrBand::C1, "{levels:?}");
+    assert!(last.2 <= CefrBand::B1, "{levels:?}");
+    // The degradations measure what they claim.
+    let f = |i: usize| estimate(&ladder[i].1).features;
+    assert!(f(1).speech_rate_wpm < f(0).speech_rate_wpm);
+    assert!(f(2).long_pauses_per_min > f(1).long_pauses_per_min);
+    assert!(f(3).fillers_per_100_words > 10.0);
+    assert!(f(4).long_word_share < f(3).long_word_share);
+    assert!(f(4).mattr < f(3).mattr);
+}
+
+#[test]
+fn thin_evidence_is_reported_as_a_range() {
+    // Ten words, timed: one band would claim more than the evidence shows.
+    let short = estimate(&native_timed(
+        "We rerouted the traffic and checkout recovered within minutes.",
+    ));
+    assert!(short.thin_evidence);
+    assert!(short.band_low < short.band_high, "{short:?}");
+    assert!(short.reported.contains('–'), "{}", short.reported);
+    assert_eq!(
+        short.reported,
+        format!("{}–{}", short.band_low.as_str(), short.band_high.as_str())
+    );
+    // Long but typed (no fluency measured): still thin, still a range.
+    let typed = estimate(&Transcript::from_text(format!("{NATIVE} {NATIVE}")));
+    assert!(typed.thin_evidence && typed.band_low < typed.band_high);
+    // Plenty of timed speech: not thin, and a narrower range than the short answer.
+    let long = estimate(&native_timed(&format!("{NATIVE} {NATIVE}")));
+    assert!(!long.thin_evidence);
+    assert!(long.uncertainty < short.uncertainty);
+    if long.band_low == long.band_high {
+        assert_eq!(long.reported, long.band.as_str());
+    }
+    for e in [&short, &typed, &long] {
+        assert!(e.band_low <= e.band && e.band <= e.band_high, "{e:?}");
+    }
+}
