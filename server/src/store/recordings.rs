@@ -294,8 +294,10 @@ impl RecordingStore {
         }
         .await;
         if let Err(e) = copied {
-            // Best effort: an unfinished multipart upload is aborted (the store may be down).
-            let _ = writer.abort().await;
+            // No `writer.abort()` here: object_store 0.14's BufWriter panics when aborted after
+            // a failed write. An unfinished multipart upload is left to the bucket's lifecycle
+            // rule (S3 never shows it as an object); the retry starts a fresh upload.
+            drop(writer);
             return Err(StoreError::ObjectStore(format!(
                 "uploading {key} to {}: {e}",
                 remote.name
