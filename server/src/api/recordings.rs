@@ -3,16 +3,16 @@
 //! malformed range is `416` with `Content-Range: bytes */LEN`; several ranges at once are
 //! answered with the whole file, which RFC 9110 allows).
 //!
-//! The file is found through the database (interview → object key → a checked path under the
-//! recordings folder): the URL never names a path, and a malformed id or key is refused
-//! before the file system is touched.
+//! The recording is found through the database (interview → object key → a checked path under
+//! the recordings folder, or the key under the object store's prefix): the URL never names a
+//! path, and a malformed id or key is refused before the file system or the store is touched.
+//! With an object store the requested range is read with a ranged `GET` and streamed through.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{check_id, ApiError, ApiResult, Principal};
 use crate::store::Store;
@@ -76,8 +76,6 @@ pub fn parse_range(header: Option<&str>, len: u64) -> RangeAnswer {
     }
 }
 
-const CHUNK: usize = 64 * 1024;
-
 pub(super) async fn get_recording(
     State(store): State<Store>,
     Extension(who): Extension<Principal>,
@@ -90,26 +88,11 @@ pub(super) async fn get_recording(
     let Some(rec) = store.recordings() else {
         return Err(ApiError::not_found("recording"));
     };
-    let path = rec.path(&key)?;
-    let mut file = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ApiError::not_found("recording"))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, path = %path.display(), "recording unreadable");
-            return Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "recording unreadable",
-            ));
-        }
+    // The local file while its upload is pending, else the object (a HEAD for the length).
+    let Some(recording) = rec.open(&key).await? else {
+        return Err(ApiError::not_found("recording"));
     };
-    let len = file
-        .metadata()
-        .await
-        .map_err(|_| ApiError::not_found("recording"))?
-        .len();
+    let len = recording.len();
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let (status, start, count, content_range) = match parse_range(range, len) {
         RangeAnswer::Full => (StatusCode::OK, 0, len, None),
@@ -132,27 +115,9 @@ pub(super) async fn get_recording(
             return Ok(resp);
         }
     };
-    if start > 0 {
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(|_| ApiError::not_found("recording"))?;
-    }
-    // Streamed in chunks: a long interview is never held in memory.
-    let stream = futures_util::stream::unfold((file, count), |(mut file, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let want = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
-        let mut buf = vec![0u8; want];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), (file, left - n as u64)))
-            }
-            Err(e) => Some((Err(e), (file, 0))),
-        }
-    });
+    // Streamed in chunks (a ranged GET from the object store, or reads of the local file):
+    // a long interview is never held in memory.
+    let stream = rec.stream(recording, start, count).await?;
     let mut resp = Response::new(Body::from_stream(stream));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
