@@ -316,7 +316,11 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     const ranked = await page.locator('#candidates tr').evaluateAll((rows) => rows.map((r) => ({
       composite: Number(r.children[2]?.textContent), badge: r.querySelector('.badge')?.textContent, href: r.querySelector('a')?.getAttribute('href') })));
     log('ranked:', JSON.stringify(ranked));
-    check(ranked.length >= 2 && ranked.every((r, i) => i === 0 || ranked[i - 1].composite >= r.composite), `candidates ranked by composite: ${ranked.map((r) => `${r.composite} ${r.badge}`).join(' > ')}`);
+    // Scored candidates best first; interviews without a report (abandoned, still scoring) after them.
+    const scored = ranked.filter((r) => Number.isFinite(r.composite));
+    const firstUnscored = ranked.findIndex((r) => !Number.isFinite(r.composite));
+    check(scored.length >= 2 && scored.every((r, i) => i === 0 || scored[i - 1].composite >= r.composite)
+      && (firstUnscored < 0 || firstUnscored === scored.length), `candidates ranked by composite: ${ranked.map((r) => `${r.composite ?? '—'} ${r.badge ?? '(not scored)'}`).join(' > ')}`);
     const badgeText = ranked.find((r) => r.href === `#/interviews/${interview}`).badge;
     check(['Strong Yes', 'Yes', 'Maybe', 'No'].includes(badgeText), `candidate has a recommendation badge (${badgeText})`);
     result.ranked = ranked;
