@@ -41,6 +41,9 @@ use crate::session::{AttachError, Inbound, Outbound, ServerEvent, SessionHandle}
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
 /// Largest data-channel message accepted.
 const MAX_DC_BYTES: usize = 16 * 1024;
+/// A peer that has not connected by then is dropped and the session released, so that a
+/// browser which gave up on WebRTC can attach over its WebSocket fallback soon after.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn error_json(status: StatusCode, code: &str, message: String) -> Response {
     (
@@ -439,18 +442,23 @@ impl Peer {
         let mut started = false;
         let mut connected_at: Option<tokio::time::Instant> = None;
         let mut dropped = true;
-        let connect_deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let connect_deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
         loop {
             tokio::select! {
                 s = self.state_rx.recv() => match s {
                     Some(RTCPeerConnectionState::Connected) => {
+                        if connected_at.is_none() {
+                            // Which transport carried a session shows in /metrics.
+                            metrics.count("webrtc_connected");
+                        }
                         connected_at.get_or_insert_with(tokio::time::Instant::now);
                     }
                     Some(RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed | RTCPeerConnectionState::Disconnected) | None => break,
                     Some(_) => {}
                 },
                 _ = tokio::time::sleep_until(connect_deadline), if connected_at.is_none() => {
-                    tracing::warn!("peer did not connect within 20 s");
+                    tracing::warn!("peer did not connect within {CONNECT_TIMEOUT:?}");
+                    metrics.count("webrtc_connect_timeout");
                     break;
                 }
                 _ = tokio::time::sleep(Duration::from_millis(100)), if !started && connected_at.is_some() => {}

@@ -152,4 +152,14 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
 )
 "#,
     ),
+    (
+        3,
+        r#"
+CREATE TABLE IF NOT EXISTS server_secrets (
+    name TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+)
+"#,
+    ),
 ];

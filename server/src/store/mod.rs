@@ -997,6 +997,30 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?)
     }
+
+    // ---- server secrets
+
+    /// The deployment's secret called `name` (32 random bytes, hex), made on first use and kept
+    /// in the database, so every process on this database (several `serve`s, `worker`) shares
+    /// it and it survives restarts. Used to sign short-lived recording links.
+    pub async fn server_secret(&self, name: &str) -> Result<String> {
+        let fresh = random_hex(32)?;
+        // Two processes may race on first use: the first insert wins, both read it back.
+        sqlx::query(
+            "INSERT INTO server_secrets (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(&fresh)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
 }
 
 /// The scoring worker: claims one job, scores it, stores the report. `Ok(None)` when the
