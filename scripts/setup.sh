@@ -66,3 +66,15 @@ if [[ "${VIVA_SETUP_BROWSER:-1}" == 1 ]] && command -v npm >/dev/null 2>&1; then
     echo "setup: could not install the browser test packages (npm ci in tests/browser); the browser tests will not run" >&2
   fi
 fi
+
+# The S3-compatible server the object-store tests talk to (moto's standalone server, from PyPI,
+# in its own virtual environment). Idempotent: skipped when the pinned version is installed.
+MOTO_VERSION=5.2.5
+venv="${VIVA_S3_VENV:-$HOME/.cache/viva/moto-venv}"
+if [[ -x "$venv/bin/moto_server" ]] && "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null; then
+  echo "setup: S3 test server present ($venv)"
+elif python3 -m venv "$venv" && "$venv/bin/python" -m pip install -q "moto[server]==$MOTO_VERSION"; then
+  echo "setup: S3 test server installed (moto $MOTO_VERSION in $venv)"
+else
+  echo "setup: could not install the S3 test server (moto[server] into $venv); the object-store tests will fail under make test" >&2
+fi

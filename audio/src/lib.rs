@@ -6,6 +6,10 @@
 //!   [`StreamResampler`] frame by frame with exact timestamps.
 //! - [`opus_codec`]: Opus decode (PLC, FEC) / encode, 48 kHz mono 20 ms.
 //! - [`g711`]: μ-law and A-law.
+//! - [`jitter`]: the reorder buffer for RTP packets ([`JitterBuffer`]): in order straight
+//!   through, a hole waited out briefly, then declared lost for the decoder to conceal.
+//! - [`rtp`]: Opus over RTP both ways ([`rtp::RtpAudioIn`] with the jitter buffer, FEC and PLC;
+//!   [`rtp::OpusAudioOut`]) and a seeded [`rtp::Impairment`] for loss/reordering tests.
 //! - [`recorder`]: the time-aligned stereo session recording, crash-safe.
 //! - [`vad`]: the [`VoiceActivityDetector`] trait; Silero (ONNX), WebRTC and energy detectors;
 //!   [`VadStream`] to run one over frames; model provisioning ([`fetch_vad_model`]).
@@ -18,9 +22,11 @@
 pub mod error;
 pub mod frame;
 pub mod g711;
+pub mod jitter;
 pub mod opus_codec;
 pub mod recorder;
 pub mod resample;
+pub mod rtp;
 pub mod turn;
 pub mod vad;
 pub mod wav;
@@ -28,6 +34,7 @@ pub mod wav;
 pub use error::AudioError;
 pub use frame::AudioFrame;
 pub use g711::{G711Decoder, G711Law};
+pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Released};
 pub use opus_codec::{OpusDecoder, OpusEncoder, OPUS_FRAME_SAMPLES, OPUS_RATE_HZ};
 pub use recorder::{Recorder, RecorderConfig, RecordingStats, Track};
 pub use resample::{resample, ResampleError, StreamResampler};

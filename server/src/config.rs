@@ -43,7 +43,8 @@ impl Default for WorkerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhooksConfig {
-    /// Receivers (http:// URLs) of this deployment's events, besides those added through the API.
+    /// Receivers (http:// or https:// URLs) of this deployment's events, besides those added
+    /// through the API.
     pub urls: Vec<String>,
     /// HMAC-SHA256 signing secret for the configured URLs (required when `urls` is set).
     pub secret: String,
@@ -57,6 +58,9 @@ pub struct WebhooksConfig {
     pub retry_max_ms: i64,
     /// Per-attempt timeout in milliseconds.
     pub timeout_ms: i64,
+    /// PEM file of extra CA certificates trusted for https:// receivers (a private CA), on top
+    /// of the system's roots (empty: none).
+    pub ca_file: String,
 }
 
 impl Default for WebhooksConfig {
@@ -69,6 +73,7 @@ impl Default for WebhooksConfig {
             retry_base_ms: 10_000,
             retry_max_ms: 3_600_000,
             timeout_ms: 10_000,
+            ca_file: String::new(),
         }
     }
 }
@@ -105,6 +110,25 @@ pub struct ModelsConfig {
 pub struct StorageConfig {
     /// Folder for the embedded database and recordings.
     pub data_dir: PathBuf,
+    /// Where recordings are kept once the interview is filed: `local` (under `data_dir`) or
+    /// `s3` (an S3-compatible object store; the live recording is still written locally first).
+    pub recordings: String,
+    /// S3 bucket (required with `recordings = "s3"`).
+    pub s3_bucket: String,
+    /// S3 endpoint URL for MinIO and other S3-compatible servers (empty: AWS).
+    pub s3_endpoint: String,
+    /// S3 region (empty: `AWS_REGION`/`AWS_DEFAULT_REGION`, else `us-east-1`).
+    pub s3_region: String,
+    /// Key prefix of recordings in the bucket.
+    pub s3_prefix: String,
+    /// Access key id (empty: `AWS_ACCESS_KEY_ID`).
+    pub s3_access_key_id: String,
+    /// Secret access key (empty: `AWS_SECRET_ACCESS_KEY`).
+    pub s3_secret_access_key: String,
+    /// Per-request timeout of object-store calls, in milliseconds.
+    pub s3_timeout_ms: u64,
+    /// How often recordings whose upload failed are tried again, in milliseconds.
+    pub upload_retry_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +165,15 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("data"),
+            recordings: "local".into(),
+            s3_bucket: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: String::new(),
+            s3_prefix: "recordings".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            s3_timeout_ms: 30_000,
+            upload_retry_ms: 60_000,
         }
     }
 }

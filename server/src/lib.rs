@@ -13,6 +13,7 @@
 //! - [`api`]: the recruiter REST API under `/v1` (bearer API tokens), its OpenAPI document.
 //! - [`worker`]: the scoring and webhook workers (in-process or `viva worker`).
 //! - [`webhooks`]: signed webhook delivery with retries.
+//! - [`tls`]: the one rustls crypto provider (ring) of the process's HTTPS clients.
 
 pub mod api;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod http;
 pub mod logging;
 pub mod session;
 pub mod store;
+pub mod tls;
 pub mod webhooks;
 pub mod worker;
 

@@ -2,15 +2,15 @@
 //! exponential backoff, every attempt logged (see `docs/webhooks.md`).
 //!
 //! The pure parts ([`sign`], [`verify`], [`backoff_ms`]) are separate from the IO
-//! ([`deliver_one`], [`run`]). The HTTP client is a deliberately small HTTP/1.1 `POST` over a
-//! TCP stream (`http://` only): the workspace has no TLS stack and a webhook needs one request
-//! and a status line; an `https://` receiver is reached through a local TLS proxy (documented).
+//! ([`deliver_one`], [`run`]). Requests go out through reqwest — the HTTP client the S3 object
+//! store already brings — over `http://` or `https://` (rustls; the system's roots plus an
+//! optional private CA, `webhooks.ca_file`). Redirects are not followed: a 3xx is a failed
+//! attempt, like any other non-2xx answer, so a signed body never lands somewhere unexpected.
 
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::WebhooksConfig;
 use crate::store::{now_ms, AttemptOutcome, DeliveryJob, Store, StoreError};
@@ -88,96 +88,110 @@ pub fn backoff_ms(attempt: i64, base_ms: i64, max_ms: i64) -> i64 {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    #[error("only http:// webhook URLs are supported (put a TLS proxy in front for https)")]
+    #[error("only http:// and https:// webhook URLs are supported")]
     Scheme,
     #[error("bad URL: {0}")]
     Url(String),
-    #[error("connection: {0}")]
-    Io(#[from] std::io::Error),
+    #[error("webhooks.ca_file {path}: {message}")]
+    CaFile { path: String, message: String },
+    #[error("HTTP client: {0}")]
+    Client(String),
+    #[error("{0}")]
+    Request(String),
     #[error("timed out")]
     Timeout,
-    #[error("unreadable response")]
-    Response,
 }
 
-/// Splits `http://host[:port][/path]` into (host:port, host, path).
-fn split_url(url: &str) -> Result<(String, String, String), SendError> {
-    let rest = url.strip_prefix("http://").ok_or(SendError::Scheme)?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
+/// Checks a URL a recruiter gives: `http://` or `https://`, a host, no credentials, no
+/// whitespace or control characters.
+pub fn check_url(url: &str) -> Result<(), SendError> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or(SendError::Scheme)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.is_empty()
         || authority.contains('@')
-        || path.contains(|c: char| c.is_whitespace() || c.is_control())
+        || url.contains(|c: char| c.is_whitespace() || c.is_control())
     {
         return Err(SendError::Url(url.into()));
     }
-    let addr = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    Ok((addr, authority.to_string(), path.to_string()))
+    let parsed = reqwest::Url::parse(url).map_err(|e| SendError::Url(format!("{url}: {e}")))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(SendError::Url(url.into()));
+    }
+    Ok(())
 }
 
-/// Checks a URL a recruiter gives (same rules the sender applies).
-pub fn check_url(url: &str) -> Result<(), SendError> {
-    split_url(url).map(|_| ())
+/// The webhook HTTP client of `cfg`: rustls with the system's roots, plus the certificates of
+/// `webhooks.ca_file` when set; no redirects; `timeout_ms` per attempt.
+pub fn client(cfg: &WebhooksConfig) -> Result<reqwest::Client, SendError> {
+    crate::tls::install_crypto_provider();
+    let timeout = Duration::from_millis(u64::try_from(cfg.timeout_ms).unwrap_or(10_000).max(1));
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("viva/", env!("CARGO_PKG_VERSION")));
+    if !cfg.ca_file.trim().is_empty() {
+        let path = cfg.ca_file.trim();
+        let err = |message: String| SendError::CaFile {
+            path: path.to_string(),
+            message,
+        };
+        let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| err(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(err("no PEM certificate in the file".into()));
+        }
+        b = b.tls_certs_merge(certs);
+    }
+    b.build().map_err(|e| SendError::Client(error_chain(&e)))
+}
+
+/// An error with its causes ("error sending request: … : invalid peer certificate: …"), so
+/// the delivery log says why a TLS handshake failed.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !msg.contains(&part) {
+            msg.push_str(": ");
+            msg.push_str(&part);
+        }
+        source = s.source();
+    }
+    msg
 }
 
 /// One signed POST; returns the response status.
 pub async fn post(
+    client: &reqwest::Client,
     url: &str,
     headers: &[(&str, String)],
     body: &[u8],
-    timeout: Duration,
 ) -> Result<u16, SendError> {
-    let (addr, host, path) = split_url(url)?;
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(&addr).await?;
-        let mut head = format!(
-            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\nuser-agent: viva/{}\r\n",
-            body.len(),
-            env!("CARGO_PKG_VERSION")
-        );
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body).await?;
-        stream.flush().await?;
-        // The status line is all we need; read a bounded prefix of the response.
-        let mut buf = vec![0u8; 1024];
-        let mut n = 0;
-        while n < buf.len() {
-            let got = stream.read(&mut buf[n..]).await?;
-            if got == 0 || buf[..n + got].windows(2).any(|w| w == b"\r\n") {
-                n += got;
-                break;
-            }
-            n += got;
-        }
-        let line = String::from_utf8_lossy(&buf[..n]);
-        line.split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse::<u16>().ok())
-            .filter(|_| line.starts_with("HTTP/1."))
-            .ok_or(SendError::Response)
-    };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| SendError::Timeout)?
+    check_url(url)?;
+    let mut req = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    match req.send().await {
+        Ok(resp) => Ok(resp.status().as_u16()),
+        Err(e) if e.is_timeout() => Err(SendError::Timeout),
+        Err(e) => Err(SendError::Request(error_chain(&e))),
+    }
 }
 
 /// Sends one claimed delivery and records the outcome. Returns whether it was delivered.
 pub async fn deliver_one(
     store: &Store,
     cfg: &WebhooksConfig,
+    client: Result<&reqwest::Client, &SendError>,
     worker: &str,
     job: &DeliveryJob,
     now: i64,
@@ -190,8 +204,10 @@ pub async fn deliver_one(
         ("viva-event", job.event.clone()),
         ("viva-delivery", job.id.clone()),
     ];
-    let timeout = Duration::from_millis(u64::try_from(cfg.timeout_ms).unwrap_or(10_000));
-    let outcome = post(&job.url, &headers, job.payload.as_bytes(), timeout).await;
+    let outcome = match client {
+        Ok(client) => post(client, &job.url, &headers, job.payload.as_bytes()).await,
+        Err(e) => Err(SendError::Client(e.to_string())),
+    };
     let attempt = job.attempts + 1;
     let (status, error) = match &outcome {
         Ok(s) => (
@@ -228,8 +244,12 @@ pub async fn deliver_due(
 ) -> Result<usize, StoreError> {
     let lease = cfg.timeout_ms.saturating_mul(3).max(30_000);
     let mut n = 0;
+    // Built when there is something to send (it reads the system's roots and the CA file); a
+    // client that cannot be built (an unreadable CA file) is a failed, logged attempt.
+    let mut sender: Option<Result<reqwest::Client, SendError>> = None;
     while let Some(job) = store.claim_delivery(worker, now, lease).await? {
-        deliver_one(store, cfg, worker, &job, now).await?;
+        let http = sender.get_or_insert_with(|| client(cfg)).as_ref();
+        deliver_one(store, cfg, http, worker, &job, now).await?;
         n += 1;
     }
     Ok(n)
@@ -289,21 +309,44 @@ mod tests {
 
     #[test]
     fn urls_are_checked() {
-        assert_eq!(
-            split_url("http://127.0.0.1:9000/hook").expect("url"),
-            (
-                "127.0.0.1:9000".into(),
-                "127.0.0.1:9000".into(),
-                "/hook".into()
-            )
-        );
-        assert_eq!(
-            split_url("http://example.com").expect("url").0,
-            "example.com:80"
-        );
-        assert!(matches!(split_url("https://x/"), Err(SendError::Scheme)));
-        assert!(split_url("http:///x").is_err());
-        assert!(split_url("http://a/b c").is_err());
-        assert!(split_url("http://u:p@a/").is_err());
+        for good in [
+            "http://127.0.0.1:9000/hook",
+            "http://example.com",
+            "https://hooks.example.com/viva?x=1",
+            "https://[::1]:8443/h",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}");
+        }
+        assert!(matches!(check_url("ftp://x/"), Err(SendError::Scheme)));
+        assert!(matches!(check_url("x/"), Err(SendError::Scheme)));
+        for bad in [
+            "http:///x",
+            "https://",
+            "http://a/b c",
+            "http://u:p@a/",
+            "https://a\n/",
+        ] {
+            assert!(matches!(check_url(bad), Err(SendError::Url(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let missing = WebhooksConfig {
+            ca_file: dir.path().join("none.pem").display().to_string(),
+            ..WebhooksConfig::default()
+        };
+        let msg = client(&missing).expect_err("missing").to_string();
+        assert!(msg.contains("webhooks.ca_file"), "{msg}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").expect("write");
+        let bad = WebhooksConfig {
+            ca_file: empty.display().to_string(),
+            ..WebhooksConfig::default()
+        };
+        let msg = client(&bad).expect_err("no cert").to_string();
+        assert!(msg.contains("no PEM certificate"), "{msg}");
+        assert!(client(&WebhooksConfig::default()).is_ok());
     }
 }

@@ -640,7 +640,7 @@ async fn webhooks_are_managed(db: &TestDb) {
     );
     for (body, code) in [
         (
-            serde_json::json!({"url": "https://example.com/x"}),
+            serde_json::json!({"url": "ftp://example.com/x"}),
             "invalid_url",
         ),
         (serde_json::json!({"url": "ftp://x"}), "invalid_url"),

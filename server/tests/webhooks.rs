@@ -331,9 +331,10 @@ async fn configured_webhooks_are_synced(db: &TestDb) {
         .expect("sync");
     assert_eq!(again[0].id, hooks[0].id);
     assert_eq!(db.store.list_webhooks().await.expect("list").len(), 1);
-    // An https URL, or a URL without a secret, is a configuration error.
+    // A URL of another scheme, a URL without a secret, or an unreadable CA file is a
+    // configuration error.
     let bad = WebhooksConfig {
-        urls: vec!["https://x/".into()],
+        urls: vec!["ftp://x/".into()],
         secret: "s".into(),
         ..WebhooksConfig::default()
     };
@@ -349,9 +350,188 @@ async fn configured_webhooks_are_synced(db: &TestDb) {
             .await
             .is_err()
     );
+    let bad_ca = WebhooksConfig {
+        urls: vec!["https://x/".into()],
+        secret: "s".into(),
+        ca_file: "/nonexistent/ca.pem".into(),
+        ..WebhooksConfig::default()
+    };
+    let msg = viva_server::store::sync_config_webhooks(&db.store, &bad_ca)
+        .await
+        .expect_err("bad CA file")
+        .to_string();
+    assert!(msg.contains("webhooks.ca_file"), "{msg}");
+    let https = WebhooksConfig {
+        urls: vec!["https://hooks.example.com/viva".into()],
+        secret: "s".into(),
+        ..WebhooksConfig::default()
+    };
+    viva_server::store::sync_config_webhooks(&db.store, &https)
+        .await
+        .expect("https receivers are accepted");
 }
 on_both!(
     config_sqlite,
     config_postgres,
     configured_webhooks_are_synced
+);
+
+/// An HTTPS receiver on 127.0.0.1 whose certificate (for `localhost` and `127.0.0.1`) is signed
+/// by a fresh private CA: (URL, the CA's PEM, what it received). A minimal HTTP/1.1 server over
+/// rustls that verifies each request's signature and answers 204 (or 401 when it fails).
+async fn https_receiver(secret: &'static str) -> (String, String, Arc<Mutex<Received>>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    viva_server::tls::install_crypto_provider();
+    let ca_key = KeyPair::generate().expect("ca key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "viva test CA");
+    let ca = ca_params.self_signed(&ca_key).expect("ca cert");
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .expect("leaf params")
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .expect("leaf cert");
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = Arc::new(Mutex::new(Received::default()));
+    let shared = state.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, state) = (acceptor.clone(), shared.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate aborts the handshake here.
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let head_end = loop {
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let header = |name: &str| {
+                    head.lines()
+                        .filter_map(|l| l.split_once(':'))
+                        .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.trim().to_string())
+                        .unwrap_or_default()
+                };
+                let len: usize = header("content-length").parse().unwrap_or(0);
+                while buf.len() < head_end + len {
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = &buf[head_end..head_end + len];
+                let ok = verify(
+                    secret,
+                    &header(SIGNATURE_HEADER),
+                    body,
+                    viva_server::store::now_ms(),
+                    300_000,
+                )
+                .is_ok();
+                state.lock().expect("lock").calls.push((
+                    header("viva-event"),
+                    String::from_utf8_lossy(body).into_owned(),
+                    ok,
+                ));
+                let status = if ok {
+                    "204 No Content"
+                } else {
+                    "401 Unauthorized"
+                };
+                let _ = tls
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (format!("https://{addr}/hook"), ca.pem(), state)
+}
+
+async fn https_receivers_are_verified_against_the_configured_ca(db: &TestDb) {
+    let (url, ca_pem, received) = https_receiver("tls-secret-0000000").await;
+    let hook = db
+        .store
+        .create_webhook(&url, &["report.ready".into()], "tls-secret-0000000", 1)
+        .await
+        .expect("webhook");
+    let t0 = viva_server::store::now_ms();
+    one_scored_interview(db, t0).await;
+
+    // System roots only: the private CA is not trusted, so the attempt fails (logged, no
+    // panic) and is scheduled again.
+    let untrusted = cfg(5);
+    assert_eq!(
+        deliver_due(&db.store, &untrusted, "d", t0)
+            .await
+            .expect("1st"),
+        1
+    );
+    assert!(received.lock().expect("lock").calls.is_empty());
+    let d = &db.store.deliveries(&hook.id, 10).await.expect("log")[0];
+    assert_eq!((d.state.as_str(), d.attempts), ("pending", 1));
+    let err = d.log[0].error.clone().unwrap_or_default();
+    assert!(d.log[0].status.is_none(), "{:?}", d.log);
+    assert!(
+        err.to_lowercase().contains("certificate"),
+        "the log says why: {err}"
+    );
+
+    // With the CA file the retry is delivered over TLS and the signature verifies.
+    let dir = tempfile::tempdir().expect("tmp");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca_pem).expect("write");
+    let trusted = WebhooksConfig {
+        ca_file: ca_file.display().to_string(),
+        ..cfg(5)
+    };
+    assert_eq!(
+        deliver_due(&db.store, &trusted, "d", t0 + 1_000)
+            .await
+            .expect("retry"),
+        1
+    );
+    let calls = received.lock().expect("lock").calls.clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, "report.ready");
+    assert!(calls[0].2, "the signature verifies");
+    let d = &db.store.deliveries(&hook.id, 10).await.expect("log")[0];
+    assert_eq!((d.state.as_str(), d.attempts), ("delivered", 2));
+    let statuses: Vec<Option<i64>> = d.log.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, vec![None, Some(204)]);
+}
+on_both!(
+    https_sqlite,
+    https_postgres,
+    https_receivers_are_verified_against_the_configured_ca
 );

@@ -3,7 +3,7 @@
 // runs the real `viva serve`, generates the microphone's speech with espeak-ng and checks what
 // the server stored.
 //
-//   node run.mjs candidate --base http://127.0.0.1:PORT --wav SPEECH.wav --out DIR
+//   node run.mjs candidate --base http://127.0.0.1:PORT --wav SPEECH.wav --out DIR [--transport webrtc|websocket]
 //   node run.mjs recruiter --base http://127.0.0.1:PORT --token TOKEN --interview ID --out DIR
 //
 // Each prints one JSON line with what it observed and exits non-zero on the first failed check.
@@ -96,21 +96,31 @@ async function axe(page, label) {
 const shot = (page, out, name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
 
 // ------------------------------------------------------------------------------------------
-async function candidate({ base, wav, out }) {
-  const deniedShot = await micDenied({ base, out });
+/// A candidate's whole interview. `transport`: 'webrtc' (the page's default: WebRTC first) or
+/// 'websocket' (forced with ?transport=websocket; this run also checks the denied microphone
+/// and the automatic fallback when WebRTC is unavailable).
+async function candidate({ base, wav, out, transport = 'websocket' }) {
+  const rtc = transport === 'webrtc';
+  const result = { shots: [], transport };
+  if (!rtc) {
+    result.shots.push(await micDenied({ base, out }));
+    result.fallback = await fallback({ base });
+  }
+  const name = (n) => (rtc ? `candidate-webrtc-${n}` : `candidate-${n}`);
   const ctx = await launch([
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-audio-capture=${wav}`,
+    // Host candidates as IP addresses, not mDNS names (headless, loopback).
+    ...(rtc ? ['--disable-features=WebRtcHideLocalIpsWithMdns'] : []),
   ]);
   const page = await ctx.newPage();
-  watch(page, 'candidate');
-  const result = { shots: [deniedShot] };
+  watch(page, `candidate-${transport}`);
   try {
-    await page.goto(`${base}/interview?job=demo&transport=websocket`);
+    await page.goto(rtc ? `${base}/interview?job=demo` : `${base}/interview?job=demo&transport=websocket`);
     await page.waitForSelector('#screen-intro:not([hidden])');
     check(await page.locator('#to-mic').isDisabled(), 'start is disabled until consent is given');
     await axe(page, 'candidate intro');
-    await shot(page, out, 'candidate-1-intro'); result.shots.push('candidate-1-intro.png');
+    await shot(page, out, name('1-intro')); result.shots.push(`${name('1-intro')}.png`);
 
     // Keyboard only from here on: consent, continue, microphone check, start.
     await tabTo(page, '#consent');
@@ -128,12 +138,17 @@ async function candidate({ base, wav, out }) {
     check(mics >= 1, `microphone choice lists ${mics} device(s)`);
     await tabTo(page, '#mic-select');
     await axe(page, 'candidate microphone check');
-    await shot(page, out, 'candidate-2-mic-check'); result.shots.push('candidate-2-mic-check.png');
+    await shot(page, out, name('2-mic-check')); result.shots.push(`${name('2-mic-check')}.png`);
     await tabTo(page, '#start');
     await page.keyboard.press('Enter');
 
-    // The live interview over the WebSocket transport.
+    // The live interview over the transport under test.
     await page.waitForSelector('#screen-live:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('conn').dataset.state === 'open', null, { timeout: 20000 });
+    const used = await page.evaluate(() => ({ attr: document.body.dataset.transport, kind: window.vivaInterview.transport.kind, conn: document.getElementById('conn').textContent, shown: document.getElementById('transport').textContent, fallbacks: window.vivaInterview.fallbacks }));
+    check(used.attr === transport && used.kind === transport && used.fallbacks.length === 0, `connected over ${transport}, no fallback (data-transport=${used.attr}, fallbacks ${JSON.stringify(used.fallbacks)})`);
+    check(new RegExp(rtc ? 'WebRTC' : 'WebSocket').test(used.conn) && new RegExp(rtc ? 'WebRTC' : 'WebSocket').test(used.shown), `the page says which transport: "${used.conn}" / "${used.shown}"`);
+    result.used = used;
     await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 1, null, { timeout: 60000 });
     check(true, 'the interviewer spoke (caption shown)');
     await page.waitForFunction(() => (document.getElementById('progress-row') || document.getElementById('time-left')).textContent.includes('min'), null, { timeout: 20000 });
@@ -150,15 +165,27 @@ async function candidate({ base, wav, out }) {
     await page.waitForFunction(() => document.querySelectorAll('#captions .line.candidate:not(.partial)').length >= 2, null, { timeout: 90000 });
     result.spoken_captions = await page.locator('#captions .line.candidate:not(.partial)').allTextContents();
     check(true, `a second spoken answer captioned: ${JSON.stringify(result.spoken_captions[1])}`);
-    const heard = await page.evaluate(() => window.vivaInterview.player && true);
-    check(heard, 'interviewer audio player running');
+    if (rtc) {
+      // Media over the peer connection both ways: the microphone out, the interviewer's voice in
+      // (played by an <audio> element from the remote track).
+      const st = await page.evaluate(() => window.vivaInterview.transport.stats());
+      const el = await page.evaluate(() => { const a = document.getElementById('rtc-audio'); return { playing: !!a && !a.paused && !!a.srcObject, tracks: a?.srcObject?.getAudioTracks().length ?? 0 }; });
+      log('webrtc stats:', JSON.stringify(st), JSON.stringify(el));
+      check(st.packetsSent > 250, `WebRTC: microphone sent as RTP (${st.packetsSent} packets)`);
+      check(st.packetsReceived > 100 && st.totalAudioEnergy > 0, `WebRTC: interviewer audio received (${st.packetsReceived} packets, energy ${st.totalAudioEnergy.toFixed(3)}, ${st.codec})`);
+      check(el.playing && el.tracks === 1, 'WebRTC: the remote track plays through an <audio> element');
+      result.webrtc = st;
+    } else {
+      const heard = await page.evaluate(() => window.vivaInterview.player && true);
+      check(heard, 'interviewer audio player running');
+    }
 
     // Lost connection → automatic reconnect that resumes the same session.
     await page.evaluate(() => window.vivaInterview.transport.simulateDrop());
     await page.waitForFunction(() => /reconnecting/i.test(document.getElementById('conn').textContent), null, { timeout: 5000 });
     check(true, 'a dropped connection says "reconnecting"');
-    await page.waitForFunction(() => /Reconnected/.test(document.getElementById('conn').textContent), null, { timeout: 20000 });
-    check(true, 'the page reconnected and resumed the interview');
+    await page.waitForFunction(() => /Reconnected/.test(document.getElementById('conn').textContent), null, { timeout: 30000 });
+    check(await page.evaluate(() => document.body.dataset.transport) === transport, `the page reconnected over ${transport} and resumed the interview`);
 
     // Keyboard reaches the main controls; a typed answer goes through the text fallback.
     await tabTo(page, '#repeat');
@@ -170,7 +197,7 @@ async function candidate({ base, wav, out }) {
     await page.waitForFunction(() => [...document.querySelectorAll('#captions .line.candidate')].some((l) => l.textContent.includes('tune its indexes')), null, { timeout: 5000 });
     check(true, 'typed answer sent and shown');
     await axe(page, 'candidate live interview');
-    await shot(page, out, 'candidate-3-interview'); result.shots.push('candidate-3-interview.png');
+    await shot(page, out, name('3-interview')); result.shots.push(`${name('3-interview')}.png`);
 
     // End the interview from the keyboard.
     await tabTo(page, '#end');
@@ -180,16 +207,43 @@ async function candidate({ base, wav, out }) {
     await page.waitForSelector('#screen-end:not([hidden])', { timeout: 10000 });
     check(true, 'the end screen is shown');
     await axe(page, 'candidate end screen');
-    await shot(page, out, 'candidate-4-end'); result.shots.push('candidate-4-end.png');
+    await shot(page, out, name('4-end')); result.shots.push(`${name('4-end')}.png`);
     result.session_id = await page.evaluate(() => window.vivaInterview.session.id);
     result.captions = await page.locator('#captions li').allTextContents();
   } catch (e) {
-    await shot(page, out, 'candidate-failure').catch(() => {});
+    await shot(page, out, name('failure')).catch(() => {});
     throw e;
   } finally {
     await ctx.close();
   }
   return result;
+}
+
+/// A browser without WebRTC (RTCPeerConnection removed before the page runs): the page falls
+/// back to the WebSocket transport by itself, says so, and the interview starts.
+async function fallback({ base }) {
+  const ctx = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
+  const page = await ctx.newPage();
+  watch(page, 'fallback');
+  try {
+    await page.addInitScript(() => { delete window.RTCPeerConnection; window.RTCPeerConnection = undefined; });
+    await page.goto(`${base}/interview?job=demo`);
+    await page.locator('#consent').check();
+    await page.locator('#to-mic').click();
+    await page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 15000 });
+    await page.locator('#start').click();
+    await page.waitForFunction(() => document.getElementById('conn').dataset.state === 'open', null, { timeout: 30000 });
+    const r = await page.evaluate(() => ({ transport: document.body.dataset.transport, fallbacks: window.vivaInterview.fallbacks, conn: document.getElementById('conn').textContent }));
+    check(r.transport === 'websocket' && r.fallbacks.length === 1 && r.fallbacks[0].from === 'webrtc', `without WebRTC the page falls back to the WebSocket: ${JSON.stringify(r)}`);
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 1, null, { timeout: 60000 });
+    check(true, 'fallback: the interview runs over the WebSocket');
+    await page.locator('#end').click();
+    await page.locator('#end-yes').click();
+    await page.waitForSelector('#screen-end:not([hidden])', { timeout: 10000 });
+    return r;
+  } finally {
+    await ctx.close();
+  }
 }
 
 /// Without the fake permission UI the browser denies the microphone: the page must say so
@@ -225,11 +279,16 @@ async function micDenied({ base, out }) {
 }
 
 // ------------------------------------------------------------------------------------------
-async function recruiter({ base, token, interview, out, 'job-toml': jobToml }) {
+async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd }) {
   const ctx = await launch([]);
   const page = await ctx.newPage();
   watch(page, 'recruiter');
   const result = { shots: [] };
+  // How the player fetched the recording: byte ranges through a signed link, no bearer header.
+  const recordingResponses = [];
+  page.on('response', (r) => {
+    if (/\/recording\?/.test(r.url())) recordingResponses.push({ status: r.status(), url: r.url(), range: r.request().headers().range || null, auth: !!r.request().headers().authorization });
+  });
   try {
     await page.goto(`${base}/dashboard`);
     await page.waitForSelector('#login-form');
@@ -257,7 +316,11 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml }) {
     const ranked = await page.locator('#candidates tr').evaluateAll((rows) => rows.map((r) => ({
       composite: Number(r.children[2]?.textContent), badge: r.querySelector('.badge')?.textContent, href: r.querySelector('a')?.getAttribute('href') })));
     log('ranked:', JSON.stringify(ranked));
-    check(ranked.length >= 2 && ranked.every((r, i) => i === 0 || ranked[i - 1].composite >= r.composite), `candidates ranked by composite: ${ranked.map((r) => `${r.composite} ${r.badge}`).join(' > ')}`);
+    // Scored candidates best first; interviews without a report (abandoned, still scoring) after them.
+    const scored = ranked.filter((r) => Number.isFinite(r.composite));
+    const firstUnscored = ranked.findIndex((r) => !Number.isFinite(r.composite));
+    check(scored.length >= 2 && scored.every((r, i) => i === 0 || scored[i - 1].composite >= r.composite)
+      && (firstUnscored < 0 || firstUnscored === scored.length), `candidates ranked by composite: ${ranked.map((r) => `${r.composite ?? '—'} ${r.badge ?? '(not scored)'}`).join(' > ')}`);
     const badgeText = ranked.find((r) => r.href === `#/interviews/${interview}`).badge;
     check(['Strong Yes', 'Yes', 'Maybe', 'No'].includes(badgeText), `candidate has a recommendation badge (${badgeText})`);
     result.ranked = ranked;
@@ -299,6 +362,8 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml }) {
     result.quotes = n;
     const duration = await page.evaluate(() => document.getElementById('replay-audio').duration);
     check(duration > 5, `the recording plays (${duration.toFixed(1)} s)`);
+    const src = await page.evaluate(() => document.getElementById('replay-audio').src);
+    check(/\/recording\?exp=\d+&sig=[0-9a-f]{64}$/.test(src), `the player streams from a signed link: ${src.replace(/sig=[0-9a-f]+/, 'sig=…')}`);
 
     // Click an evidence quote: the player jumps to the quote's time.
     const target = quotes.last();
@@ -312,6 +377,10 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml }) {
     // The transcript alongside highlights the current line and word.
     await page.waitForSelector('#replay-lines button.line.current', { timeout: 3000 });
     check(true, 'the transcript line being played is highlighted');
+    log('recording responses:', JSON.stringify(recordingResponses.map((r) => [r.status, r.range, r.auth])));
+    check(recordingResponses.some((r) => r.status === 206 && r.range) && recordingResponses.every((r) => !r.auth && r.status < 400),
+      `the recording is streamed with Range requests (${recordingResponses.filter((r) => r.status === 206).length} × 206, no bearer header)`);
+    result.range_requests = recordingResponses.filter((r) => r.status === 206).length;
     const word = await page.locator('#replay-lines .w.current').count();
     result.word_highlighted = word > 0;
     log('word highlighted while playing:', word > 0);
@@ -334,13 +403,82 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml }) {
     await page.evaluate(() => document.getElementById('replay-audio').pause());
     await axe(page, 'dashboard report');
 
-    // A job from pasted configuration: an invalid one shows the problems, a valid one opens.
+    // ---- Jobs: from pasted configuration (TOML and JSON), drafted from a job description, and
+    // from the form; problems are shown next to the input with their field and line.
     await page.goto(`${base}/dashboard#/jobs`);
     await page.waitForSelector('#job-form');
-    await page.locator('#job-toml').fill('title = 42\n');
+    await page.locator('#job-toml').fill('title = "x"\nfamily = "engineering"\nduration_minutes = "long"\n');
     await page.locator('#job-form button[type=submit]').click();
-    await page.waitForSelector('#job-errors li', { timeout: 5000 });
-    check(true, `invalid job configuration: ${(await page.locator('#job-errors li').allTextContents()).length} problem(s) listed`);
+    await page.waitForSelector('#job-errors li:not(.summary)', { timeout: 5000 });
+    const tomlErrors = await page.locator('#job-errors li').allTextContents();
+    check(tomlErrors.some((t) => /line 3/.test(t) && /duration_minutes/.test(t)), `invalid TOML: the problem names its field and line: ${JSON.stringify(tomlErrors)}`);
+    check(await page.locator('#job-toml').getAttribute('aria-invalid') === 'true', 'invalid TOML: the input is marked invalid');
+    // "Go to line 3" puts the cursor on that line (keyboard).
+    await tabTo(page, '#job-errors button');
+    await page.keyboard.press('Enter');
+    const sel = await page.evaluate(() => { const t = document.getElementById('job-toml'); return { focused: document.activeElement === t, text: t.value.slice(t.selectionStart, t.selectionEnd) }; });
+    check(sel.focused && sel.text.startsWith('duration_minutes'), `"Go to line" selects the line: ${JSON.stringify(sel)}`);
+    await page.locator('#job-toml').fill('{\n  "title": "x",\n  "family": 7\n}');
+    await page.locator('#job-form button[type=submit]').click();
+    await page.waitForFunction(() => [...document.querySelectorAll('#job-errors li')].some((l) => /line 3/.test(l.textContent)), null, { timeout: 5000 });
+    check(true, `invalid JSON: ${JSON.stringify(await page.locator('#job-errors li').allTextContents())}`);
+    await axe(page, 'dashboard jobs with configuration errors');
+
+    // Drafted from a job description (keyboard), reviewed in the box, saved.
+    await page.locator('#jd-text').fill(readFileSync(jd, 'utf8'));
+    await tabTo(page, '#draft-form button[type=submit]', 80);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /^Drafted/.test(document.getElementById('draft-status').textContent), null, { timeout: 10000 });
+    const drafted = await page.evaluate(() => ({ focused: document.activeElement?.id, toml: document.getElementById('job-toml').value, status: document.getElementById('draft-status').textContent }));
+    check(drafted.focused === 'job-toml' && /\[\[skills\.required\]\]/.test(drafted.toml) && /\[\[custom_questions\]\]/.test(drafted.toml), `a job description is drafted into the configuration box for review: ${drafted.status}`);
+    const draftTitle = drafted.toml.match(/^title = "(.*)"$/m)[1];
+    await shot(page, out, 'dashboard-4-job-draft'); result.shots.push('dashboard-4-job-draft.png');
+    await tabTo(page, '#job-form button[type=submit]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((t) => document.querySelector('h1')?.textContent === t, draftTitle, { timeout: 5000 });
+    check(/#\/jobs\/.+/.test(page.url()), `the drafted job "${draftTitle}" is saved and opens`);
+    result.drafted_title = draftTitle;
+
+    // From the form, keyboard only: open it, fill it in, pick questions from the bank.
+    await page.goto(`${base}/dashboard#/jobs`);
+    await page.waitForSelector('#job-form-details');
+    await page.locator('h1').focus();
+    await tabTo(page, '#job-form-details summary');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#jf-bank input[type=checkbox]', { timeout: 5000 });
+    await tabTo(page, '#jf-title');
+    await page.keyboard.type('Data Engineer (form)');
+    await tabTo(page, '#jf-description');
+    await page.keyboard.type('Build and run the data pipelines behind our analytics product.');
+    await tabTo(page, '#jf-brief');
+    await page.keyboard.type('Data engineer who builds reliable batch and streaming pipelines.');
+    await tabTo(page, '#jf-years');
+    await page.keyboard.type('3');
+    await tabTo(page, '#jf-required');
+    await page.keyboard.type('SQL and data modelling, advanced\nStreaming with Kafka');
+    await tabTo(page, '#jf-competencies');
+    await page.keyboard.type('Production ownership: Runs and debugs the pipelines they build.');
+    // Submitted without a question: the problem is shown at the question bank.
+    await tabTo(page, '#jf-submit', 200);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#jf-bank-error:not([hidden])', { timeout: 5000 });
+    const bankErr = await page.locator('#jf-bank-error').textContent();
+    check(/question/i.test(bankErr) && await page.locator('#jf-bank').getAttribute('aria-invalid') === 'true', `form: a missing question is reported at the bank: "${bankErr}"`);
+    const firstQ = await page.locator('#jf-bank input[type=checkbox]').first().getAttribute('id');
+    check(await page.evaluate(() => document.activeElement?.type === 'checkbox'), 'form: the focus moves to the field with the problem');
+    await axe(page, 'dashboard job form with errors');
+    await shot(page, out, 'dashboard-5-job-form'); result.shots.push('dashboard-5-job-form.png');
+    await page.keyboard.press('Space');
+    check(await page.locator(`#${firstQ}`).isChecked(), 'form: a bank question is picked with Space');
+    await tabTo(page, '#jf-submit', 200);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Data Engineer (form)', null, { timeout: 5000 });
+    const cfg = await page.locator('details pre').textContent();
+    check(/min-years/.test(cfg) && /SQL and data modelling/.test(cfg) && /\[\[custom_questions\]\]/.test(cfg), 'a job created from the form opens, with its knockout, skills and picked question');
+
+    // From pasted TOML: a valid file opens.
+    await page.goto(`${base}/dashboard#/jobs`);
+    await page.waitForSelector('#job-form');
     const toml = readFileSync(jobToml, 'utf8').replace(/^title = ".*"$/m, 'title = "Backend Engineer (browser test)"');
     await page.locator('#job-toml').fill(toml);
     await page.locator('#job-form button[type=submit]').click();

@@ -168,7 +168,11 @@ fn check_id(id: &str) -> ApiResult<()> {
 }
 
 fn bearer(req: &Request) -> Option<String> {
-    req.headers()
+    bearer_of(req.headers())
+}
+
+fn bearer_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -231,14 +235,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
     let shared = Router::new()
         .route("/v1/interviews/{id}", get(get_interview))
         .route("/v1/interviews/{id}/transcript", get(get_transcript))
+        .route_layer(middleware::from_fn_with_state(store.clone(), auth_any));
+    // Its own auth step: a bearer token or a signed link (an <audio src> sends no header).
+    let public = Router::new()
+        .route("/v1/openapi.json", get(openapi::document))
         .route(
             "/v1/interviews/{id}/recording",
             get(recordings::get_recording),
-        )
-        .route_layer(middleware::from_fn_with_state(store.clone(), auth_any));
-    let public = Router::new().route("/v1/openapi.json", get(openapi::document));
+        );
     Router::new()
         .route("/v1/jobs", get(list_jobs).post(create_job))
+        .route("/v1/jobs/draft", post(draft_job))
+        .route("/v1/bank", get(question_bank))
         .route(
             "/v1/jobs/{id}",
             get(get_job).put(update_job).delete(delete_job),
@@ -255,6 +263,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
         .route("/v1/interviews/{id}/reveal", post(review::post_reveal))
         .route("/v1/interviews/{id}/reports", get(list_reports))
         .route("/v1/interviews/{id}/rescore", post(rescore))
+        .route(
+            "/v1/interviews/{id}/recording/link",
+            post(recordings::create_link),
+        )
         .route("/v1/candidates/{id}", delete(erase_candidate))
         .route(
             "/v1/webhooks",
@@ -276,16 +288,156 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
 #[serde(deny_unknown_fields)]
 struct JobBody {
     /// The job file, as TOML (what `viva job validate` checks).
-    config_toml: String,
+    #[serde(default)]
+    config_toml: Option<String>,
+    /// The same configuration as JSON text (the job schema's fields); stored as TOML.
+    #[serde(default)]
+    config_json: Option<String>,
 }
 
-fn validated(body: &JobBody) -> ApiResult<viva_interview::JobConfig> {
-    viva_interview::JobConfig::from_toml_str(&body.config_toml).map_err(|errors| ApiError {
+fn invalid_job(errors: viva_interview::JobErrors) -> ApiError {
+    ApiError {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         code: "invalid_job",
         message: format!("{} problem(s) in the job configuration", errors.0.len()),
         details: serde_json::to_value(&errors.0).ok(),
-    })
+    }
+}
+
+/// The checked job and the TOML to store for it.
+fn validated(body: &JobBody) -> ApiResult<(viva_interview::JobConfig, String)> {
+    use viva_interview::{JobConfig, JobErrors, JobIssue};
+    match (&body.config_toml, &body.config_json) {
+        (Some(toml), None) => JobConfig::from_toml_str(toml)
+            .map(|job| (job, toml.clone()))
+            .map_err(invalid_job),
+        (None, Some(text)) => {
+            // Types, unknown and missing fields (with the JSON line), then the same rules as
+            // a TOML file (with the field; lines of the TOML rendering would mean nothing).
+            let job: JobConfig = serde_json::from_str(text).map_err(|e| {
+                let message = e.to_string();
+                let message = match message.rsplit_once(" at line ") {
+                    Some((m, _)) => m.to_string(),
+                    None => message,
+                };
+                invalid_job(JobErrors(vec![JobIssue {
+                    field: String::new(),
+                    line: (e.line() > 0).then_some(e.line()),
+                    message,
+                    fix: "make it a JSON object with the fields of the job schema (/v1/openapi.json, server/interview/job.schema.json)".into(),
+                }]))
+            })?;
+            let toml = job.to_toml_string().map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_job",
+                    e.to_string(),
+                )
+            })?;
+            match JobConfig::from_toml_str(&toml) {
+                Ok(job) => Ok((job, toml)),
+                Err(mut errors) => {
+                    for issue in &mut errors.0 {
+                        issue.line = None;
+                    }
+                    Err(invalid_job(errors))
+                }
+            }
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "send exactly one of config_toml (TOML text) or config_json (JSON text)",
+        )),
+    }
+}
+
+/// Longest job description a draft is made from.
+const MAX_JD_CHARS: usize = 20_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftBody {
+    /// The pasted job description.
+    description: String,
+    /// Overrides the title found in the description.
+    #[serde(default)]
+    title: Option<String>,
+}
+
+/// `POST /v1/jobs/draft`: a job configuration drafted from a job description (what `viva job
+/// from-jd` does), for a person to review and then save with `POST /v1/jobs`. Nothing is stored.
+async fn draft_job(ApiJson(body): ApiJson<DraftBody>) -> ApiResult<Json<Value>> {
+    let text = body.description.trim();
+    let words = text.split_whitespace().count();
+    if words < 10 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "description_too_short",
+            format!("paste the whole job description (at least 10 words; got {words})"),
+        ));
+    }
+    if text.chars().count() > MAX_JD_CHARS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "description_too_long",
+            format!("a job description of at most {MAX_JD_CHARS} characters, please"),
+        ));
+    }
+    let title = body
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let job = viva_interview::draft::draft_job(text, title);
+    let body = job.to_toml_string().map_err(|e| {
+        tracing::error!(error = %e, "rendering a drafted job");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the draft could not be rendered",
+        )
+    })?;
+    let config_toml = format!(
+        "# Drafted by viva from a job description. Review and edit every field before saving.\n\n{body}"
+    );
+    Ok(Json(
+        json!({"title": job.title, "config_toml": config_toml, "config": job}),
+    ))
+}
+
+/// `GET /v1/bank`: the question bank's concepts and questions, each question also as the
+/// `custom_questions` entry a job would use for it (what the dashboard's job form picks from).
+async fn question_bank() -> Json<Value> {
+    let bank = viva_interview::QuestionBank::embedded();
+    let concepts: Vec<Value> = bank
+        .concepts
+        .iter()
+        .map(|c| json!({"id": c.id, "name": c.name, "kind": c.kind}))
+        .collect();
+    let questions: Vec<Value> = bank
+        .questions
+        .iter()
+        .map(|q| {
+            let spec = viva_interview::job::QuestionSpec {
+                text: q.text.clone(),
+                rephrased: q.rephrased.clone(),
+                expects: Some(q.expects),
+                concepts: vec![q.concept.clone()],
+                bank_areas: bank
+                    .areas_of(q)
+                    .iter()
+                    .map(|a| format!("{}.{}", q.concept, a.id))
+                    .collect(),
+                expected_answers: q.expected_answers.clone(),
+                key_concepts: q.key_concepts.clone(),
+                red_flags: q.red_flags.clone(),
+                ..Default::default()
+            };
+            json!({"id": q.id, "concept": q.concept, "text": q.text, "expects": q.expects, "spec": spec})
+        })
+        .collect();
+    Json(json!({"concepts": concepts, "questions": questions}))
 }
 
 async fn list_jobs(State(store): State<Store>) -> ApiResult<Json<Value>> {
@@ -296,10 +448,8 @@ async fn create_job(
     State(store): State<Store>,
     ApiJson(body): ApiJson<JobBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let job = validated(&body)?;
-    let row = store
-        .create_job(&job.title, &body.config_toml, now_ms())
-        .await?;
+    let (job, config_toml) = validated(&body)?;
+    let row = store.create_job(&job.title, &config_toml, now_ms()).await?;
     store
         .audit(now_ms(), "api", "job.created", &row.id, &job.title)
         .await?;
@@ -315,9 +465,9 @@ async fn update_job(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<JobBody>,
 ) -> ApiResult<Json<Value>> {
-    let job = validated(&body)?;
+    let (job, config_toml) = validated(&body)?;
     let row = store
-        .update_job(&id, &job.title, &body.config_toml, now_ms())
+        .update_job(&id, &job.title, &config_toml, now_ms())
         .await?;
     store
         .audit(

@@ -138,7 +138,7 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
                         super::simulate_twilio::simulate(&base, &job, answers, None, &data_dir)
                             .await
                     }
-                    "webrtc" => super::simulate_webrtc::simulate(&base, &job, answers).await,
+                    "webrtc" => super::simulate_webrtc::simulate(&base, &job, answers, 0.0).await,
                     _ => simulate(&base, &job, answers).await,
                 }
             }));

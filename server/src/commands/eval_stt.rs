@@ -23,6 +23,16 @@ pub struct EvalSttArgs {
     /// receives it) before transcription.
     #[arg(long)]
     pub narrowband: bool,
+    /// WebRTC path: each file goes through Opus at 48 kHz in 20 ms RTP packets, the jitter
+    /// buffer and the decoder (FEC/PLC), as the WebRTC gateway receives it.
+    #[arg(long)]
+    pub webrtc: bool,
+    /// With the WebRTC path: share of packets lost (0–1, seeded, e.g. 0.05). Implies --webrtc.
+    #[arg(long, default_value_t = 0.0)]
+    pub packet_loss: f64,
+    /// With the WebRTC path: share of packets delivered 1–2 packets late (0–1). Implies --webrtc.
+    #[arg(long, default_value_t = 0.0)]
+    pub reorder: f64,
     /// Fail (exit 1) when the total WER is above this fraction, e.g. 0.10.
     #[arg(long)]
     pub max_wer: Option<f64>,
@@ -45,9 +55,43 @@ pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let json = args.json;
+    for (name, v) in [
+        ("--packet-loss", args.packet_loss),
+        ("--reorder", args.reorder),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            anyhow::bail!("{name} is a fraction between 0 and 1, got {v}");
+        }
+    }
+    let webrtc = args.webrtc || args.packet_loss > 0.0 || args.reorder > 0.0;
+    if webrtc && args.narrowband {
+        anyhow::bail!("--narrowband and the WebRTC path (--webrtc, --packet-loss, --reorder) exclude each other");
+    }
+    let impairment = viva_audio::rtp::Impairment {
+        loss: args.packet_loss,
+        reorder: args.reorder,
+        max_displacement: 2,
+        seed: 0x5eed,
+    };
+    let lost = std::rc::Rc::new(std::cell::Cell::new(viva_audio::JitterStats::default()));
     let identity = |s: Vec<f32>| Ok(s);
+    let totals = lost.clone();
+    let over_webrtc = move |s: Vec<f32>| {
+        let (out, st) =
+            viva_audio::rtp::opus_round_trip(&s, &impairment, viva_audio::JitterConfig::default())
+                .map_err(|e| e.to_string())?;
+        let mut t = totals.get();
+        t.released += st.released;
+        t.lost += st.lost;
+        t.reordered += st.reordered;
+        t.late += st.late;
+        totals.set(t);
+        Ok(out)
+    };
     let prepare: &viva_models::stt_eval::Prepare = if args.narrowband {
         &narrowband
+    } else if webrtc {
+        &over_webrtc
     } else {
         &identity
     };
@@ -88,7 +132,7 @@ pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
         }
         println!(
             "TOTAL{} {} files, {} words: WER {:.2}% (S {} D {} I {}), {:.1} s audio in {:.1} s, RTF {:.3}, {} threads",
-            if args.narrowband { " (narrowband: 8 kHz mu-law)" } else { "" },
+            path_label(&args, webrtc, lost.get()),
             summary.files.len(),
             summary.total.reference_words,
             summary.wer * 100.0,
@@ -111,6 +155,24 @@ pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn path_label(args: &EvalSttArgs, webrtc: bool, s: viva_audio::JitterStats) -> String {
+    if args.narrowband {
+        " (narrowband: 8 kHz mu-law)".into()
+    } else if webrtc {
+        format!(
+            " (WebRTC: Opus 48 kHz, loss {:.1}%, reorder {:.1}%: {} packets received, {} lost, {} reordered and repaired, {} late)",
+            args.packet_loss * 100.0,
+            args.reorder * 100.0,
+            s.released,
+            s.lost,
+            s.reordered,
+            s.late
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// 16 kHz → 8 kHz → μ-law → linear → 16 kHz: what a phone call delivers to the gateway (the

@@ -43,6 +43,10 @@ pub struct SimulateArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout_s: u64,
+    /// WebRTC transport: drop this share of the microphone's RTP packets (0–1, seeded; the
+    /// sequence numbers skip them, as on a lossy network), e.g. 0.05.
+    #[arg(long, default_value_t = 0.0)]
+    pub packet_loss: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,6 +81,10 @@ pub struct Report {
     /// Twilio transport: `clear` messages received (one per barge-in).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clears_received: Option<u64>,
+    /// Twilio transport: times the caller went on after waiting `STALL_AFTER` for a question
+    /// that never came (0 in a healthy run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stalls: Option<u64>,
 }
 
 pub(crate) struct Answer {
@@ -151,7 +159,7 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
                 )
                 .await
             } else if args.transport == "webrtc" {
-                super::simulate_webrtc::simulate(&base, &args.job, answers).await
+                super::simulate_webrtc::simulate(&base, &args.job, answers, args.packet_loss).await
             } else {
                 simulate(&base, &args.job, answers).await
             }
@@ -385,5 +393,6 @@ pub(crate) async fn simulate(
         caption_lag_ms,
         late_frames,
         clears_received: None,
+        stalls: None,
     })
 }

@@ -22,6 +22,8 @@ use tokio_tungstenite::tungstenite::Message;
 use super::simulate::{create_session, Answer, Line, Report, TurnReport};
 
 const FRAME_8K: usize = 160;
+/// How long the caller waits, after an answer, for the next question before going on.
+const STALL_AFTER: Duration = Duration::from_secs(15);
 
 enum Cmd {
     Play(usize),
@@ -141,9 +143,33 @@ pub(crate) async fn simulate(
     let mut heard_since_answer = 0u64;
     let mut hung_up = false;
     let mut closed_by_server = None;
+    // A question whose mark came back while the caller was still talking (a barge-in's clear
+    // returns them early): if nothing else comes after the answer, the caller goes on rather
+    // than waiting for ever (counted, so a run shows it).
+    let mut last_heard = Instant::now();
+    let mut stalls = 0u64;
     loop {
         let next_mark = marks.front().map(|m| m.0);
+        let stall_at =
+            (!answering && !hung_up && marks.is_empty()).then(|| last_heard + STALL_AFTER);
         tokio::select! {
+            _ = async { tokio::time::sleep_until(stall_at.unwrap_or_else(Instant::now).into()).await },
+                if stall_at.is_some() =>
+            {
+                stalls += 1;
+                last_heard = Instant::now();
+                tracing::warn!(after_s = STALL_AFTER.as_secs(), "no question came after the answer; the caller goes on");
+                if next_answer < names.len() {
+                    turns.push(TurnReport { answer: names[next_answer].clone(), response_latency_ms: None });
+                    let _ = cmd_tx.send(Cmd::Play(next_answer)).await;
+                    next_answer += 1;
+                    answering = true;
+                } else {
+                    hung_up = true;
+                    let stop = serde_json::json!({"event": "stop", "sequenceNumber": "0", "streamSid": stream_sid, "stop": {"callSid": "CAsim"}});
+                    let _ = cmd_tx.send(Cmd::Send(stop.to_string())).await;
+                }
+            }
             v = voiced_rx.recv() => {
                 if let Some(t) = v {
                     pending_voiced = Some((turns.len().saturating_sub(1), t));
@@ -153,6 +179,7 @@ pub(crate) async fn simulate(
                 if d.is_some() {
                     answering = false;
                     heard_since_answer = 0;
+                    last_heard = Instant::now();
                 }
             }
             _ = async { tokio::time::sleep_until(next_mark.unwrap_or_else(Instant::now).into()).await },
@@ -193,6 +220,7 @@ pub(crate) async fn simulate(
                                     .map_or(0, |b| b.len() as u64);
                                 audio_bytes += n;
                                 let now = Instant::now();
+                                last_heard = now;
                                 queued_until = queued_until.max(now) + Duration::from_micros(n * 125);
                                 if let Some((turn, t)) = pending_voiced.take() {
                                     if let Some(tr) = turns.get_mut(turn) {
@@ -250,6 +278,7 @@ pub(crate) async fn simulate(
         interviewer_audio_ms: audio_bytes / 8,
         ended: closed_by_server.or_else(|| hung_up.then(|| "caller hung up".to_string())),
         clears_received: Some(clears),
+        stalls: Some(stalls),
         caption_lag_ms: Vec::new(),
         late_frames: 0,
     })

@@ -17,7 +17,7 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::track::track_local::TrackLocal;
 
 use super::simulate::{create_session, Answer, Line, Report, TurnReport};
-use crate::gateway::webrtc::{new_peer_connection, opus_track, write_opus};
+use crate::gateway::webrtc::{new_peer_connection, opus_track, write_opus_after_loss};
 
 const FRAME_48K: usize = viva_audio::OPUS_FRAME_SAMPLES;
 
@@ -46,7 +46,11 @@ pub(crate) async fn simulate(
     base: &str,
     job: &str,
     answers: Vec<Answer>,
+    packet_loss: f64,
 ) -> anyhow::Result<Report> {
+    if !(0.0..=1.0).contains(&packet_loss) {
+        bail!("--packet-loss is a fraction between 0 and 1, got {packet_loss}");
+    }
     let answers: Vec<(String, Vec<f32>, usize)> = answers
         .into_iter()
         .map(|a| {
@@ -128,6 +132,15 @@ pub(crate) async fn simulate(
         };
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         let mut playing: Option<(usize, usize)> = None;
+        // Seeded packet loss: the same run loses the same packets.
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut lose = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            ((rng >> 11) as f64 / (1u64 << 53) as f64) < packet_loss
+        };
+        let mut dropped: u16 = 0;
         loop {
             tokio::select! {
                 p = play_rx.recv() => match p {
@@ -146,7 +159,12 @@ pub(crate) async fn simulate(
                         playing = (end < s.len()).then_some((i, end));
                     }
                     if let Ok(p) = enc.encode(&frame) {
-                        write_opus(&writer_track, p).await;
+                        if lose() {
+                            dropped = dropped.saturating_add(1);
+                        } else {
+                            write_opus_after_loss(&writer_track, p, dropped).await;
+                            dropped = 0;
+                        }
                     }
                 }
             }
@@ -222,6 +240,7 @@ pub(crate) async fn simulate(
         interviewer_audio_ms: packets * 20,
         ended,
         clears_received: None,
+        stalls: None,
         caption_lag_ms: Vec::new(),
         late_frames: 0,
     })

@@ -85,6 +85,12 @@ impl Metrics {
         self.events.with_label_values(&[kind]).inc();
     }
 
+    pub fn count_n(&self, kind: &str, n: u64) {
+        if n > 0 {
+            self.events.with_label_values(&[kind]).inc_by(n);
+        }
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();

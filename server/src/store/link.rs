@@ -3,14 +3,103 @@
 //! filed under the demo job) is linked to an interview row when it starts
 //! ([`start_session_interview`]); when it ends, [`StoreSink`] reads the session's `turns.json`,
 //! stores the transcript and turns and queues the scoring (or marks the interview abandoned
-//! when nothing was said). The recording stays where the session wrote it, referenced by key.
+//! when nothing was said). The recording stays where the session wrote it, referenced by key,
+//! unless an object store is configured: then it is uploaded once the interview is filed
+//! ([`upload_filed`]), and uploads that failed are retried ([`upload_pending`], run at start
+//! and every `storage.upload_retry_ms` by [`run_uploads`]).
 
 use std::path::Path;
 
 use super::{now_ms, Result, Store, StoreError};
 
-/// Files a finished session's transcript under its interview.
+/// Files a finished session's transcript under its interview, then uploads its recording when
+/// an object store is configured. A failed upload is logged and left for [`upload_pending`]:
+/// the interview is filed either way, and the local file stays until an upload is confirmed.
 pub async fn file_session(store: &Store, interview_id: &str, dir: &Path, now: i64) -> Result<()> {
+    file_transcript(store, interview_id, dir, now).await?;
+    if let Err(e) = upload_filed(store, interview_id).await {
+        tracing::warn!(interview = %interview_id, error = %e, "recording upload failed; will retry");
+    }
+    Ok(())
+}
+
+/// Uploads the recording of a filed interview (no-op for local storage or when it is uploaded
+/// already). Returns whether something was uploaded. If the candidate was erased while the
+/// upload ran, the new object is deleted again.
+pub async fn upload_filed(store: &Store, interview_id: &str) -> Result<bool> {
+    let Some(rec) = store.recordings().filter(|r| r.is_remote()) else {
+        return Ok(false);
+    };
+    let key = match store.recording(interview_id).await {
+        Ok((key, _)) => key,
+        Err(StoreError::NotFound(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if !rec.upload(&key).await? {
+        return Ok(false);
+    }
+    if let Err(StoreError::NotFound(_)) = store.recording(interview_id).await {
+        rec.remove_session(&key).await?;
+    }
+    Ok(true)
+}
+
+/// Uploads every recording still on the local disk whose interview is filed (no longer
+/// created or in progress): those whose upload failed (store down) or was interrupted.
+/// Stops at the first failure (the store is likely still down) and returns it; Ok(n): n
+/// uploaded.
+pub async fn upload_pending(store: &Store) -> Result<usize> {
+    let Some(rec) = store.recordings().filter(|r| r.is_remote()) else {
+        return Ok(0);
+    };
+    let entries = match std::fs::read_dir(rec.root()) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(source) => {
+            return Err(StoreError::DataDir {
+                path: rec.root().display().to_string(),
+                source,
+            })
+        }
+    };
+    let mut sessions: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("recording.wav").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    sessions.sort();
+    let mut n = 0;
+    for session in sessions {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT r.interview_id FROM recordings r JOIN interviews i ON i.id = r.interview_id \
+             WHERE r.session_id = $1 AND i.state NOT IN ('created', 'in_progress')",
+        )
+        .bind(&session)
+        .fetch_all(store.pool())
+        .await?;
+        for id in ids {
+            if upload_filed(store, &id).await? {
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// The upload retry loop of a server whose recordings go to an object store: at start, then
+/// every `every_ms`.
+pub async fn run_uploads(store: Store, every_ms: u64) {
+    loop {
+        match upload_pending(&store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(uploaded = n, "pending recordings uploaded"),
+            Err(e) => tracing::warn!(error = %e, "pending recordings not uploaded; will retry"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(every_ms.max(1000))).await;
+    }
+}
+
+async fn file_transcript(store: &Store, interview_id: &str, dir: &Path, now: i64) -> Result<()> {
     let path = dir.join("turns.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,

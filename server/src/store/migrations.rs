@@ -155,6 +155,16 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
     (
         3,
         r#"
+CREATE TABLE IF NOT EXISTS server_secrets (
+    name TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+)
+"#,
+    ),
+    (
+        4,
+        r#"
 CREATE TABLE IF NOT EXISTS review_overrides (
     id TEXT PRIMARY KEY,
     interview_id TEXT NOT NULL REFERENCES interviews(id),

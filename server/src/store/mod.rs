@@ -40,6 +40,8 @@ pub enum StoreError {
     Random(String),
     #[error("cannot encode: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("object store: {0}")]
+    ObjectStore(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -929,7 +931,7 @@ impl Store {
         .await?;
         if let Some(rec) = &self.recordings {
             for key in &keys {
-                rec.remove_session(key)?;
+                rec.remove_session(key).await?;
             }
         }
         for table in ["turns", "reports", "scoring_queue", "recordings"] {
@@ -997,6 +999,30 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?)
     }
+
+    // ---- server secrets
+
+    /// The deployment's secret called `name` (32 random bytes, hex), made on first use and kept
+    /// in the database, so every process on this database (several `serve`s, `worker`) shares
+    /// it and it survives restarts. Used to sign short-lived recording links.
+    pub async fn server_secret(&self, name: &str) -> Result<String> {
+        let fresh = random_hex(32)?;
+        // Two processes may race on first use: the first insert wins, both read it back.
+        sqlx::query(
+            "INSERT INTO server_secrets (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(&fresh)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
 }
 
 /// The scoring worker: claims one job, scores it, stores the report. `Ok(None)` when the
@@ -1053,7 +1079,18 @@ pub async fn seed_demo_job(store: &Store, now: i64) -> Result<Option<JobRow>> {
 /// webhooks live, and (unless `worker.in_process` is off) starts the scoring and webhook
 /// workers in this process.
 pub async fn open_and_seed(config: &crate::Config) -> Result<Store> {
-    let store = Store::open_default(&config.storage.data_dir).await?;
+    let recordings = RecordingStore::from_config(&config.storage)?;
+    let store = Store::open_default(&config.storage.data_dir)
+        .await?
+        .with_recordings(recordings);
+    // Recordings filed while the object store was down (or before a restart) are uploaded now
+    // and retried every `storage.upload_retry_ms`; this process owns the local disk they are on.
+    if store.recordings().is_some_and(RecordingStore::is_remote) {
+        tokio::spawn(link::run_uploads(
+            store.clone(),
+            config.storage.upload_retry_ms,
+        ));
+    }
     if let Some(job) = seed_demo_job(&store, now_ms()).await? {
         tracing::info!(job = %job.id, "seeded the demo job into an empty database");
     }
@@ -1078,6 +1115,8 @@ pub async fn sync_config_webhooks(
         crate::webhooks::check_url(url)
             .map_err(|e| StoreError::Invalid(format!("webhooks.urls {url:?}: {e}")))?;
     }
+    // An unreadable webhooks.ca_file is a start-up error, not a stream of failed deliveries.
+    crate::webhooks::client(cfg).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let hooks = store
         .sync_config_webhooks(&cfg.urls, &cfg.events, &cfg.secret, now_ms())
         .await?;

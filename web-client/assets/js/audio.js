@@ -48,9 +48,18 @@ export async function openMic({ deviceId, silent = false, onFrame, onLevel }) {
   source.connect(node);
   if (ctx.state === 'suspended') await ctx.resume().catch(() => {});
   const track = stream && stream.getAudioTracks()[0];
+  // What a WebRTC transport sends: the microphone itself (the browser's echo cancellation,
+  // noise suppression and gain control applied), or a silent track without one.
+  let outStream = stream;
+  if (!outStream) {
+    const dest = ctx.createMediaStreamDestination();
+    source.connect(dest);
+    outStream = dest.stream;
+  }
   return {
     label: track ? track.label : 'no microphone (typed answers)',
     deviceId: track ? track.getSettings().deviceId : null,
+    stream: outStream,
     setHandlers(h) { onFrame = h.onFrame ?? onFrame; onLevel = h.onLevel ?? onLevel; },
     async close() {
       try { source.disconnect(); } catch {}

@@ -82,25 +82,6 @@ function renderLogin() {
 // ---- jobs
 async function renderJobs() {
   const { jobs } = await api('/v1/jobs');
-  const errors = h('ul', { class: 'errors', id: 'job-errors' });
-  const form = h('form', { id: 'job-form' },
-    h('label', { for: 'job-toml' }, 'Job configuration (TOML, as checked by ', h('code', {}, 'viva job validate'), ')'),
-    h('textarea', { id: 'job-toml', rows: 10, spellcheck: 'false', required: true }),
-    h('button', { type: 'submit', class: 'primary' }, 'Create job'),
-    errors);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    errors.replaceChildren();
-    try {
-      const job = await api('/v1/jobs', { method: 'POST', body: { config_toml: $('job-toml').value } });
-      location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
-    } catch (err) {
-      alertMsg(err.message);
-      for (const d of err.body?.details || []) {
-        errors.append(h('li', {}, typeof d === 'string' ? d : [d.field, d.line && `line ${d.line}`, d.message].filter(Boolean).join(' — ')));
-      }
-    }
-  });
   view.replaceChildren(
     h('h1', {}, 'Jobs'),
     jobs.length ? h('table', { class: 'list' },
@@ -110,8 +91,222 @@ async function renderJobs() {
         h('td', {}, String(j.version)),
         h('td', {}, fmtDate(j.updated_at))))))
       : h('p', {}, 'No jobs yet.'),
-    h('h2', {}, 'Create a job from its configuration'),
-    form);
+    h('h2', {}, 'Create a job'),
+    h('p', { class: 'muted' }, 'Fill in the form, paste a configuration (TOML or JSON), or paste a job description and review the draft viva makes of it. The server checks every job as ',
+      h('code', {}, 'viva job validate'), ' does.'),
+    jobFormSection(),
+    pasteSection(),
+    draftSection());
+}
+
+/// A server problem as text: "line 3 · rubric.dimensions[0].weight: … Fix: …".
+function issueText(d) {
+  if (typeof d === 'string') return d;
+  const where = [d.line ? `line ${d.line}` : null, d.field || null].filter(Boolean).join(' · ');
+  return `${where ? `${where}: ` : ''}${d.message}${d.fix ? `. Fix: ${d.fix}` : ''}`;
+}
+
+/// Saves a job (TOML or JSON text); on success opens it, else lists the problems in `errors`
+/// (each with a "go to line" button when the server named a line of `textarea`).
+async function saveJob(text, errors, textarea, { json = /^\s*\{/.test(text), onIssue } = {}) {
+  errors.replaceChildren();
+  textarea?.removeAttribute('aria-invalid');
+  try {
+    const job = await api('/v1/jobs', { method: 'POST', body: json ? { config_json: text } : { config_toml: text } });
+    location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+  } catch (err) {
+    if (err.status === 401) return;
+    const details = err.body?.details || [];
+    errors.append(h('li', { class: 'summary' }, err.message));
+    for (const d of details) {
+      const li = h('li', {}, issueText(d));
+      if (textarea && d.line) {
+        const go = h('button', { type: 'button', class: 'small', 'aria-label': `Go to line ${d.line}` }, `Go to line ${d.line}`);
+        go.addEventListener('click', () => selectLine(textarea, d.line));
+        li.append(' ', go);
+      }
+      errors.append(li);
+      onIssue && onIssue(d);
+    }
+    textarea?.setAttribute('aria-invalid', 'true');
+  }
+}
+
+function selectLine(textarea, line) {
+  const lines = textarea.value.split('\n');
+  const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+  textarea.focus();
+  textarea.setSelectionRange(start, start + (lines[line - 1] || '').length);
+}
+
+// -- from pasted configuration
+function pasteSection() {
+  const errors = h('ul', { class: 'errors', id: 'job-errors', 'aria-live': 'polite' });
+  const textarea = h('textarea', { id: 'job-toml', rows: 12, spellcheck: 'false', required: true, 'aria-describedby': 'job-toml-help job-errors' });
+  const form = h('form', { id: 'job-form' },
+    h('label', { for: 'job-toml' }, 'Job configuration'),
+    h('p', { class: 'muted', id: 'job-toml-help' }, 'TOML (a job file, schema: server/interview/job.schema.json) or the same fields as JSON (starting with "{"). Problems are listed below with their field and line.'),
+    textarea,
+    h('button', { type: 'submit', class: 'primary' }, 'Create job'),
+    errors);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    saveJob(textarea.value, errors, textarea);
+  });
+  return h('section', { 'aria-labelledby': 'h-paste' }, h('h3', { id: 'h-paste' }, 'From pasted configuration'), form);
+}
+
+// -- drafted from a job description
+function draftSection() {
+  const status = h('p', { id: 'draft-status', role: 'status' });
+  const textarea = h('textarea', { id: 'jd-text', rows: 8, required: true, 'aria-describedby': 'jd-help' });
+  const form = h('form', { id: 'draft-form' },
+    h('label', { for: 'jd-text' }, 'Job description'),
+    h('p', { class: 'muted', id: 'jd-help' }, 'Paste the whole job description. viva drafts a configuration (skills, competencies, knockouts, questions from the bank, a rubric) into the box above for you to review and edit; nothing is saved until you press "Create job".'),
+    textarea,
+    h('button', { type: 'submit' }, 'Draft a configuration'),
+    status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    status.textContent = 'Drafting…';
+    try {
+      const d = await api('/v1/jobs/draft', { method: 'POST', body: { description: textarea.value } });
+      const target = $('job-toml');
+      target.value = d.config_toml;
+      status.textContent = `Drafted "${d.title}". Review it in the configuration box above, then press "Create job".`;
+      target.focus();
+      target.setSelectionRange(0, 0);
+      target.scrollTop = 0;
+    } catch (err) {
+      status.textContent = `No draft: ${err.message}`;
+    }
+  });
+  return h('section', { 'aria-labelledby': 'h-draft' }, h('h3', { id: 'h-draft' }, 'Drafted from a job description'), form);
+}
+
+// -- from a form
+const FAMILIES = ['engineering', 'data', 'product', 'design', 'operations', 'sales', 'support', 'other'];
+const PRESETS = [['quick-screen', 'Quick screen (1 follow-up per question)'], ['standard-screen', 'Standard screen (up to 3)'], ['deep-technical-screen', 'Deep technical screen (up to 5)']];
+const LEVELS = ['basic', 'intermediate', 'advanced', 'expert'];
+const DEFAULT_RUBRIC = 'Technical Depth, 40, Depth of knowledge shown in the answers\nProblem-Solving, 30, Approach to debugging and resolving complex issues\nCommunication, 30, Clarity in explaining technical concepts';
+
+/// "Name, level" lines → skills (level defaults to intermediate).
+function skillLines(text) {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+    const m = l.match(/^(.*?)(?:\s*[,:]\s*(basic|intermediate|advanced|expert))?$/i);
+    return { name: m[1].trim(), level: (m[2] || 'intermediate').toLowerCase() };
+  });
+}
+
+function jobFormSection() {
+  const field = (id, label, control, help) => h('div', { class: 'field' },
+    h('label', { for: id }, label), help ? h('p', { class: 'muted', id: `${id}-help` }, help) : null, control,
+    h('p', { class: 'field-error', id: `${id}-error`, hidden: true }));
+  const input = (id, attrs = {}) => h('input', { id, 'aria-describedby': `${id}-error`, ...attrs });
+  const area = (id, rows, attrs = {}) => h('textarea', { id, rows, 'aria-describedby': `${id}-help ${id}-error`, ...attrs });
+  const select = (id, options, value) => h('select', { id, 'aria-describedby': `${id}-error` },
+    ...options.map(([v, t]) => h('option', { value: v, selected: v === value }, t)));
+  const bank = h('fieldset', { id: 'jf-bank', 'aria-describedby': 'jf-bank-error' }, h('legend', {}, 'Questions from the bank (pick at least one)'), h('p', { class: 'muted' }, 'Loading the question bank…'));
+  const errors = h('ul', { class: 'errors', id: 'jf-errors', 'aria-live': 'polite' });
+  const form = h('form', { id: 'jf', novalidate: true },
+    field('jf-title', 'Title', input('jf-title', { required: true })),
+    h('div', { class: 'inline' },
+      field('jf-family', 'Job family', select('jf-family', FAMILIES.map((f) => [f, f[0].toUpperCase() + f.slice(1)]), 'engineering')),
+      field('jf-duration', 'Length (minutes)', input('jf-duration', { type: 'number', min: 10, max: 180, value: 30 })),
+      field('jf-preset', 'Interview template', select('jf-preset', PRESETS, 'standard-screen'))),
+    field('jf-description', 'Job description', area('jf-description', 4), 'What the role is; shown to nobody but used to phrase the interview.'),
+    field('jf-brief', 'Role brief', area('jf-brief', 2), 'Two or three sentences the interviewer uses instead of the whole description.'),
+    h('div', { class: 'inline' },
+      field('jf-lang', 'Interview language', input('jf-lang', { value: 'en', size: 6 })),
+      field('jf-cefr', 'Minimum language level', select('jf-cefr', [['', 'Not assessed'], ...['A1', 'A2', 'B1', 'B2', 'C1', 'C2'].map((c) => [c, c])], '')),
+      field('jf-years', 'Minimum years of experience (knockout)', input('jf-years', { type: 'number', min: 0, max: 40, step: 0.5 }))),
+    field('jf-required', 'Required skills', area('jf-required', 4, { placeholder: 'API design, advanced\nPostgreSQL, intermediate' }), `One per line: name, then optionally a level (${LEVELS.join(', ')}).`),
+    field('jf-preferred', 'Preferred skills', area('jf-preferred', 3, { placeholder: 'Kubernetes\nRedis, basic' }), 'One per line, as above.'),
+    field('jf-competencies', 'Competencies (pass/fail)', area('jf-competencies', 3, { placeholder: 'Production ownership: Runs and debugs the services they build.' }), 'One per line: name, then optionally ": description".'),
+    bank,
+    h('p', { class: 'field-error', id: 'jf-bank-error', hidden: true }),
+    field('jf-rubric', 'Rubric', area('jf-rubric', 4, { value: DEFAULT_RUBRIC }), 'One dimension per line: name, weight (percent; all weights sum to 100), description.'),
+    h('button', { type: 'submit', class: 'primary', id: 'jf-submit' }, 'Create job'),
+    errors);
+  form.querySelector('#jf-rubric').value = DEFAULT_RUBRIC;
+
+  let bankQuestions = [];
+  api('/v1/bank').then(({ concepts, questions }) => {
+    bankQuestions = questions;
+    const names = new Map(concepts.map((c) => [c.id, c.name]));
+    const groups = new Map();
+    for (const q of questions) {
+      if (!groups.has(q.concept)) groups.set(q.concept, []);
+      groups.get(q.concept).push(q);
+    }
+    bank.replaceChildren(bank.firstChild, ...[...groups].map(([concept, qs]) => h('fieldset', { class: 'bank-group' },
+      h('legend', {}, names.get(concept) || concept),
+      ...qs.map((q) => h('p', { class: 'check' },
+        h('input', { type: 'checkbox', id: `jf-q-${q.id}`, value: q.id }),
+        h('label', { for: `jf-q-${q.id}` }, q.text, h('span', { class: 'muted' }, ` (${q.expects})`)))))));
+  }).catch((err) => { bank.replaceChildren(bank.firstChild, h('p', {}, `The question bank could not be loaded (${err.message}).`)); });
+
+  // Server problems → the control they are about.
+  const target = (fieldPath) => {
+    const f = fieldPath || '';
+    const map = [['title', 'jf-title'], ['family', 'jf-family'], ['duration_minutes', 'jf-duration'], ['template', 'jf-preset'],
+      ['description', 'jf-description'], ['role_brief', 'jf-brief'], ['language', 'jf-lang'], ['skills.required', 'jf-required'],
+      ['skills.preferred', 'jf-preferred'], ['competencies', 'jf-competencies'], ['knockouts', 'jf-years'],
+      ['custom_questions', 'jf-bank'], ['blueprints', 'jf-bank'], ['rubric', 'jf-rubric']];
+    const hit = map.find(([prefix]) => f === prefix || f.startsWith(`${prefix}.`) || f.startsWith(`${prefix}[`));
+    return hit ? hit[1] : null;
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    for (const el of form.querySelectorAll('.field-error')) { el.hidden = true; el.textContent = ''; }
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    const v = (id) => form.querySelector(`#${id}`).value.trim();
+    const picked = [...form.querySelectorAll('#jf-bank input[type=checkbox]:checked')].map((c) => bankQuestions.find((q) => q.id === c.value)).filter(Boolean);
+    const rubric = v('jf-rubric').split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+      const [name, weight, ...rest] = l.split(',');
+      return { name: (name || '').trim(), weight: Math.max(0, Math.round(Number(weight))) || 0, description: rest.join(',').trim() || (name || '').trim() };
+    });
+    const years = v('jf-years');
+    const config = {
+      title: v('jf-title'),
+      family: v('jf-family'),
+      description: v('jf-description'),
+      role_brief: v('jf-brief'),
+      duration_minutes: Math.round(Number(v('jf-duration'))) || 0,
+      template: { preset: v('jf-preset') },
+      language: { interview: v('jf-lang') || 'en', ...(v('jf-cefr') ? { min_cefr: v('jf-cefr') } : {}) },
+      skills: { required: skillLines(v('jf-required')), preferred: skillLines(v('jf-preferred')) },
+      competencies: v('jf-competencies').split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+        const i = l.indexOf(':');
+        return i > 0 ? { name: l.slice(0, i).trim(), description: l.slice(i + 1).trim() } : { name: l, description: '' };
+      }),
+      knockouts: years ? [{
+        name: 'Professional experience',
+        question: 'To start, how many years of professional experience do you have in this kind of role?',
+        fail_if: `Less than ${years} years of professional experience`,
+        rule: 'min-years', threshold: Number(years), on_fail: 'flag-and-continue',
+      }] : [],
+      custom_questions: picked.map((q) => q.spec),
+      rubric: { dimensions: rubric },
+    };
+    await saveJob(JSON.stringify(config, null, 2), errors, null, {
+      json: true,
+      onIssue: (d) => {
+        const id = target(d.field);
+        if (!id) return;
+        const el = form.querySelector(`#${id}`);
+        const msg = form.querySelector(`#${id}-error`);
+        el.setAttribute('aria-invalid', 'true');
+        msg.hidden = false;
+        msg.textContent = [msg.textContent, issueText({ ...d, line: null })].filter(Boolean).join(' ');
+      },
+    });
+    const first = form.querySelector('[aria-invalid="true"]');
+    if (first) (first.matches('fieldset') ? first.querySelector('input') || first : first).focus();
+  });
+  return h('section', { 'aria-labelledby': 'h-jf' },
+    h('h3', { id: 'h-jf' }, 'From a form'),
+    h('details', { id: 'job-form-details' }, h('summary', {}, 'Show the job form'), form));
 }
 
 // ---- one job: invites and ranked candidates
@@ -235,7 +430,8 @@ async function renderInterview(id) {
     h('div', { class: 'split' }, reportEl, player));
   const replay = createReplay(player, {
     transcript,
-    loadAudio: async () => URL.createObjectURL(await (await api(`/v1/interviews/${encodeURIComponent(id)}/recording`, { raw: true })).blob()),
+    // A signed link: <audio src> cannot send the bearer token, and streams with Range requests.
+    loadAudio: async () => (await api(`/v1/interviews/${encodeURIComponent(id)}/recording/link`, { method: 'POST' })).url,
   });
   window.vivaDashboard.replay = replay;
   renderReport(reportEl, report, replay);

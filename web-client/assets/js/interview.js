@@ -4,7 +4,7 @@ import { openMic, listMics, createPlayer, micErrorMessage } from './audio.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { screen: 'intro', mic: null, player: null, transport: null, session: null,
-  ended: false, totalS: null, micStarted: false, lastLevel: 0 };
+  ended: false, totalS: null, micStarted: false, lastLevel: 0, fallbacks: [] };
 window.vivaInterview = state;   // for diagnostics and the browser tests
 
 function show(screen) {
@@ -146,31 +146,45 @@ function transportOrder() {
   return ['webrtc', 'websocket'].filter((k) => transports[k]);
 }
 
+const TRANSPORT_NAMES = { webrtc: 'WebRTC', websocket: 'WebSocket' };
+
 function connectWith(order) {
   const [kind, ...rest] = order;
   let opened = false;
   state.transportKind = kind;
-  state.transport = transports[kind](state.session, {
+  // The page says which transport carries the interview (people and the browser tests read it).
+  document.body.dataset.transport = kind;
+  $('transport').textContent = `Audio over ${TRANSPORT_NAMES[kind] || kind}`;
+  const transport = transports[kind](state.session, {
     onEvent,
     onAudio: (pcm) => state.player.push(pcm),
     onState: (s, d) => {
+      if (state.transport !== transport) return;   // a transport we already left
       if (s === 'open') opened = true;
       // A transport that never opened (blocked UDP, no WebRTC) hands over to the next one.
-      if (s === 'failed' && !opened && rest.length && !state.ended) return connectWith(rest);
+      if (s === 'failed' && !opened && rest.length && !state.ended) {
+        console.warn(`${kind} transport failed (${d && d.message}); trying ${rest[0]}`);
+        state.fallbacks.push({ from: kind, why: d && d.message });
+        transport.close();
+        return connectWith(rest);
+      }
       onState(s, d);
     },
-  });
-  state.transport.connect();
+  }, { micStream: () => state.mic && state.mic.stream });
+  state.transport = transport;
+  transport.connect();
 }
 
 let awaiting = false;
 function updateSpeaker() {
   if (state.ended) return;
-  const p = state.player;
-  $('speaker').textContent = p && p.speaking ? 'The interviewer is speaking'
+  // WebSocket: the page's own player knows; WebRTC: the transport (its events) knows.
+  const t = state.transport;
+  const talking = (state.player && state.player.speaking) || !!(t && t.kind === 'webrtc' && t.speaking);
+  $('speaker').textContent = talking ? 'The interviewer is speaking'
     : state.candidateSpeaking ? 'You are speaking'
       : awaiting ? 'Your turn — the interviewer is listening' : 'Listening';
-  $('speaker').dataset.who = p && p.speaking ? 'interviewer' : 'candidate';
+  $('speaker').dataset.who = talking ? 'interviewer' : 'candidate';
 }
 
 const captionEls = new Map();
@@ -207,6 +221,7 @@ function onEvent(ev) {
       break;
     case 'flush':
       state.player.flush();
+      updateSpeaker();
       break;
     case 'caption':
       // Partial captions of an utterance are replaced in place until its final one.
@@ -245,7 +260,8 @@ function phaseName(p) {
 function onState(s, d = {}) {
   const conn = $('conn');
   if (s === 'open') {
-    conn.textContent = d.resumed ? 'Reconnected — the interview goes on.' : 'Connected';
+    const via = TRANSPORT_NAMES[state.transportKind] || state.transportKind;
+    conn.textContent = d.resumed ? `Reconnected (${via}) — the interview goes on.` : `Connected (${via})`;
     conn.dataset.state = 'open';
     alertMsg('');
   } else if (s === 'connecting') {

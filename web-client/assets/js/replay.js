@@ -49,6 +49,28 @@ export function createReplay(container, { transcript, loadAudio }) {
     status,
     lines.length ? list : h('p', { class: 'muted' }, 'No transcript stored.'));
 
+  // The recording streams from a short-lived signed URL (the browser fetches byte ranges as it
+  // plays and seeks). When the link has expired by the time the browser needs another range,
+  // the player asks for a fresh one and carries on from the same place.
+  let loaded = false;
+  let refreshing = false;
+  audio.addEventListener('error', async () => {
+    if (!loaded || refreshing) return;
+    refreshing = true;
+    const at = audio.currentTime;
+    const playing = !audio.paused;
+    try {
+      audio.src = await loadAudio();
+      audio.addEventListener('loadedmetadata', () => {
+        audio.currentTime = at;
+        if (playing) audio.play().catch(() => {});
+      }, { once: true });
+    } catch (e) {
+      status.textContent = `The recording could not be loaded again (${e.message}).`;
+    } finally {
+      refreshing = false;
+    }
+  });
   let ready = null;
   ready = (async () => {
     try {
@@ -58,6 +80,7 @@ export function createReplay(container, { transcript, loadAudio }) {
         audio.addEventListener('error', () => fail(new Error('the recording could not be decoded')), { once: true });
       });
       status.textContent = `Recording: ${fmtTime(audio.duration * 1000)}. Click a line or an evidence quote to play from there.`;
+      loaded = true;
       return true;
     } catch (e) {
       status.textContent = e.status === 404 ? 'No recording is available for this interview.' : `The recording could not be loaded (${e.message}).`;

@@ -1,7 +1,7 @@
 // Transports carry one live interview between the page and the server.
 //
-// Interface (what interview.js relies on; a WebRTC transport implements the same):
-//   const t = createXTransport(session, handlers)
+// Interface (what interview.js relies on; both transports below implement it):
+//   const t = createXTransport(session, handlers, options)
 //     session:  { id, ws_url, resume_token }  from POST /v1/sessions
 //     handlers: { onEvent(obj), onAudio(Int16Array), onState(state, detail) }
 //       state: 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed'
@@ -115,5 +115,242 @@ export function createWebSocketTransport(session, handlers, options = {}) {
   };
 }
 
-// The transports this page knows, best first. A WebRTC transport registers itself here.
-export const transports = { websocket: createWebSocketTransport };
+// ---- WebRTC (docs/protocol.md §10)
+//
+// One RTCPeerConnection: the microphone's track goes out as Opus, the interviewer's voice comes
+// back as a remote track played by an <audio> element, and a data channel ("events", opened by
+// the page) carries the JSON events of §5 and the control messages of §4. Signaling is one
+// request (WHIP-style): the offer, once ICE gathering is complete, is POSTed to
+// /v1/sessions/{id}/webrtc with the resume token as bearer; the answer comes back whole.
+//
+// Extra options: { micStream: () => MediaStream|null, connectTimeoutMs, graceMs }.
+// The transport is 'open' when the data channel is. If it never opens within connectTimeoutMs
+// it reports 'failed' (interview.js then falls back to the WebSocket transport); after it has
+// been open, a failed or closed connection is re-established with a new offer (a resume).
+
+const RTC_FINAL = new Map([
+  [401, 'This interview link is not valid any more.'],
+  [404, 'This interview does not exist any more.'],
+  [410, 'The interview has already ended.'],
+]);
+
+/// Resolves when ICE gathering is complete (or after `ms`, with what was gathered by then).
+function iceGathered(pc, ms) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    }
+    function check() { if (pc.iceGatheringState === 'complete') done(); }
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+export function createWebRtcTransport(session, handlers, options = {}) {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 8000;
+  const graceMs = options.graceMs ?? 60000;
+  let pc = null;
+  let dc = null;
+  let open = false;
+  let everOpen = false;
+  let closedByUs = false;
+  let ended = false;
+  let lostAt = null;
+  let attempt = 0;
+  let timer = null;
+  let connectTimer = null;
+  let generation = 0;   // a late callback of a replaced peer connection is ignored
+  let interviewerSpeaking = false;
+
+  // The interviewer's voice: a hidden <audio> element playing the remote track.
+  const audio = document.createElement('audio');
+  audio.autoplay = true;
+  audio.hidden = true;
+  audio.id = 'rtc-audio';
+  document.body.append(audio);
+
+  function teardown() {
+    clearTimeout(connectTimer);
+    if (dc) { dc.onopen = dc.onclose = dc.onmessage = null; try { dc.close(); } catch {} }
+    if (pc) { pc.onconnectionstatechange = pc.ontrack = null; try { pc.close(); } catch {} }
+    dc = null;
+    pc = null;
+    open = false;
+  }
+
+  function fail(message, detail = {}) {
+    teardown();
+    handlers.onState('failed', { message, ...detail });
+  }
+
+  /// A problem while connecting: before the first open, give up (the page falls back);
+  /// after it, keep trying for the grace period.
+  function trouble(why) {
+    if (closedByUs || ended) return;
+    teardown();
+    if (!everOpen) return fail(`WebRTC could not connect (${why}).`);
+    lostAt ??= Date.now();
+    if (Date.now() - lostAt > graceMs) return fail('The connection could not be restored.');
+    attempt += 1;
+    handlers.onState('reconnecting', { attempt });
+    clearTimeout(timer);
+    timer = setTimeout(connect, Math.min(500 * 2 ** (attempt - 1), 5000));
+  }
+
+  async function connect() {
+    clearTimeout(timer);
+    const gen = ++generation;
+    handlers.onState(lostAt ? 'reconnecting' : 'connecting', { attempt, transport: 'webrtc' });
+    try {
+      if (typeof RTCPeerConnection !== 'function') throw new Error('this browser has no WebRTC');
+      pc = new RTCPeerConnection({ iceServers: session.ice_servers || [] });
+      const stream = options.micStream ? options.micStream() : null;
+      const track = stream && stream.getAudioTracks()[0];
+      if (track) pc.addTrack(track, stream);
+      else pc.addTransceiver('audio', { direction: 'sendrecv' });
+      pc.ontrack = (e) => {
+        audio.srcObject = e.streams[0] || new MediaStream([e.track]);
+        audio.play().catch(() => {});
+      };
+      pc.onconnectionstatechange = () => {
+        if (gen !== generation || !pc) return;
+        const s = pc.connectionState;
+        if (s === 'failed' || s === 'closed') trouble(`connection ${s}`);
+        // 'disconnected' often recovers by itself; give it a moment.
+        else if (s === 'disconnected') setTimeout(() => { if (gen === generation && pc && pc.connectionState === 'disconnected') trouble('connection lost'); }, 3000);
+      };
+      dc = pc.createDataChannel('events', { ordered: true });
+      dc.onopen = () => {
+        if (gen !== generation) return;
+        clearTimeout(connectTimer);
+        open = true;
+        const resumed = everOpen;
+        everOpen = true;
+        attempt = 0;
+        lostAt = null;
+        handlers.onState('open', { resumed, transport: 'webrtc' });
+      };
+      dc.onclose = () => {
+        if (gen !== generation) return;
+        open = false;
+        if (closedByUs) return handlers.onState('closed', { code: 1000 });
+        if (ended) return handlers.onState('closed', { code: 1000 });
+        trouble('events channel closed');
+      };
+      dc.onmessage = (m) => {
+        if (typeof m.data !== 'string') return;
+        let ev;
+        try { ev = JSON.parse(m.data); } catch { return; }
+        onServerEvent(ev);
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await iceGathered(pc, 3000);
+      if (gen !== generation) return;
+      const r = await fetch(`/v1/sessions/${encodeURIComponent(session.id)}/webrtc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp', authorization: `Bearer ${session.resume_token}` },
+        body: pc.localDescription.sdp,
+      });
+      if (gen !== generation) return;
+      if (!r.ok) {
+        const body = await r.json().catch(() => ({}));
+        if (RTC_FINAL.has(r.status)) {
+          closedByUs = true;
+          return fail(RTC_FINAL.get(r.status), { code: r.status === 410 ? 4010 : 4001 });
+        }
+        // 409: the previous connection is not released yet (a resume); others: a real refusal.
+        if (r.status === 409 && everOpen) return trouble('session busy');
+        return trouble(body.message || `HTTP ${r.status}`);
+      }
+      await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
+      connectTimer = setTimeout(() => { if (gen === generation && !open) trouble('timed out'); }, connectTimeoutMs);
+    } catch (e) {
+      if (gen === generation) trouble(e.message || String(e));
+    }
+  }
+
+  let unmuteAfterFlush = false;
+  function onServerEvent(ev) {
+    switch (ev.type) {
+      case 'interviewer':
+        // A new utterance: its audio follows. After a barge-in the element was muted so that
+        // nothing already in the jitter buffer plays on; the next utterance is heard again.
+        if (unmuteAfterFlush) { audio.muted = false; unmuteAfterFlush = false; }
+        interviewerSpeaking = true;
+        break;
+      case 'interviewer_audio_end':
+        interviewerSpeaking = false;
+        break;
+      case 'flush':
+        // Barge-in: the server has stopped sending; silence what the browser still holds.
+        audio.muted = true;
+        unmuteAfterFlush = true;
+        interviewerSpeaking = false;
+        break;
+      case 'ended':
+        ended = true;
+        break;
+    }
+    handlers.onEvent(ev);
+  }
+
+  return {
+    kind: 'webrtc',
+    connect,
+    // Audio travels on the media track; PCM frames are for the WebSocket transport only.
+    sendAudio() {},
+    sendControl(obj) {
+      if (!open || !dc || dc.readyState !== 'open') return false;
+      dc.send(JSON.stringify(obj));
+      return true;
+    },
+    close() {
+      closedByUs = true;
+      clearTimeout(timer);
+      const done = () => {
+        generation += 1;
+        teardown();
+        audio.srcObject = null;
+        audio.remove();
+      };
+      if (!dc || dc.readyState !== 'open') return done();
+      // Let what was just sent (a `bye`) leave before the connection goes: closing the peer
+      // connection at once would drop the data channel's queue.
+      const started = Date.now();
+      const drain = () => {
+        if (dc && dc.bufferedAmount > 0 && Date.now() - started < 1500) return setTimeout(drain, 50);
+        setTimeout(done, 250);
+      };
+      drain();
+    },
+    /// True while the interviewer's voice is playing (between its `interviewer` event and the
+    /// end of its audio, cut short by a barge-in).
+    get speaking() { return interviewerSpeaking && !audio.muted; },
+    get audioElement() { return audio; },
+    /// Packets and levels from the peer connection's statistics (tests, diagnostics).
+    async stats() {
+      if (!pc) return null;
+      const out = { packetsSent: 0, packetsReceived: 0, bytesReceived: 0, totalAudioEnergy: 0, codec: null, candidatePair: null };
+      const report = await pc.getStats();
+      report.forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') out.packetsSent += s.packetsSent || 0;
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          out.packetsReceived += s.packetsReceived || 0;
+          out.bytesReceived += s.bytesReceived || 0;
+          out.totalAudioEnergy += s.totalAudioEnergy || 0;
+          if (s.codecId && report.get(s.codecId)) out.codec = report.get(s.codecId).mimeType;
+        }
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') out.candidatePair = s.id;
+      });
+      return out;
+    },
+    // For tests and diagnostics: drop the connection as a network failure would.
+    simulateDrop() { if (open) trouble('simulated drop'); },
+  };
+}
+
+// The transports this page knows; interview.js tries WebRTC first, then the WebSocket.
+export const transports = { webrtc: createWebRtcTransport, websocket: createWebSocketTransport };
