@@ -1,9 +1,13 @@
 //! The two web pages in real headless Chromium (Debian's `chromium`, driven by playwright-core
-//! from `tests/browser/`): a candidate takes a short interview through `/interview` over the
-//! WebSocket transport with espeak-ng speech as the fake microphone; then a recruiter signs in
-//! to `/dashboard`, opens the report and clicks an evidence quote, and the replay player jumps
-//! to the quote's time. Keyboard-only navigation and axe-core's WCAG 2 AA rules (contrast
-//! included) are checked on every page. Screenshots: `tests/artifacts/browser/`.
+//! from `tests/browser/`): a candidate takes a short interview through `/interview` over WebRTC
+//! (the page's default) and again over the WebSocket fallback (`?transport=websocket`), with
+//! espeak-ng speech as the fake microphone; a browser without WebRTC falls back by itself. Then
+//! a recruiter signs in to `/dashboard`, opens the report of the WebRTC interview and clicks an
+//! evidence quote, and the replay player (streaming the recording through a signed link with
+//! Range requests) jumps to the quote's time; jobs are created from the form, from pasted
+//! TOML/JSON (errors with field and line) and drafted from a job description. Keyboard-only
+//! navigation and axe-core's WCAG 2 AA rules (contrast included) are checked on every page.
+//! Screenshots: `tests/artifacts/browser/`.
 //!
 //! Needs node, chromium and `npm ci` in tests/browser (scripts/setup.sh does it). Without them
 //! the test says SKIPPED, except under CI (`CI=true`), where it fails.
@@ -196,6 +200,77 @@ fn get_authed(addr: &str, path: &str, token: &str, range: Option<&str>) -> (u16,
     (status, raw)
 }
 
+/// Words of the microphone's speech; the captions and the stored transcripts must hold some.
+const SPOKEN_WORDS: [&str; 5] = ["ready", "years", "experience", "backend", "seven"];
+
+/// A job description the dashboard drafts a job from.
+const JD: &str = "Senior Data Platform Engineer\n\
+    We are hiring an engineer to build the batch and streaming pipelines behind our analytics product, \
+    on Kafka, Spark and PostgreSQL, with observability in Prometheus and Grafana.\n\
+    Requirements: 4+ years of data or backend engineering, strong SQL and data modelling, \
+    experience operating services on Kubernetes. Fluent English.";
+
+/// `viva_session_events_total{kind="KIND"}` from `/metrics` (0 when absent).
+fn metric(addr: &str, kind: &str) -> u64 {
+    let (status, body) = http_get(addr, "/metrics").expect("GET /metrics");
+    assert_eq!(status, 200);
+    let needle = format!("viva_session_events_total{{kind=\"{kind}\"}} ");
+    body.lines()
+        .find_map(|l| l.strip_prefix(&needle))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
+        .unwrap_or(0)
+}
+
+/// One candidate interview through the page over `transport`; checks what the page showed
+/// and what the server stored (turns.json) hold the spoken and the typed answers.
+fn candidate_run(
+    base: &str,
+    wav: &Path,
+    out: &Path,
+    transport: &str,
+    data: &Path,
+) -> serde_json::Value {
+    let cand = node(
+        &[
+            "candidate",
+            "--base",
+            base,
+            "--wav",
+            wav.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--transport",
+            transport,
+        ],
+        Duration::from_secs(if transport == "webrtc" { 300 } else { 420 }),
+    );
+    eprintln!("candidate ({transport}): {cand}");
+    let sid = cand["session_id"].as_str().expect("session id");
+    let captions = cand["spoken_captions"].to_string().to_lowercase();
+    assert!(
+        SPOKEN_WORDS.iter().any(|w| captions.contains(w)),
+        "{transport}: captions on the page: {captions}"
+    );
+    let turns = std::fs::read_to_string(data.join("recordings").join(sid).join("turns.json"))
+        .expect("turns.json stored")
+        .to_lowercase();
+    let hits: Vec<&str> = SPOKEN_WORDS
+        .iter()
+        .copied()
+        .filter(|w| turns.contains(w))
+        .collect();
+    assert!(
+        hits.len() >= 2,
+        "{transport}: stored transcript holds the spoken answer (found {hits:?})"
+    );
+    assert!(
+        turns.contains("tune its indexes"),
+        "{transport}: typed answer stored too"
+    );
+    cand
+}
+
 #[test]
 fn candidate_interview_and_recruiter_report_in_chromium() {
     if !model_available() || !tools_available() {
@@ -226,44 +301,30 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
         .success();
     assert!(ok, "sox pad failed");
 
-    let cand = node(
-        &[
-            "candidate",
-            "--base",
-            &base,
-            "--wav",
-            padded.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        Duration::from_secs(240),
-    );
-    eprintln!("candidate: {cand}");
-    let sid = cand["session_id"].as_str().expect("session id");
-
-    // What the page showed and what the server stored both hold the spoken words.
-    let spoken_words = ["ready", "years", "experience", "backend", "seven"];
-    let captions = cand["spoken_captions"].to_string().to_lowercase();
+    let webrtc_before = metric(&server.addr, "webrtc_connected");
+    let rtc = candidate_run(&base, &padded, &out, "webrtc", &data);
+    let webrtc_after = metric(&server.addr, "webrtc_connected");
     assert!(
-        spoken_words.iter().any(|w| captions.contains(w)),
-        "captions on the page: {captions}"
+        webrtc_after > webrtc_before,
+        "the server counted a WebRTC connection ({webrtc_before} → {webrtc_after})"
     );
-    let turns = std::fs::read_to_string(data.join("recordings").join(sid).join("turns.json"))
-        .expect("turns.json stored")
-        .to_lowercase();
-    let hits: Vec<&str> = spoken_words
-        .iter()
-        .copied()
-        .filter(|w| turns.contains(w))
-        .collect();
+    assert_eq!(rtc["used"]["attr"], "webrtc", "{rtc}");
     assert!(
-        hits.len() >= 2,
-        "stored transcript holds the spoken answer (found {hits:?})"
+        rtc["webrtc"]["packetsReceived"].as_u64().unwrap_or(0) > 100,
+        "interviewer audio over RTP: {rtc}"
     );
-    assert!(
-        turns.contains("tune its indexes"),
-        "typed answer stored too"
+    let ws = candidate_run(&base, &padded, &out, "websocket", &data);
+    assert_eq!(ws["used"]["attr"], "websocket", "{ws}");
+    assert_eq!(
+        ws["fallback"]["transport"], "websocket",
+        "no WebRTC → WebSocket fallback: {ws}"
     );
+    assert_eq!(
+        metric(&server.addr, "webrtc_connected"),
+        webrtc_after,
+        "the forced WebSocket run used no WebRTC"
+    );
+    let sid = rtc["session_id"].as_str().expect("session id");
 
     // The recruiter's side.
     let token = {
@@ -275,6 +336,20 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
         String::from_utf8(o.stdout).unwrap().trim().to_string()
     };
     let interview = store_live_session(&data, sid);
+    // Through the API: the WebRTC interview's transcript is stored with the spoken answer.
+    let (status, raw) = get_authed(
+        &server.addr,
+        &format!("/v1/interviews/{interview}/transcript"),
+        &token,
+        None,
+    );
+    assert_eq!(status, 200, "{raw}");
+    let stored = raw.to_lowercase();
+    assert!(
+        SPOKEN_WORDS.iter().filter(|w| stored.contains(*w)).count() >= 2,
+        "the API's transcript of the WebRTC interview holds the spoken answer: {stored}"
+    );
+    assert!(stored.contains("tune its indexes"), "and the typed one");
     // A second candidate (the text-mode demo interview, no recording), to rank against.
     let other = store_transcript(
         &data,
@@ -319,6 +394,17 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
     )
     .unwrap();
     assert_eq!(status, 401, "the recording needs a recruiter token");
+    let (status, _) = http_get(
+        &server.addr,
+        &format!(
+            "/v1/interviews/{interview}/recording?exp=99999999999&sig={}",
+            "ab".repeat(32)
+        ),
+    )
+    .unwrap();
+    assert_eq!(status, 403, "or a valid signed link");
+    let jd = tmp.path().join("jd.txt");
+    std::fs::write(&jd, JD).unwrap();
     let (status, _) = get_authed(
         &server.addr,
         &format!("/v1/interviews/{other}/recording"),
@@ -341,6 +427,8 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
                 .join("../server/interview/jobs/senior-backend-b2b-saas.toml")
                 .to_str()
                 .unwrap(),
+            "--jd",
+            jd.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
         ],
@@ -355,10 +443,15 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
         player >= quote - 50 && player < quote + 2000,
         "player at {player} ms after clicking a quote at {quote} ms"
     );
-    for shot in cand["shots"]
+    assert!(
+        rec["range_requests"].as_u64().unwrap_or(0) >= 1,
+        "the player streamed with Range: {rec}"
+    );
+    for shot in rtc["shots"]
         .as_array()
         .unwrap()
         .iter()
+        .chain(ws["shots"].as_array().unwrap())
         .chain(rec["shots"].as_array().unwrap())
     {
         let p = out.join(shot.as_str().unwrap());
