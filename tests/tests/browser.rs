@@ -319,11 +319,9 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
         ws["fallback"]["transport"], "websocket",
         "no WebRTC → WebSocket fallback: {ws}"
     );
-    assert_eq!(
-        metric(&server.addr, "webrtc_connected"),
-        webrtc_after,
-        "the forced WebSocket run used no WebRTC"
-    );
+    // That the forced WebSocket run used no WebRTC is checked in the page itself
+    // (data-transport, no fallback): the server-wide counter cannot tell, since the WebRTC run's
+    // own re-offer after its simulated drop may still connect while the next run starts.
     let sid = rtc["session_id"].as_str().expect("session id");
 
     // The recruiter's side.
