@@ -182,7 +182,7 @@ async function candidate({ base, wav, out, transport = 'websocket' }) {
 
     // Lost connection → automatic reconnect that resumes the same session.
     await page.evaluate(() => window.vivaInterview.transport.simulateDrop());
-    await page.waitForFunction(() => /reconnecting/i.test(document.getElementById('conn').textContent), null, { timeout: 5000 });
+    await page.waitForFunction(() => /reconnecting/i.test(document.getElementById('conn').textContent), null, { timeout: 20000 });
     check(true, 'a dropped connection says "reconnecting"');
     await page.waitForFunction(() => /Reconnected/.test(document.getElementById('conn').textContent), null, { timeout: 30000 });
     check(await page.evaluate(() => document.body.dataset.transport) === transport, `the page reconnected over ${transport} and resumed the interview`);
@@ -194,7 +194,7 @@ async function candidate({ base, wav, out, transport = 'websocket' }) {
     await page.keyboard.type('I also run PostgreSQL in production and tune its indexes.');
     await tabTo(page, '#text-form button[type=submit]');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => [...document.querySelectorAll('#captions .line.candidate')].some((l) => l.textContent.includes('tune its indexes')), null, { timeout: 5000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#captions .line.candidate')].some((l) => l.textContent.includes('tune its indexes')), null, { timeout: 20000 });
     check(true, 'typed answer sent and shown');
     await axe(page, 'candidate live interview');
     await shot(page, out, name('3-interview')); result.shots.push(`${name('3-interview')}.png`);
@@ -297,7 +297,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     await tabTo(page, '#token');
     await page.keyboard.type('wrong-token');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => !document.getElementById('alert').hidden, null, { timeout: 5000 });
+    await page.waitForFunction(() => !document.getElementById('alert').hidden, null, { timeout: 20000 });
     check(/not accepted/i.test(await page.locator('#alert').textContent()), 'a wrong token is refused with a clear message');
     await page.locator('#token').fill('');
     await tabTo(page, '#token');
@@ -369,13 +369,13 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     const target = quotes.last();
     const startMs = Number(await target.getAttribute('data-start-ms'));
     await target.click();
-    await page.waitForFunction((ms) => Math.abs(document.getElementById('replay-audio').currentTime * 1000 - ms) < 2000 && !document.getElementById('replay-audio').paused, startMs, { timeout: 5000 });
+    await page.waitForFunction((ms) => Math.abs(document.getElementById('replay-audio').currentTime * 1000 - ms) < 2000 && !document.getElementById('replay-audio').paused, startMs, { timeout: 20000 });
     const at = await page.evaluate(() => document.getElementById('replay-audio').currentTime);
     check(at * 1000 >= startMs - 50 && at * 1000 < startMs + 2000, `clicked quote at ${startMs} ms: player at ${(at * 1000).toFixed(0)} ms`);
     result.quote_ms = startMs;
     result.player_ms = Math.round(at * 1000);
     // The transcript alongside highlights the current line and word.
-    await page.waitForSelector('#replay-lines button.line.current', { timeout: 3000 });
+    await page.waitForSelector('#replay-lines button.line.current', { timeout: 10000 });
     check(true, 'the transcript line being played is highlighted');
     log('recording responses:', JSON.stringify(recordingResponses.map((r) => [r.status, r.range, r.auth])));
     check(recordingResponses.some((r) => r.status === 206 && r.range) && recordingResponses.every((r) => !r.auth && r.status < 400),
@@ -393,7 +393,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     const lineMs = Number(await first.getAttribute('data-start-ms'));
     await first.focus();
     await page.keyboard.press('Enter');
-    await page.waitForFunction((ms) => Math.abs(document.getElementById('replay-audio').currentTime * 1000 - ms) < 2000, lineMs, { timeout: 5000 });
+    await page.waitForFunction((ms) => Math.abs(document.getElementById('replay-audio').currentTime * 1000 - ms) < 2000, lineMs, { timeout: 20000 });
     check(true, `Enter on a transcript line seeks to ${lineMs} ms`);
     // Keyboard reaches the player and a quote.
     await page.locator('#h-report').focus();
@@ -409,7 +409,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     await page.waitForSelector('#job-form');
     await page.locator('#job-toml').fill('title = "x"\nfamily = "engineering"\nduration_minutes = "long"\n');
     await page.locator('#job-form button[type=submit]').click();
-    await page.waitForSelector('#job-errors li:not(.summary)', { timeout: 5000 });
+    await page.waitForSelector('#job-errors li:not(.summary)', { timeout: 20000 });
     const tomlErrors = await page.locator('#job-errors li').allTextContents();
     check(tomlErrors.some((t) => /line 3/.test(t) && /duration_minutes/.test(t)), `invalid TOML: the problem names its field and line: ${JSON.stringify(tomlErrors)}`);
     check(await page.locator('#job-toml').getAttribute('aria-invalid') === 'true', 'invalid TOML: the input is marked invalid');
@@ -420,7 +420,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     check(sel.focused && sel.text.startsWith('duration_minutes'), `"Go to line" selects the line: ${JSON.stringify(sel)}`);
     await page.locator('#job-toml').fill('{\n  "title": "x",\n  "family": 7\n}');
     await page.locator('#job-form button[type=submit]').click();
-    await page.waitForFunction(() => [...document.querySelectorAll('#job-errors li')].some((l) => /line 3/.test(l.textContent)), null, { timeout: 5000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#job-errors li')].some((l) => /line 3/.test(l.textContent)), null, { timeout: 20000 });
     check(true, `invalid JSON: ${JSON.stringify(await page.locator('#job-errors li').allTextContents())}`);
     await axe(page, 'dashboard jobs with configuration errors');
 
@@ -435,7 +435,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     await shot(page, out, 'dashboard-4-job-draft'); result.shots.push('dashboard-4-job-draft.png');
     await tabTo(page, '#job-form button[type=submit]');
     await page.keyboard.press('Enter');
-    await page.waitForFunction((t) => document.querySelector('h1')?.textContent === t, draftTitle, { timeout: 5000 });
+    await page.waitForFunction((t) => document.querySelector('h1')?.textContent === t, draftTitle, { timeout: 20000 });
     check(/#\/jobs\/.+/.test(page.url()), `the drafted job "${draftTitle}" is saved and opens`);
     result.drafted_title = draftTitle;
 
@@ -445,7 +445,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     await page.locator('h1').focus();
     await tabTo(page, '#job-form-details summary');
     await page.keyboard.press('Enter');
-    await page.waitForSelector('#jf-bank input[type=checkbox]', { timeout: 5000 });
+    await page.waitForSelector('#jf-bank input[type=checkbox]', { timeout: 20000 });
     await tabTo(page, '#jf-title');
     await page.keyboard.type('Data Engineer (form)');
     await tabTo(page, '#jf-description');
@@ -461,7 +461,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     // Submitted without a question: the problem is shown at the question bank.
     await tabTo(page, '#jf-submit', 200);
     await page.keyboard.press('Enter');
-    await page.waitForSelector('#jf-bank-error:not([hidden])', { timeout: 5000 });
+    await page.waitForSelector('#jf-bank-error:not([hidden])', { timeout: 20000 });
     const bankErr = await page.locator('#jf-bank-error').textContent();
     check(/question/i.test(bankErr) && await page.locator('#jf-bank').getAttribute('aria-invalid') === 'true', `form: a missing question is reported at the bank: "${bankErr}"`);
     const firstQ = await page.locator('#jf-bank input[type=checkbox]').first().getAttribute('id');
@@ -472,7 +472,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     check(await page.locator(`#${firstQ}`).isChecked(), 'form: a bank question is picked with Space');
     await tabTo(page, '#jf-submit', 200);
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Data Engineer (form)', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Data Engineer (form)', null, { timeout: 20000 });
     const cfg = await page.locator('details pre').textContent();
     check(/min-years/.test(cfg) && /SQL and data modelling/.test(cfg) && /\[\[custom_questions\]\]/.test(cfg), 'a job created from the form opens, with its knockout, skills and picked question');
 
@@ -482,7 +482,7 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     const toml = readFileSync(jobToml, 'utf8').replace(/^title = ".*"$/m, 'title = "Backend Engineer (browser test)"');
     await page.locator('#job-toml').fill(toml);
     await page.locator('#job-form button[type=submit]').click();
-    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Backend Engineer (browser test)', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Backend Engineer (browser test)', null, { timeout: 20000 });
     check(/#\/jobs\/.+/.test(page.url()), 'a job created from pasted configuration opens');
   } catch (e) {
     await shot(page, out, 'dashboard-failure').catch(() => {});
