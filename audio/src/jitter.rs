@@ -149,8 +149,7 @@ impl JitterBuffer {
 
     fn drain(&mut self, now_ms: u64) -> Vec<Released> {
         let mut out = Vec::new();
-        loop {
-            let Some(next) = self.next else { break };
+        while let Some(next) = self.next {
             let Some((&first, _)) = self.held.first_key_value() else {
                 break;
             };

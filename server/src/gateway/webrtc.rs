@@ -312,10 +312,7 @@ async fn answer(
                 let read = match input.deadline() {
                     Some(d) => {
                         let at = clock + Duration::from_millis(d);
-                        match tokio::time::timeout_at(at, remote.read_rtp()).await {
-                            Ok(r) => Some(r),
-                            Err(_) => None,
-                        }
+                        tokio::time::timeout_at(at, remote.read_rtp()).await.ok()
                     }
                     None => Some(remote.read_rtp().await),
                 };
