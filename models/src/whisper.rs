@@ -271,11 +271,11 @@ impl WhisperModel {
             // invention: drop it. The rest is clamped to the audio.
             let before = words.len();
             if tracing::enabled!(tracing::Level::DEBUG) {
-                for w in words.iter().filter(|w| w.start_ms >= audio_ms) {
+                for w in words.iter().filter(|w| w.start_ms > audio_ms) {
                     tracing::debug!(word = %w.text, start_ms = w.start_ms, audio_ms, "word after the audio dropped");
                 }
             }
-            words.retain(|w| w.start_ms < audio_ms);
+            words.retain(|w| w.start_ms <= audio_ms);
             for w in &mut words {
                 w.end_ms = w.end_ms.clamp(w.start_ms, audio_ms);
             }
