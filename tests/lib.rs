@@ -157,6 +157,22 @@ pub fn espeak_wav(text: &str, path: &Path) {
     assert!(ok, "espeak-ng failed");
 }
 
+/// Speaks `text` with viva's own Piper voice (`viva say --voice piper`) into `path` (16 kHz mono
+/// 16-bit): clearer than espeak-ng where the line is narrow.
+pub fn say_wav(text: &str, path: &Path) {
+    let out = viva()
+        .args(["say", "--voice", "piper", "--rate", "16000", "--out"])
+        .arg(path)
+        .arg(text)
+        .output()
+        .expect("run viva say");
+    assert!(
+        out.status.success(),
+        "viva say failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Converts a WAV with sox (`args` are sox output options, e.g. `-c 2 -r 44100 -b 24`).
 /// Without dither (`-D`): sox's dither is random, and at 8 bits it moved the transcript of the
 /// same sentence from run to run (a flaky test).

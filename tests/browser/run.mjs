@@ -403,6 +403,38 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     await page.evaluate(() => document.getElementById('replay-audio').pause());
     await axe(page, 'dashboard report');
 
+    // Human review, keyboard only: name-blind until revealed; an override kept with who and why.
+    check(/name-blind/.test(await page.locator('#review-identity').textContent()) && /^Candidate [0-9a-f]{8}$/.test(await page.locator('#h-candidate').textContent()),
+      'name-blind: the candidate is shown by id');
+    const engine = (await page.locator('#review-in-force .badge').textContent()).trim();
+    const to = engine === 'No' ? 'Maybe' : 'No';
+    await page.locator('#h-report').focus();
+    await tabTo(page, '#override-rec', 60);
+    await page.selectOption('#override-rec', to);
+    await tabTo(page, '#override-reason');
+    await page.keyboard.type('A second reviewer listened to the recording');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#override-log', { timeout: 20000 });
+    const inForceNow = (await page.locator('#review-in-force .badge').textContent()).trim();
+    const logRow = await page.locator('#override-log tbody tr').first().textContent();
+    check(inForceNow === to && logRow.includes(`${engine} → ${to}`) && logRow.includes('A second reviewer') && logRow.includes('browser-test'),
+      `override ${engine} → ${to} in force, logged with who and why: ${logRow}`);
+    check((await page.locator('.headline .badge').textContent()).trim() === to, 'the headline shows the recommendation in force');
+    result.override = { from: engine, to };
+    check(await page.evaluate(() => document.activeElement?.id) === 'review-in-force', 'after the override the focus is on the recommendation in force');
+    await page.locator('#h-report').focus();
+    await tabTo(page, '#reveal-reason', 60);
+    await page.keyboard.type('Scheduling the next round');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#reveal-log', { timeout: 20000 });
+    const revealed = await page.locator('#h-candidate').textContent();
+    check(!/name-blind/.test(await page.locator('#review-identity').textContent()) && !/^Candidate [0-9a-f]{8}$/.test(revealed)
+      && (await page.locator('#reveal-log tbody tr').first().textContent()).includes('Scheduling the next round'),
+      `identity revealed (${revealed}) and the reveal logged`);
+    await axe(page, 'dashboard review');
+    await page.locator('#review').scrollIntoViewIfNeeded();
+    await shot(page, out, 'dashboard-3b-review'); result.shots.push('dashboard-3b-review.png');
+
     // ---- Jobs: from pasted configuration (TOML and JSON), drafted from a job description, and
     // from the form; problems are shown next to the input with their field and line.
     await page.goto(`${base}/dashboard#/jobs`);

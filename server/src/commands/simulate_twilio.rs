@@ -152,6 +152,9 @@ pub(crate) async fn simulate(
         let next_mark = marks.front().map(|m| m.0);
         let stall_at =
             (!answering && !hung_up && marks.is_empty()).then(|| last_heard + STALL_AFTER);
+        // Set when a question has played out (or the stall watchdog fired): the caller answers
+        // with the next recording, or hangs up when there is none.
+        let mut go_on = false;
         tokio::select! {
             _ = async { tokio::time::sleep_until(stall_at.unwrap_or_else(Instant::now).into()).await },
                 if stall_at.is_some() =>
@@ -159,16 +162,7 @@ pub(crate) async fn simulate(
                 stalls += 1;
                 last_heard = Instant::now();
                 tracing::warn!(after_s = STALL_AFTER.as_secs(), "no question came after the answer; the caller goes on");
-                if next_answer < names.len() {
-                    turns.push(TurnReport { answer: names[next_answer].clone(), response_latency_ms: None });
-                    let _ = cmd_tx.send(Cmd::Play(next_answer)).await;
-                    next_answer += 1;
-                    answering = true;
-                } else {
-                    hung_up = true;
-                    let stop = serde_json::json!({"event": "stop", "sequenceNumber": "0", "streamSid": stream_sid, "stop": {"callSid": "CAsim"}});
-                    let _ = cmd_tx.send(Cmd::Send(stop.to_string())).await;
-                }
+                go_on = true;
             }
             v = voiced_rx.recv() => {
                 if let Some(t) = v {
@@ -188,18 +182,7 @@ pub(crate) async fn simulate(
                 let Some((_, name)) = marks.pop_front() else { continue };
                 let echo = serde_json::json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}});
                 let _ = cmd_tx.send(Cmd::Send(echo.to_string())).await;
-                if name.ends_with(":question") && !answering && !hung_up {
-                    if next_answer < names.len() {
-                        turns.push(TurnReport { answer: names[next_answer].clone(), response_latency_ms: None });
-                        let _ = cmd_tx.send(Cmd::Play(next_answer)).await;
-                        next_answer += 1;
-                        answering = true;
-                    } else {
-                        hung_up = true;
-                        let stop = serde_json::json!({"event": "stop", "sequenceNumber": "0", "streamSid": stream_sid, "stop": {"callSid": "CAsim"}});
-                        let _ = cmd_tx.send(Cmd::Send(stop.to_string())).await;
-                    }
-                }
+                go_on = name.ends_with(":question") && !answering && !hung_up;
             }
             msg = stream.next() => {
                 let Some(msg) = msg else { break };
@@ -233,10 +216,7 @@ pub(crate) async fn simulate(
                                 let due = barge_in.is_some_and(|b| b == next_answer + 1);
                                 if due && !answering && heard_since_answer >= 8_000 && next_answer < names.len() {
                                     tracing::info!(answer = next_answer + 1, "barging in");
-                                    turns.push(TurnReport { answer: names[next_answer].clone(), response_latency_ms: None });
-                                    let _ = cmd_tx.send(Cmd::Play(next_answer)).await;
-                                    next_answer += 1;
-                                    answering = true;
+                                    go_on = true;
                                 }
                             }
                             "mark" => {
@@ -261,6 +241,21 @@ pub(crate) async fn simulate(
                     }
                     _ => {}
                 }
+            }
+        }
+        if go_on {
+            if next_answer < names.len() {
+                turns.push(TurnReport {
+                    answer: names[next_answer].clone(),
+                    response_latency_ms: None,
+                });
+                let _ = cmd_tx.send(Cmd::Play(next_answer)).await;
+                next_answer += 1;
+                answering = true;
+            } else {
+                hung_up = true;
+                let stop = serde_json::json!({"event": "stop", "sequenceNumber": "0", "streamSid": stream_sid, "stop": {"callSid": "CAsim"}});
+                let _ = cmd_tx.send(Cmd::Send(stop.to_string())).await;
             }
         }
     }

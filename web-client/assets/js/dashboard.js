@@ -206,7 +206,10 @@ function jobFormSection() {
   const area = (id, rows, attrs = {}) => h('textarea', { id, rows, 'aria-describedby': `${id}-help ${id}-error`, ...attrs });
   const select = (id, options, value) => h('select', { id, 'aria-describedby': `${id}-error` },
     ...options.map(([v, t]) => h('option', { value: v, selected: v === value }, t)));
-  const bank = h('fieldset', { id: 'jf-bank', 'aria-describedby': 'jf-bank-error' }, h('legend', {}, 'Questions from the bank (pick at least one)'), h('p', { class: 'muted' }, 'Loading the question bank…'));
+  // Groups are divs with role=group, not fieldsets: Chromium 156 gave fieldsets filled while
+  // their <details> was open no layout box at all (unclickable checkboxes until a reflow).
+  const bank = h('div', { id: 'jf-bank', class: 'group-box', role: 'group', 'aria-labelledby': 'jf-bank-label', 'aria-describedby': 'jf-bank-error' },
+    h('p', { class: 'group-label', id: 'jf-bank-label' }, 'Questions from the bank (pick at least one)'), h('p', { class: 'muted' }, 'Loading the question bank…'));
   const errors = h('ul', { class: 'errors', id: 'jf-errors', 'aria-live': 'polite' });
   const form = h('form', { id: 'jf', novalidate: true },
     field('jf-title', 'Title', input('jf-title', { required: true })),
@@ -239,8 +242,8 @@ function jobFormSection() {
       if (!groups.has(q.concept)) groups.set(q.concept, []);
       groups.get(q.concept).push(q);
     }
-    bank.replaceChildren(bank.firstChild, ...[...groups].map(([concept, qs]) => h('fieldset', { class: 'bank-group' },
-      h('legend', {}, names.get(concept) || concept),
+    bank.replaceChildren(bank.firstChild, ...[...groups].map(([concept, qs]) => h('div', { class: 'bank-group group-box', role: 'group', 'aria-labelledby': `jf-g-${concept}` },
+      h('p', { class: 'group-label', id: `jf-g-${concept}` }, names.get(concept) || concept),
       ...qs.map((q) => h('p', { class: 'check' },
         h('input', { type: 'checkbox', id: `jf-q-${q.id}`, value: q.id }),
         h('label', { for: `jf-q-${q.id}` }, q.text, h('span', { class: 'muted' }, ` (${q.expects})`)))))));
@@ -302,7 +305,7 @@ function jobFormSection() {
       },
     });
     const first = form.querySelector('[aria-invalid="true"]');
-    if (first) (first.matches('fieldset') ? first.querySelector('input') || first : first).focus();
+    if (first) (first.matches('[role=group]') ? first.querySelector('input') || first : first).focus();
   });
   return h('section', { 'aria-labelledby': 'h-jf' },
     h('h3', { id: 'h-jf' }, 'From a form'),
@@ -366,15 +369,15 @@ async function renderJob(id) {
     const rec = recFilter.value;
     const min = Number(minFilter.value) || 0;
     const shown = rows.filter(({ report }) => {
-      const r = report?.decision?.recommendation;
+      const r = report ? inForce(report) : undefined;
       if (rec === 'Not scored' ? report : rec !== 'All' && r !== rec) return false;
       return (report?.composite ?? 0) >= min || (!report && min === 0);
     });
     tbody.replaceChildren(...shown.map(({ iv, report }, i) => h('tr', {},
       h('td', {}, String(i + 1)),
-      h('td', {}, h('a', { href: `#/interviews/${encodeURIComponent(iv.id)}` }, `Candidate ${iv.candidate_id.slice(0, 8)}`)),
+      h('td', {}, h('a', { href: `#/interviews/${encodeURIComponent(iv.id)}` }, shownCandidate(iv, report))),
       h('td', { class: 'num' }, report ? report.composite.toFixed(1) : '—'),
-      h('td', {}, report ? badge(report.decision.recommendation) : h('span', { class: 'muted' }, iv.state === 'completed' ? 'scoring…' : iv.state)),
+      h('td', {}, report ? badge(inForce(report)) : h('span', { class: 'muted' }, iv.state === 'completed' ? 'scoring…' : iv.state)),
       h('td', {}, fmtDate(iv.ended_at || iv.created_at)))));
     if (!shown.length) tbody.append(h('tr', {}, h('td', { colspan: 5 }, 'No candidates match.')));
   };
@@ -425,8 +428,8 @@ async function renderInterview(id) {
   const reportEl = h('section', { class: 'report', 'aria-labelledby': 'h-report' });
   view.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/jobs' }, 'Jobs'), ' › ',
-      h('a', { href: `#/jobs/${encodeURIComponent(iv.job_id)}` }, report?.job_title || 'Job'), ' › ', `Candidate ${iv.candidate_id.slice(0, 8)}`),
-    h('h1', {}, `Candidate ${iv.candidate_id.slice(0, 8)}`),
+      h('a', { href: `#/jobs/${encodeURIComponent(iv.job_id)}` }, report?.job_title || 'Job'), ' › ', shownCandidate(iv, report)),
+    h('h1', { id: 'h-candidate' }, shownCandidate(iv, report)),
     h('div', { class: 'split' }, reportEl, player));
   const replay = createReplay(player, {
     transcript,
@@ -434,10 +437,84 @@ async function renderInterview(id) {
     loadAudio: async () => (await api(`/v1/interviews/${encodeURIComponent(id)}/recording/link`, { method: 'POST' })).url,
   });
   window.vivaDashboard.replay = replay;
-  renderReport(reportEl, report, replay);
+  // A review action re-reads the report and redraws it; the player keeps playing.
+  const refresh = async (focusId) => {
+    const r = await api(`/v1/interviews/${encodeURIComponent(id)}/report`);
+    renderReport(reportEl, r, replay, id, refresh);
+    const name = shownCandidate(iv, r);
+    view.querySelector('#h-candidate').textContent = name;
+    view.querySelector('.crumbs').lastChild.textContent = name;
+    if (focusId) $(focusId)?.focus();
+  };
+  renderReport(reportEl, report, replay, id, refresh);
 }
 
-function renderReport(el, r, replay) {
+/// The recommendation in force: a human override when there is one, else the engine's.
+const inForce = (report) => report.review?.effective_recommendation || report.decision.recommendation;
+/// How the candidate is shown: an id while the review is name-blind, the name once revealed.
+const shownCandidate = (iv, report) => {
+  const rv = report?.review;
+  if (rv?.revealed) return rv.candidate_name || rv.candidate;
+  return `Candidate ${iv.candidate_id.slice(0, 8)}`;
+};
+
+/// Human review: identity (name-blind until revealed, with a reason, audit-logged), the
+/// recommendation in force, a form to override it (who, when, why kept), and both logs.
+function reviewSection(rv, id, refresh) {
+  const when = (o) => fmtDate(o.at);
+  const status = h('p', { id: 'review-status', role: 'status' });
+  const fail = (err) => { status.textContent = err.message; status.className = 'errors'; };
+
+  const identity = rv.revealed
+    ? h('p', { id: 'review-identity', tabindex: -1 }, h('strong', {}, 'Candidate: '), rv.candidate)
+    : h('p', { id: 'review-identity', tabindex: -1 }, h('strong', {}, 'Candidate: '), rv.candidate,
+      h('span', { class: 'muted' }, ' — name-blind: the name is hidden in this report and its quotes until someone reveals it.'));
+  let revealForm = null;
+  if (!rv.revealed) {
+    revealForm = h('form', { id: 'reveal-form', class: 'inline' },
+      h('label', { for: 'reveal-reason' }, 'Reason for revealing'),
+      h('input', { id: 'reveal-reason', required: true, maxlength: 1000, placeholder: 'e.g. scheduling the next round' }),
+      h('button', { type: 'submit' }, 'Reveal identity'));
+    revealForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api(`/v1/interviews/${encodeURIComponent(id)}/reveal`, { method: 'POST', body: { reason: $('reveal-reason').value } });
+        await refresh('review-identity');
+      } catch (err) { fail(err); }
+    });
+  }
+
+  const overridden = rv.effective_recommendation !== rv.engine_recommendation;
+  const inForceLine = h('p', { id: 'review-in-force', tabindex: -1 }, h('strong', {}, 'Recommendation in force: '), badge(rv.effective_recommendation),
+    overridden ? h('span', {}, ` — a human override; viva recommended ${rv.engine_recommendation}`) : h('span', { class: 'muted' }, ' — viva\'s, not overridden'));
+  const recSelect = h('select', { id: 'override-rec' },
+    ...['Strong Yes', 'Yes', 'Maybe', 'No'].map((r) => h('option', { value: r, selected: r === rv.effective_recommendation }, r)));
+  const overrideForm = h('form', { id: 'override-form', class: 'inline' },
+    h('label', { for: 'override-rec' }, 'Change to'), recSelect,
+    h('label', { for: 'override-reason' }, 'Why'),
+    h('input', { id: 'override-reason', required: true, maxlength: 1000, placeholder: 'kept with your name and the time' }),
+    h('button', { type: 'submit' }, 'Record override'));
+  overrideForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/v1/interviews/${encodeURIComponent(id)}/overrides`, { method: 'POST', body: { recommendation: recSelect.value, reason: $('override-reason').value } });
+      await refresh('review-in-force');
+    } catch (err) { fail(err); }
+  });
+
+  const log = (title, idAttr, rows, cols, cells) => (rows.length
+    ? h('div', {}, h('h4', {}, title), h('table', { class: 'list', id: idAttr },
+      h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, ...rows.map((r) => h('tr', {}, ...cells(r).map((c) => h('td', {}, c)))))))
+    : null);
+  return h('section', { id: 'review' }, h('h3', {}, 'Human review'),
+    identity, revealForm, inForceLine, overrideForm, status,
+    log('Overrides', 'override-log', rv.overrides, ['When', 'Who', 'Change', 'Why'],
+      (o) => [when(o), o.by, `${o.from} → ${o.to}`, o.reason]),
+    log('Identity reveals', 'reveal-log', rv.reveals, ['When', 'Who', 'Why'], (r) => [when(r), r.by, r.reason]));
+}
+
+function renderReport(el, r, replay, id, refresh) {
   if (!r) return el.replaceChildren(h('h2', { id: 'h-report' }, 'Report'), h('p', {}, 'Not scored yet.'));
   const quote = (q) => {
     const label = q.start_ms != null ? `“${q.text}” (${fmtTime(q.start_ms)})` : `“${q.text}”`;
@@ -456,8 +533,9 @@ function renderReport(el, r, replay) {
     h('h2', { id: 'h-report' }, 'Report'),
     h('div', { class: 'headline' },
       h('span', { class: 'composite' }, h('span', { class: 'big' }, r.composite.toFixed(1)), ' / 100'),
-      badge(d.recommendation)),
+      badge(inForce(r))),
     h('p', {}, r.summary),
+    r.review ? reviewSection(r.review, id, refresh) : null,
     section('Recommendation',
       h('p', {}, d.rationale),
       d.overridden_by ? h('p', {}, h('strong', {}, 'Overridden: '), d.overridden_by, ` (by score alone: ${d.by_score})`) : null,
