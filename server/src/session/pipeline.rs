@@ -1377,22 +1377,24 @@ impl Playout {
         mut ctl: mpsc::Receiver<PlayCtl>,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        // Synthesis hangs up right after queueing the session's end: what is queued (the closing
+        // words) still plays out before the session ends.
+        let (mut items_open, mut ctl_open) = (true, true);
         loop {
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => return,
-                c = ctl.recv() => {
-                    if let Some(PlayCtl::BargeIn { at_ms }) = c {
-                        self.barge_in(at_ms).await;
-                    }
-                }
-                item = rx.recv() => {
-                    let Some(item) = item else { return };
-                    self.enqueue(item);
-                }
+                c = ctl.recv(), if ctl_open => match c {
+                    Some(PlayCtl::BargeIn { at_ms }) => self.barge_in(at_ms).await,
+                    None => ctl_open = false,
+                },
+                item = rx.recv(), if items_open => match item {
+                    Some(item) => self.enqueue(item),
+                    None => items_open = false,
+                },
                 _ = tokio::time::sleep(Duration::from_millis(FRAME_MS / 2)) => {}
             }
-            if self.pump().await {
+            if self.pump().await || (!items_open && self.queue.is_empty()) {
                 return;
             }
         }
@@ -1425,8 +1427,14 @@ impl Playout {
             PlayItem::End { epoch } if epoch >= self.discard_below => {
                 self.queue.push_back(Queued::End)
             }
-            PlayItem::SessionEnd { reason } => self.queue.push_back(Queued::SessionEnd(reason)),
-            _ => {}
+            PlayItem::SessionEnd { reason } => {
+                tracing::debug!(queued = self.queue.len(), "session end queued");
+                self.queue.push_back(Queued::SessionEnd(reason))
+            }
+            _ => tracing::debug!(
+                discard_below = self.discard_below,
+                "stale item dropped after a barge-in"
+            ),
         }
     }
 
@@ -1566,6 +1574,7 @@ impl Playout {
                     let Some(Queued::SessionEnd(reason)) = self.queue.pop_front() else {
                         break;
                     };
+                    tracing::debug!(play_clock = self.play_clock, now, "closing words played");
                     emit(
                         &self.out_tx,
                         Outbound::Event(ServerEvent::Ended { reason }),
@@ -1731,6 +1740,87 @@ mod transcription_tests {
                 .pass
                 .start_ms,
             30_000
+        );
+    }
+}
+
+#[cfg(test)]
+mod playout_tests {
+    use super::*;
+
+    /// Synthesis queues the session's end right behind the closing words and hangs up at once:
+    /// the closing words still play out in full (to the client and the recording) before the
+    /// close. They used to be cut after their first frames.
+    #[tokio::test]
+    async fn closing_words_play_out_before_the_session_ends() {
+        let (out_tx, mut out_rx) = mpsc::channel(1024);
+        let (turn_tx, _turn_rx) = mpsc::channel(64);
+        let (dlg_tx, _dlg_rx) = mpsc::channel(64);
+        let (rec_tx, mut rec_rx) = mpsc::channel(1024);
+        let (play_tx, play_rx) = mpsc::channel(64);
+        let (_ctl_tx, ctl_rx) = mpsc::channel(4);
+        let (_shutdown_tx, shutdown_rx) = watch::channel(false);
+        let playout = Playout {
+            clock: Clock(Instant::now()),
+            epoch: Epoch::default(),
+            out_tx,
+            turn_tx,
+            dlg_tx,
+            rec_tx,
+            metrics: Arc::new(super::super::Metrics::new()),
+            queue: VecDeque::new(),
+            play_clock: 0,
+            current: None,
+            first_audio_for: None,
+            discard_below: 0,
+        };
+        // 600 ms of closing words: 30 frames.
+        let samples = vec![0.1f32; 600 * RATE as usize / 1000];
+        for item in [
+            PlayItem::Start {
+                utterance_id: "u-close".into(),
+                text: "Goodbye.".into(),
+                kind: viva_interview::UtteranceKind::Closing,
+                awaits_answer: false,
+                epoch: 0,
+                speech_end_ms: None,
+            },
+            PlayItem::Samples { epoch: 0, samples },
+            PlayItem::End { epoch: 0 },
+            PlayItem::SessionEnd {
+                reason: "completed".into(),
+            },
+        ] {
+            play_tx.send(item).await.unwrap();
+        }
+        drop(play_tx);
+        let started = Instant::now();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            playout.run(play_rx, ctl_rx, shutdown_rx),
+        )
+        .await
+        .expect("the playout ends");
+        let (mut frames, mut closed_after) = (0, None);
+        while let Ok(m) = out_rx.try_recv() {
+            match m {
+                Outbound::Audio(_) => frames += 1,
+                Outbound::Close { .. } => closed_after = Some(frames),
+                _ => {}
+            }
+        }
+        assert_eq!(frames, 30, "every closing frame was sent");
+        assert_eq!(closed_after, Some(30), "the close came after them");
+        let mut recorded = 0;
+        while rec_rx.try_recv().is_ok() {
+            recorded += 1;
+        }
+        assert_eq!(recorded, 30, "and recorded");
+        // Paced in real time: the close waits for the audio to have played at the client.
+        assert!(
+            started.elapsed() >= Duration::from_millis(600 - PLAYOUT_LEAD_MS),
+            "closed after {:?}",
+            started.elapsed()
         );
     }
 }
