@@ -127,6 +127,33 @@ fn ice_servers(urls: &[String]) -> Vec<RTCIceServer> {
         .collect()
 }
 
+/// The `server.ice_servers` setting as a list of URLs (comma-separated, blanks ignored).
+pub fn configured_ice(setting: &str) -> Vec<String> {
+    setting
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The same ICE servers as a browser's `RTCPeerConnection({iceServers})` takes them, for the
+/// session-creation answer: the candidate page then gathers STUN/TURN candidates as the server
+/// does (host candidates alone fail behind NAT).
+pub fn browser_ice_servers(setting: &str) -> serde_json::Value {
+    ice_servers(&configured_ice(setting))
+        .into_iter()
+        .map(|s| {
+            let mut v = serde_json::json!({ "urls": s.urls });
+            if !s.username.is_empty() {
+                v["username"] = s.username.into();
+                v["credential"] = s.credential.into();
+            }
+            v
+        })
+        .collect()
+}
+
 /// A peer connection with Opus and the default interceptors (NACK, RTCP reports).
 pub async fn new_peer_connection(
     ice: &[String],
@@ -233,15 +260,7 @@ pub async fn offer(
             return error_json(status, code, e.to_string());
         }
     };
-    let ice: Vec<String> = state
-        .config
-        .server
-        .ice_servers
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let ice = configured_ice(&state.config.server.ice_servers);
     let metrics = sessions.engines().metrics.clone();
     match answer(&ice, body, metrics.clone()).await {
         Ok((sdp, peer)) => {
@@ -557,5 +576,20 @@ mod tests {
         assert_eq!(s[1].urls, vec!["turn:turn.example.org:3478"]);
         assert_eq!(s[1].username, "user");
         assert_eq!(s[1].credential, "secret");
+    }
+
+    #[test]
+    fn browser_gets_the_same_ice_servers() {
+        let v = browser_ice_servers(
+            " stun:stun.example.org:3478 , ,turn:user:secret@turn.example.org:3478",
+        );
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"urls": ["stun:stun.example.org:3478"]},
+                {"urls": ["turn:turn.example.org:3478"], "username": "user", "credential": "secret"},
+            ])
+        );
+        assert_eq!(browser_ice_servers(""), serde_json::json!([]));
     }
 }

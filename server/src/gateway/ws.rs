@@ -495,6 +495,7 @@ pub async fn create_session(
                     "id": c.id,
                     "ws_url": format!("/v1/sessions/{}/ws", c.id),
                     "resume_token": c.resume_token,
+                    "ice_servers": crate::gateway::webrtc::browser_ice_servers(&state.config.server.ice_servers),
                     "protocol": PROTOCOL_VERSION,
                     "interview_id": interview,
                 })),

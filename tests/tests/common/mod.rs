@@ -43,6 +43,8 @@ pub fn create_session(addr: &str) -> (String, String) {
         v["ws_url"].as_str().unwrap(),
         format!("/v1/sessions/{}/ws", v["id"].as_str().unwrap())
     );
+    // The browser's RTCPeerConnection gets the server's STUN/TURN list (none by default).
+    assert_eq!(v["ice_servers"], serde_json::json!([]), "{body}");
     (
         v["id"].as_str().unwrap().to_string(),
         v["resume_token"].as_str().unwrap().to_string(),
