@@ -463,7 +463,14 @@ const shownCandidate = (iv, report) => {
 function reviewSection(rv, id, refresh) {
   const when = (o) => fmtDate(o.at);
   const status = h('p', { id: 'review-status', role: 'status' });
-  const fail = (err) => { status.textContent = err.message; status.className = 'errors'; };
+  // Both forms POST to a route of this interview, then redraw the report and focus what changed.
+  const postOnSubmit = (form, route, body, focusId) => form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/v1/interviews/${encodeURIComponent(id)}/${route}`, { method: 'POST', body: body() });
+      await refresh(focusId);
+    } catch (err) { status.textContent = err.message; status.className = 'errors'; }
+  });
 
   const identity = rv.revealed
     ? h('p', { id: 'review-identity', tabindex: -1 }, h('strong', {}, 'Candidate: '), rv.candidate)
@@ -475,13 +482,7 @@ function reviewSection(rv, id, refresh) {
       h('label', { for: 'reveal-reason' }, 'Reason for revealing'),
       h('input', { id: 'reveal-reason', required: true, maxlength: 1000, placeholder: 'e.g. scheduling the next round' }),
       h('button', { type: 'submit' }, 'Reveal identity'));
-    revealForm.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      try {
-        await api(`/v1/interviews/${encodeURIComponent(id)}/reveal`, { method: 'POST', body: { reason: $('reveal-reason').value } });
-        await refresh('review-identity');
-      } catch (err) { fail(err); }
-    });
+    postOnSubmit(revealForm, 'reveal', () => ({ reason: $('reveal-reason').value }), 'review-identity');
   }
 
   const overridden = rv.effective_recommendation !== rv.engine_recommendation;
@@ -494,13 +495,7 @@ function reviewSection(rv, id, refresh) {
     h('label', { for: 'override-reason' }, 'Why'),
     h('input', { id: 'override-reason', required: true, maxlength: 1000, placeholder: 'kept with your name and the time' }),
     h('button', { type: 'submit' }, 'Record override'));
-  overrideForm.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    try {
-      await api(`/v1/interviews/${encodeURIComponent(id)}/overrides`, { method: 'POST', body: { recommendation: recSelect.value, reason: $('override-reason').value } });
-      await refresh('review-in-force');
-    } catch (err) { fail(err); }
-  });
+  postOnSubmit(overrideForm, 'overrides', () => ({ recommendation: recSelect.value, reason: $('override-reason').value }), 'review-in-force');
 
   const log = (title, idAttr, rows, cols, cells) => (rows.length
     ? h('div', {}, h('h4', {}, title), h('table', { class: 'list', id: idAttr },
