@@ -10,7 +10,7 @@ CARGO_FLAGS := --release --locked
 .PHONY: run test setup build models fmt lint clean-models
 
 run: setup models
-	$(VIVA) serve
+	VIVA_DEMO_ENABLED=$${VIVA_DEMO_ENABLED:-true} $(VIVA) serve
 
 setup:
 	@bash scripts/setup.sh

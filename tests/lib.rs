@@ -62,6 +62,10 @@ pub fn viva() -> Command {
         // Tests run in parallel; one inference thread each keeps ggml's spinning threads from
         // outnumbering the cores.
         .env("VIVA_MODELS_THREADS", "1")
+        // The e2e tests start demo sessions freely (a public server keeps the defaults: off,
+        // and rate-limited per address when on).
+        .env("VIVA_DEMO_ENABLED", "true")
+        .env("VIVA_DEMO_PER_ADDRESS_PER_HOUR", "0")
         .current_dir(std::env::temp_dir());
     cmd
 }

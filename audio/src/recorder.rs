@@ -121,6 +121,52 @@ impl Recorder {
         Ok(rec)
     }
 
+    /// Reopens a recording a previous process left (paused, or killed at any moment) to go on
+    /// appending: its length is what the file holds (a torn last sample frame is cut), the header
+    /// is rewritten to match, and the next frames continue its timeline. A missing or unreadable
+    /// file starts a new recording.
+    pub fn open_append(path: &Path, config: RecorderConfig) -> Result<Self, AudioError> {
+        check_rate(config.sample_rate)?;
+        let mut file = match File::options().read(true).write(true).open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Self::create(path, config)
+            }
+            Err(e) => return Err(AudioError::io("opening", path)(e)),
+        };
+        let len = file
+            .metadata()
+            .map_err(AudioError::io("reading the size of", path))?
+            .len();
+        let mut header = [0u8; HEADER_LEN as usize];
+        let ours = len >= HEADER_LEN
+            && file.read_exact(&mut header).is_ok()
+            && &header[0..4] == b"RIFF"
+            && &header[36..40] == b"data"
+            && u16::from_le_bytes([header[22], header[23]]) == CHANNELS as u16
+            && u32::from_le_bytes([header[24], header[25], header[26], header[27]])
+                == config.sample_rate;
+        if !ours {
+            drop(file);
+            return Self::create(path, config);
+        }
+        let data = (len - HEADER_LEN).min(MAX_DATA_BYTES);
+        let flushed = data / BYTES_PER_FRAME;
+        file.set_len(HEADER_LEN + flushed * BYTES_PER_FRAME)
+            .map_err(AudioError::io("truncating", path))?;
+        let mut rec = Self {
+            file,
+            path: path.to_path_buf(),
+            config,
+            flushed,
+            tail: Vec::new(),
+            resamplers: [None, None],
+            late_writes: 0,
+        };
+        rec.write_header()?;
+        Ok(rec)
+    }
+
     /// Sample rate of the file.
     pub fn sample_rate(&self) -> u32 {
         self.config.sample_rate
@@ -354,6 +400,37 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A recording left by a killed process is reopened where its file ends: the torn last
+    /// sample frame is cut, the header fixed, and new frames continue the timeline.
+    #[test]
+    fn a_killed_recording_is_reopened_and_continued() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("r.wav");
+        let mut rec = Recorder::create(&path, RecorderConfig::default()).expect("create");
+        let f = AudioFrame::new(vec![0.25; 16_000], 16_000, 0).expect("frame");
+        rec.push(Track::Candidate, &f).expect("push");
+        rec.flush().expect("flush");
+        drop(rec); // killed: no finish()
+        // A torn write: half a sample frame past the end.
+        let mut raw = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        raw.write_all(&[1, 2]).unwrap();
+        drop(raw);
+        let mut rec = Recorder::open_append(&path, RecorderConfig::default()).expect("reopen");
+        assert_eq!(rec.len(), 16_000);
+        let g = AudioFrame::new(vec![-0.5; 8_000], 16_000, 16_000).expect("frame");
+        rec.push(Track::Candidate, &g).expect("push");
+        let stats = rec.finish().expect("finish");
+        assert_eq!(stats.frames, 24_000);
+        let (spec, samples) = read_stereo(&path);
+        assert_eq!(spec.channels, 2);
+        assert_eq!(samples.len(), 48_000);
+        assert!(samples[0] > 8_000 && samples[2 * 16_000] < -16_000);
+        // Not ours: a fresh recording.
+        std::fs::write(&path, b"garbage").unwrap();
+        let rec = Recorder::open_append(&path, RecorderConfig::default()).expect("fresh");
+        assert_eq!(rec.len(), 0);
+    }
 
     fn read_stereo(path: &Path) -> (hound::WavSpec, Vec<i16>) {
         let mut r = hound::WavReader::open(path).expect("readable wav");

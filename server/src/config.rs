@@ -16,6 +16,89 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub webhooks: WebhooksConfig,
     pub log: LogConfig,
+    pub session: SessionSettings,
+    pub demo: DemoConfig,
+    pub shutdown: ShutdownConfig,
+}
+
+/// Live sessions: how many, how long they wait, how long a candidate may take to come back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// Most interviews in progress at once on this server (0: 3 per core, what a 2-core machine
+    /// serves with replies under about a second). Over it, new sessions get 503 + Retry-After.
+    pub max_live: usize,
+    /// Most sessions created and not yet joined by a candidate.
+    pub max_pending: usize,
+    /// A session nobody joins within this many seconds is discarded (its invite works again).
+    pub attach_timeout_s: u64,
+    /// How long a dropped connection may take to come back before the candidate counts as gone.
+    pub resume_grace_s: u64,
+    /// After a crash or a restart, how long a candidate may resume an interview with its resume
+    /// token; after it the interview is filed as `interrupted` and scored.
+    pub resume_window_s: u64,
+    /// Silence after a question before the interviewer offers to repeat it.
+    pub silence_reprompt_s: u64,
+    /// Silence after a question (reprompt included) before the interviewer moves on.
+    pub silence_give_up_s: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            max_live: 0,
+            max_pending: 64,
+            attach_timeout_s: 120,
+            resume_grace_s: 60,
+            resume_window_s: 600,
+            silence_reprompt_s: 12,
+            silence_give_up_s: 30,
+        }
+    }
+}
+
+impl SessionSettings {
+    /// `max_live`, with 0 resolved for this machine.
+    pub fn max_live(&self) -> usize {
+        if self.max_live > 0 {
+            return self.max_live;
+        }
+        3 * std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+}
+
+/// The public demo interview (`POST /v1/sessions {"job":"demo"}`: no sign-in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Serve demo sessions at all (`make run` turns it on).
+    pub enabled: bool,
+    /// Demo sessions one client address may start per hour (0: no limit).
+    pub per_address_per_hour: u32,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            per_address_per_hour: 10,
+        }
+    }
+}
+
+/// Stopping on SIGTERM / Ctrl-C.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Seconds the server takes to pause live interviews (the interviewer says so, everything is
+    /// saved for a resume after the restart) before it exits.
+    pub grace_s: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self { grace_s: 10 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,6 +330,18 @@ impl Config {
     /// The environment variable that overrides `section.key`.
     pub fn env_name(section: &str, key: &str) -> String {
         format!("VIVA_{}_{}", section.to_uppercase(), key.to_uppercase())
+    }
+
+    /// The configuration of a server a benchmark or simulation starts inside its own process:
+    /// demo sessions on and unlimited, no session cap (the benchmark measures what the cap
+    /// would protect).
+    pub fn in_process_harness(&self) -> Config {
+        let mut c = self.clone();
+        c.demo.enabled = true;
+        c.demo.per_address_per_hour = 0;
+        c.session.max_live = 100_000;
+        c.session.max_pending = 100_000;
+        c
     }
 
     pub fn to_toml(&self) -> String {

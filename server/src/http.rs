@@ -1,6 +1,7 @@
 //! The HTTP surface: health, embedded pages, and (as they land) the API and gateways.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{Path, State};
@@ -20,7 +21,13 @@ pub struct AppState {
     pub sessions: Option<Arc<crate::session::SessionManager>>,
     /// The database behind the recruiter API (`/v1`); None serves without the API.
     pub store: Option<crate::store::Store>,
+    /// Demo sessions started per client address.
+    pub demo_limiter: crate::gateway::admission::RateLimiter,
 }
+
+/// Largest request body on any route (a job file, an SDP offer, a JSON control message all fit
+/// many times over); a larger one is refused with 413 before it is read.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub fn router(state: Arc<AppState>) -> Router {
     // Static `/v1/...` routes take precedence over the catch-all page route.
@@ -36,12 +43,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::gateway::twilio::routes())
         .merge(crate::gateway::webrtc::routes())
         .route("/{*path}", get(static_asset))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let draining = state.sessions.as_ref().is_some_and(|s| s.is_draining());
+    let status = match (draining, state.whisper.is_some()) {
+        (true, _) => "draining",
+        (false, true) => "ok",
+        (false, false) => "degraded",
+    };
+    let sessions = state.sessions.as_ref().map(|s| {
+        serde_json::json!({
+            "live": s.live_count(),
+            "pending": s.pending_count(),
+            "max_live": s.config().max_live,
+        })
+    });
     Json(serde_json::json!({
-        "status": if state.whisper.is_some() { "ok" } else { "degraded" },
+        "status": status,
+        "sessions": sessions,
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_s": state.started.elapsed().as_secs(),
         "whisper": {
@@ -70,7 +92,29 @@ pub async fn serve(config: Config, bind_override: Option<String>) -> anyhow::Res
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!(address = %listener.local_addr()?, "viva is listening; open http://{}/", listener.local_addr()?);
-    serve_on(listener, state, shutdown_signal()).await?;
+    let grace = Duration::from_secs(state.config.shutdown.grace_s);
+    let sessions = state.sessions.clone();
+    // On SIGTERM/SIGINT: refuse new sessions, pause the live ones (the candidates hear why and
+    // can resume after the restart), and only then stop serving. Connections still open after
+    // the grace period are not waited for.
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let drained = async move {
+        shutdown_signal().await;
+        tracing::info!(grace_s = grace.as_secs(), "stopping: pausing live sessions");
+        if let Some(s) = sessions {
+            s.drain(grace).await;
+        }
+        let _ = stopped_tx.send(());
+    };
+    let serving = serve_on(listener, state, drained);
+    tokio::pin!(serving);
+    tokio::select! {
+        r = &mut serving => r?,
+        _ = async {
+            let _ = stopped_rx.await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => tracing::warn!("connections still open after the shutdown grace; closing them"),
+    }
     tracing::info!("viva stopped");
     Ok(())
 }
@@ -97,11 +141,13 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
                 let engines = Arc::new(engines);
                 // The demo job's prompts, rendered while nobody waits for them.
                 engines.prerender_in_background(&viva_interview::demo_job());
-                let cfg = crate::session::SessionConfig::new(&config.storage.data_dir);
-                // Sessions linked to stored interviews are filed when they end.
-                let sink = crate::store::link::StoreSink {
-                    store: store.clone(),
-                };
+                let cfg = crate::session::SessionConfig::from_settings(
+                    &config.storage.data_dir,
+                    &config.session,
+                );
+                // Sessions linked to stored interviews write their state as it changes and are
+                // filed when they end.
+                let sink = crate::store::link::StoreSink::start(store.clone());
                 Some(crate::session::SessionManager::with_sink(
                     engines,
                     cfg,
@@ -114,12 +160,35 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
             }
         }
     };
+    // Interviews a crashed or stopped process left: restored for their candidates, or filed.
+    let recordings_dir = config.storage.data_dir.join("recordings");
+    let window = Duration::from_secs(config.session.resume_window_s);
+    match crate::store::recover::recover(&store, sessions.as_ref(), &recordings_dir, window, true)
+        .await
+    {
+        Ok(r) if r.restored + r.filed > 0 => tracing::info!(
+            restored = r.restored,
+            filed = r.filed,
+            "interviews left in progress by an earlier process recovered"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "recovering interrupted interviews failed"),
+    }
+    tokio::spawn(crate::store::recover::run_sweep(
+        store.clone(),
+        sessions.clone(),
+        recordings_dir,
+        window,
+    ));
+    let demo_limiter =
+        crate::gateway::admission::RateLimiter::per_hour(config.demo.per_address_per_hour);
     Ok(Arc::new(AppState {
         config,
         whisper: Some(whisper),
         started: std::time::Instant::now(),
         sessions,
         store: Some(store),
+        demo_limiter,
     }))
 }
 
@@ -129,7 +198,8 @@ pub async fn serve_on(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

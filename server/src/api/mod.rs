@@ -457,6 +457,7 @@ async fn create_job(
 }
 
 async fn get_job(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    check_id(&id)?;
     Ok(Json(json!(store.job(&id).await?)))
 }
 
@@ -465,6 +466,7 @@ async fn update_job(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<JobBody>,
 ) -> ApiResult<Json<Value>> {
+    check_id(&id)?;
     let (job, config_toml) = validated(&body)?;
     let row = store
         .update_job(&id, &job.title, &config_toml, now_ms())
@@ -482,6 +484,7 @@ async fn update_job(
 }
 
 async fn delete_job(State(store): State<Store>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    check_id(&id)?;
     store.delete_job(&id, now_ms()).await?;
     store.audit(now_ms(), "api", "job.deleted", &id, "").await?;
     Ok(StatusCode::NO_CONTENT)
@@ -547,6 +550,7 @@ async fn revoke_invite(
     State(store): State<Store>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    check_id(&id)?;
     store.revoke_invite(&id, now_ms()).await?;
     store
         .audit(now_ms(), "api", "invite.revoked", &id, "")

@@ -143,8 +143,14 @@ pub fn parse_range(header: Option<&str>, len: u64) -> RangeAnswer {
     let Some(h) = header else {
         return RangeAnswer::Full;
     };
-    let Some(spec) = h.trim().strip_prefix("bytes=") else {
-        return RangeAnswer::Unsatisfiable;
+    let h = h.trim();
+    let Some(spec) = h.strip_prefix("bytes=") else {
+        // A range unit we do not know (`items=0-1`) is ignored, as RFC 9110 §14.2 says: the
+        // whole recording. Only a malformed `bytes` range is unsatisfiable.
+        return match h.split_once('=') {
+            Some((unit, _)) if !unit.trim().eq_ignore_ascii_case("bytes") => RangeAnswer::Full,
+            _ => RangeAnswer::Unsatisfiable,
+        };
     };
     if spec.contains(',') {
         return RangeAnswer::Full;
@@ -314,6 +320,8 @@ mod tests {
             Partial { start: 5, end: 9 }
         );
         assert_eq!(parse_range(Some("bytes=0-1,4-5"), 10), Full);
+        // Unknown units are ignored: the whole file (200), not 416.
+        assert_eq!(parse_range(Some("items=0-1"), 10), Full);
         for bad in [
             "bytes=10-",
             "bytes=10-12",
@@ -322,8 +330,8 @@ mod tests {
             "bytes=-",
             "bytes=a-b",
             "bytes=+1-2",
-            "items=0-1",
             "bytes=0",
+            "bytes",
         ] {
             assert_eq!(parse_range(Some(bad), 10), Unsatisfiable, "{bad}");
         }

@@ -101,7 +101,7 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
         let (base, _server) = match &args.server {
             Some(s) => (s.trim_end_matches('/').to_string(), None),
             None => {
-                let state = crate::http::load_state(cfg.clone()).await?;
+                let state = crate::http::load_state(cfg.in_process_harness()).await?;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let addr = listener.local_addr()?;
                 let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,6 +1,7 @@
 //! Transports that carry a candidate's audio into a session and the interviewer's back.
 //! Each gateway only translates framing; the session pipeline is shared.
 
+pub mod admission;
 pub mod twilio;
 pub mod webrtc;
 pub mod ws;

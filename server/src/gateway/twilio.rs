@@ -151,6 +151,7 @@ impl TwilioError {
             TwilioError::Attach(AttachError::BadToken) => close::BAD_TOKEN,
             TwilioError::Attach(AttachError::Busy) => close::SESSION_BUSY,
             TwilioError::Attach(AttachError::Ended) => close::SESSION_ENDED,
+            TwilioError::Attach(AttachError::Full { .. }) => close::SERVER_FULL,
             TwilioError::Audio(_) => close::INTERNAL,
         }
     }
@@ -573,13 +574,7 @@ pub fn twiml(stream_url: &str, session: &str, token: &str) -> String {
     )
 }
 
-fn error_json(status: StatusCode, code: &str, message: String) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({"error": code, "message": message})),
-    )
-        .into_response()
-}
+use super::ws::error_json;
 
 pub async fn twiml_handler(
     State(state): State<Arc<AppState>>,
@@ -717,10 +712,9 @@ async fn run(socket: WebSocket, sessions: Arc<crate::session::SessionManager>) {
         }
     };
     if let (Some(session), Some(a)) = (conn.session.take(), conn.attachment.take()) {
+        tracing::debug!(dropped = matches!(step, Step::Dropped), "call stream over");
+        // However it ended, the session hears of it (detach starts its grace period).
         session.detach(a);
-        if matches!(step, Step::Dropped) && !session.is_ended() {
-            let _ = session.inbound.send(Inbound::Detached).await;
-        }
     }
     if stream.late_chunks > 0 {
         tracing::info!(

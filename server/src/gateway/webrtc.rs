@@ -35,7 +35,7 @@ use webrtc::track::track_local::TrackLocal;
 use super::ws::ClientMessage;
 use crate::http::AppState;
 use crate::session::metrics::Metrics;
-use crate::session::{AttachError, Inbound, Outbound, ServerEvent, SessionHandle};
+use crate::session::{Inbound, Outbound, ServerEvent, SessionHandle};
 
 /// Largest SDP offer accepted.
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
@@ -45,13 +45,7 @@ const MAX_DC_BYTES: usize = 16 * 1024;
 /// browser which gave up on WebRTC can attach over its WebSocket fallback soon after.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn error_json(status: StatusCode, code: &str, message: String) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({"error": code, "message": message})),
-    )
-        .into_response()
-}
+use super::ws::error_json;
 
 /// Why an offer is refused before any WebRTC machinery runs.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -250,15 +244,7 @@ pub async fn offer(
         .unwrap_or("");
     let attachment = match session.attach(token) {
         Ok(a) => a,
-        Err(e) => {
-            let (status, code) = match e {
-                AttachError::BadToken => (StatusCode::UNAUTHORIZED, "bad_token"),
-                AttachError::Busy => (StatusCode::CONFLICT, "session_busy"),
-                AttachError::Ended => (StatusCode::GONE, "session_ended"),
-                AttachError::Unknown => (StatusCode::NOT_FOUND, "unknown_session"),
-            };
-            return error_json(status, code, e.to_string());
-        }
+        Err(e) => return super::ws::attach_refusal(&e),
     };
     let ice = configured_ice(&state.config.server.ice_servers);
     let metrics = sessions.engines().metrics.clone();
@@ -529,10 +515,9 @@ impl Peer {
             }
         }
         let _ = self.pc.close().await;
+        tracing::debug!(dropped, "peer connection over");
+        // However it ended, the session hears of it (detach starts its grace period).
         session.detach(attachment);
-        if dropped && !session.is_ended() {
-            let _ = session.inbound.send(Inbound::Detached).await;
-        }
     }
 }
 

@@ -34,6 +34,7 @@ const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 /// Close codes (RFC 6455 and ours in 4000–4999).
 pub mod close {
     pub const NORMAL: u16 = 1000;
+    pub const PROTOCOL_ERROR: u16 = 1002;
     pub const UNSUPPORTED_DATA: u16 = 1003;
     pub const INVALID_PAYLOAD: u16 = 1007;
     pub const POLICY: u16 = 1008;
@@ -45,6 +46,8 @@ pub mod close {
     pub const UNSUPPORTED_CODEC: u16 = 4003;
     pub const SESSION_BUSY: u16 = 4009;
     pub const SESSION_ENDED: u16 = 4010;
+    /// Every interviewer is busy: try again in the seconds the reason gives.
+    pub const SERVER_FULL: u16 = 4503;
 }
 
 /// Control messages from the client.
@@ -66,12 +69,39 @@ pub enum ClientMessage {
     Bye,
 }
 
-fn error_json(status: StatusCode, code: &str, message: String) -> Response {
+pub(crate) fn error_json(status: StatusCode, code: &str, message: String) -> Response {
     (
         status,
         Json(serde_json::json!({"error": code, "message": message})),
     )
         .into_response()
+}
+
+/// A refusal the client should retry: 503 or 429 with `Retry-After` and the seconds in the
+/// body too (`retry_after_s`), for pages that cannot read headers of a failed fetch easily.
+pub(crate) fn retry_later(status: StatusCode, code: &str, message: String, secs: u64) -> Response {
+    (
+        status,
+        [(axum::http::header::RETRY_AFTER, secs.to_string())],
+        Json(serde_json::json!({"error": code, "message": message, "retry_after_s": secs})),
+    )
+        .into_response()
+}
+
+/// How a session that cannot be joined now is refused over HTTP.
+pub(crate) fn attach_refusal(e: &AttachError) -> Response {
+    match e {
+        AttachError::Full { retry_after_s } => retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            e.to_string(),
+            *retry_after_s,
+        ),
+        AttachError::BadToken => error_json(StatusCode::UNAUTHORIZED, "bad_token", e.to_string()),
+        AttachError::Busy => error_json(StatusCode::CONFLICT, "session_busy", e.to_string()),
+        AttachError::Ended => error_json(StatusCode::GONE, "session_ended", e.to_string()),
+        AttachError::Unknown => error_json(StatusCode::NOT_FOUND, "unknown_session", e.to_string()),
+    }
 }
 
 pub async fn upgrade(
@@ -107,6 +137,9 @@ pub async fn upgrade(
             "session_busy",
             format!("session {id} already has a connection"),
         );
+    }
+    if let Err(e) = sessions.can_join(&session) {
+        return attach_refusal(&e);
     }
     let metrics = sessions.engines().metrics.clone();
     ws.max_message_size(MAX_MESSAGE_BYTES)
@@ -194,10 +227,9 @@ impl Connection {
             .send(Inbound::Attached { resumed })
             .await;
         let exit = self.pump(&mut attachment).await;
+        tracing::debug!(final_close = matches!(exit, Exit::Final), "connection over");
+        // However it ended, the session hears of it (detach starts its grace period).
         self.session.detach(attachment);
-        if matches!(exit, Exit::Dropped) && !self.session.is_ended() {
-            let _ = self.session.inbound.send(Inbound::Detached).await;
-        }
     }
 
     /// Waits for `hello` and claims the session.
@@ -255,6 +287,7 @@ impl Connection {
                     AttachError::BadToken => close::BAD_TOKEN,
                     AttachError::Busy => close::SESSION_BUSY,
                     AttachError::Ended | AttachError::Unknown => close::SESSION_ENDED,
+                    AttachError::Full { .. } => close::SERVER_FULL,
                 };
                 self.close(code, &e.to_string()).await;
                 None
@@ -279,6 +312,15 @@ impl Connection {
                                 return Exit::Final;
                             }
                             tracing::info!(error = %text, "websocket error");
+                            self.metrics.count("ws_protocol_error");
+                            // RFC 6455: invalid UTF-8 in a text message is 1007, every other
+                            // framing violation (unmasked frame, RSV bits, bad opcode) 1002.
+                            let code = if text.contains("UTF-8") || text.contains("utf-8") || text.contains("Utf8") {
+                                close::INVALID_PAYLOAD
+                            } else {
+                                close::PROTOCOL_ERROR
+                            };
+                            self.close(code, "protocol error").await;
                             return Exit::Dropped;
                         }
                     };
@@ -464,6 +506,7 @@ async fn session_target(
 
 pub async fn create_session(
     State(state): State<Arc<AppState>>,
+    super::admission::ClientAddr(client): super::admission::ClientAddr,
     body: Result<Json<CreateSession>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Some(sessions) = state.sessions.as_ref() else {
@@ -475,8 +518,49 @@ pub async fn create_session(
     };
     let Json(body) = match body {
         Ok(b) => b,
-        Err(e) => return error_json(StatusCode::BAD_REQUEST, "bad_request", e.body_text()),
+        // 413 for a body over the limit, 415 without a JSON content type, 400 otherwise.
+        Err(e) => {
+            let status = match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "too_large"
+            } else {
+                "bad_request"
+            };
+            return error_json(status, code, e.body_text());
+        }
     };
+    // Refuse what cannot be served before anything is stored or an invite is used up.
+    if let Err(e) = sessions.admit() {
+        return creation_refusal(e);
+    }
+    if body.job.as_deref() == Some("demo") && body.invite.is_none() {
+        if !state.config.demo.enabled {
+            return error_json(
+                StatusCode::FORBIDDEN,
+                "demo_disabled",
+                "this server does not offer the public demo interview (demo.enabled)".into(),
+            );
+        }
+        if let Err(wait) = state
+            .demo_limiter
+            .check(client, std::time::Instant::now())
+        {
+            sessions.engines().metrics.count("demo_rate_limited");
+            return retry_later(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "at most {} demo interviews per hour from one address; try again in {wait} s",
+                    state.config.demo.per_address_per_hour
+                ),
+                wait,
+            );
+        }
+    }
     let (job, interview) = match session_target(&state, &body).await {
         Ok(t) => t,
         Err(resp) => return resp,
@@ -502,7 +586,34 @@ pub async fn create_session(
             )
                 .into_response()
         }
-        Err(e) => error_json(
+        Err(e) => {
+            // Nothing runs for it: the interview row and a used invite are given back.
+            if let (Some(store), Some(iv)) = (state.store.as_ref(), interview.as_deref()) {
+                if let Err(err) = store.discard_unjoined(iv).await {
+                    tracing::warn!(error = %err, interview = %iv, "unused interview not removed");
+                }
+            }
+            creation_refusal(e)
+        }
+    }
+}
+
+fn creation_refusal(e: crate::session::CreateError) -> Response {
+    use crate::session::CreateError;
+    match e {
+        CreateError::Full { retry_after_s } => retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("all interviewers are busy; retrying in {retry_after_s} s will work once one is free"),
+            retry_after_s,
+        ),
+        CreateError::Draining { retry_after_s } => retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "restarting",
+            format!("the server is restarting; try again in {retry_after_s} s"),
+            retry_after_s,
+        ),
+        CreateError::Failed(e) => error_json(
             StatusCode::INTERNAL_SERVER_ERROR,
             "session_failed",
             format!("{e:#}"),

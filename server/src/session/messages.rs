@@ -20,8 +20,12 @@ pub enum Inbound {
     TextAnswer(String),
     /// The candidate asked for the question again.
     Repeat,
-    /// The candidate hung up on purpose.
+    /// The candidate hung up on purpose: stop speaking and end now.
     Bye,
+    /// The server is stopping: tell the candidate, save everything for a resume, end.
+    Pause,
+    /// Nobody joined in time (or, restored, came back in time): end without a word.
+    Expire,
 }
 
 /// From the session to the transport.
@@ -143,6 +147,14 @@ pub enum AsrJob {
 #[derive(Debug)]
 pub enum DialogueIn {
     Start,
+    /// A restored session's candidate is back: say where the interview stands.
+    Resume,
+    /// The server is stopping: end for now, resumable (`say`: someone is listening).
+    Pause {
+        say: bool,
+    },
+    /// Nobody came: end without a word.
+    Expire,
     Answer {
         text: String,
         words: Option<Vec<Word>>,
@@ -202,6 +214,8 @@ pub enum PlayItem {
 #[derive(Debug)]
 pub enum PlayCtl {
     BargeIn { at_ms: u64 },
+    /// Stop speaking at once (the candidate said bye, the server is pausing).
+    Stop { reason: &'static str },
 }
 
 /// Audio for the recorder.

@@ -18,9 +18,11 @@ use viva_audio::frame::{ms_to_samples, samples_to_ms};
 use viva_audio::{AudioFrame, SpeechFrontEnd, Track, TurnDecision, TurnDetector, TurnEvent};
 use viva_interview::{Action, Event, Interview, JobConfig};
 
+use super::journal::{self, Journal, JournalKey};
+use super::manager::Restored;
 use super::messages::*;
 use super::transcriber::PassKind;
-use super::{Engines, SessionConfig};
+use super::{Engines, SessionConfig, SessionSink};
 
 /// Inbound queue: about 5 s of 20 ms frames; a transport that outruns it waits (backpressure).
 pub const INBOUND_CAPACITY: usize = 256;
@@ -57,15 +59,50 @@ const ENDPOINT_PASS_AFTER_MS: u64 = 200;
 /// Close codes the pipeline asks the transport to use (see `docs/protocol.md`).
 pub const CLOSE_NORMAL: u16 = 1000;
 pub const CLOSE_POLICY: u16 = 1008;
+/// RFC 6455 "service restart": the server paused the interview; resume with the same token.
+pub const CLOSE_SERVICE_RESTART: u16 = 1012;
+/// The reason a session paused by a server shutdown ends with.
+pub const REASON_PAUSED: &str = "paused";
+/// What the interviewer says when the server must stop mid-interview.
+const PAUSE_TEXT: &str = "I'm sorry, I have to pause our interview for a moment. Please rejoin \
+with the same link in a minute or two, and we will continue exactly where we left off.";
+/// What the interviewer says first when a paused or interrupted interview resumes.
+const RESUME_TEXT: &str = "Welcome back, and thank you for waiting. Let's continue where we left off.";
 
-/// Milliseconds since the session began.
+/// Milliseconds since the session began (a restored session's clock continues its old one).
 #[derive(Debug, Clone, Copy)]
-pub struct Clock(Instant);
+pub struct Clock {
+    start: Instant,
+    offset_ms: u64,
+}
 
 impl Clock {
-    pub fn now_ms(&self) -> u64 {
-        self.0.elapsed().as_millis() as u64
+    fn starting_at(offset_ms: u64) -> Clock {
+        Clock {
+            start: Instant::now(),
+            offset_ms,
+        }
     }
+
+    pub fn now_ms(&self) -> u64 {
+        self.offset_ms + self.start.elapsed().as_millis() as u64
+    }
+}
+
+/// Where a session linked to a stored interview writes its journal.
+pub struct JournalOut {
+    pub key: JournalKey,
+    pub sink: Arc<dyn SessionSink>,
+}
+
+/// What one session is made of.
+pub struct SessionParts {
+    pub id: String,
+    pub job: JobConfig,
+    pub dir: PathBuf,
+    pub journal: Option<JournalOut>,
+    /// Set when the session continues one a previous process left.
+    pub restored: Option<Restored>,
 }
 
 /// Bumped on every barge-in: utterances decided or rendered before it are stale.
@@ -81,22 +118,49 @@ impl Epoch {
     }
 }
 
-/// Starts every stage of a session; the returned task ends when the session is over.
+/// Starts every stage of a session; the returned task ends, with the session's end reason, when
+/// the session is over.
 pub fn spawn(
-    id: String,
-    job: JobConfig,
-    dir: PathBuf,
+    parts: SessionParts,
     engines: Arc<Engines>,
     config: SessionConfig,
     in_rx: mpsc::Receiver<Inbound>,
     out_tx: mpsc::Sender<Outbound>,
-) -> anyhow::Result<JoinHandle<()>> {
-    let clock = Clock(Instant::now());
+) -> anyhow::Result<JoinHandle<String>> {
+    let SessionParts {
+        id,
+        job,
+        dir,
+        journal: journal_out,
+        restored,
+    } = parts;
     let epoch = Epoch::default();
-    let recorder = viva_audio::Recorder::create(
-        &dir.join("recording.wav"),
-        viva_audio::RecorderConfig::default(),
-    )?;
+    let rec_config = viva_audio::RecorderConfig {
+        flush_every: super::recording::FLUSH_EVERY_SAMPLES,
+        ..Default::default()
+    };
+    let rec_path = dir.join("recording.wav");
+    let recorder = if restored.is_some() {
+        viva_audio::Recorder::open_append(&rec_path, rec_config)?
+    } else {
+        viva_audio::Recorder::create(&rec_path, rec_config)?
+    };
+    // A restored session's clock goes on from where it stopped: past its last saved state and
+    // past the audio already recorded, so both tracks continue the same timeline.
+    let recorded_ms = samples_to_ms(recorder.len(), recorder.sample_rate());
+    let clock = Clock::starting_at(
+        restored
+            .as_ref()
+            .map_or(0, |r| r.clock_ms.max(recorded_ms)),
+    );
+    let (interview, journal) = match restored {
+        Some(r) => (
+            journal::replay(job, config.engine.clone(), &r.events),
+            Some(Journal::resume(r.events, r.seq)),
+        ),
+        None => (Interview::new(job, config.engine.clone()), None),
+    };
+    let is_restored = journal.is_some();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (turn_tx, turn_rx) = mpsc::channel(64);
     let (asr_tx, asr_rx) = mpsc::channel(4);
@@ -115,20 +179,17 @@ pub fn spawn(
     let metrics = engines.metrics.clone();
     metrics.live_sessions.inc();
 
-    let recorder_task = tokio::task::spawn_blocking({
-        let span = span("recorder");
-        move || {
-            let _e = span.enter();
-            record(recorder, rec_rx)
-        }
-    });
+    let recorder_task = super::recording::spawn(recorder, rec_rx);
     let front = FrontEnd {
         clock,
         grace: config.resume_grace,
         engines: engines.clone(),
+        epoch: epoch.clone(),
+        restored: is_restored,
         out_tx: out_tx.clone(),
         turn_tx: turn_tx.clone(),
         dlg_tx: dlg_tx.clone(),
+        ctl_tx: ctl_tx.clone(),
         rec_tx: rec_tx.clone(),
     };
     let tasks = vec![
@@ -161,7 +222,10 @@ pub fn spawn(
         ),
         tokio::spawn(
             Dialogue {
-                interview: Interview::new(job, config.engine.clone()),
+                interview,
+                journal: journal.unwrap_or_default(),
+                journal_out,
+                dirty: false,
                 clock,
                 epoch: epoch.clone(),
                 out_tx: out_tx.clone(),
@@ -202,7 +266,7 @@ pub fn spawn(
         async move {
             // The playout stage ends the session: after the closing words have played, or when
             // the pipeline behind it is gone.
-            let _ = playout.await;
+            let reason = playout.await.unwrap_or_else(|_| "failed".into());
             let _ = shutdown_tx.send(true);
             for t in tasks {
                 let _ = t.await;
@@ -217,27 +281,11 @@ pub fn spawn(
                 Err(e) => tracing::warn!(error = %e, "recorder task failed"),
             }
             metrics.live_sessions.dec();
-            tracing::info!("session over");
+            tracing::info!(%reason, "session over");
+            reason
         }
         .instrument(span),
     ))
-}
-
-fn record(
-    mut recorder: viva_audio::Recorder,
-    mut rx: mpsc::Receiver<RecordFrame>,
-) -> Result<viva_audio::RecordingStats, viva_audio::AudioError> {
-    let mut failures = 0u64;
-    while let Some(RecordFrame { track, frame }) = rx.blocking_recv() {
-        if let Err(e) = recorder.push(track, &frame) {
-            failures += 1;
-            // One warning, not one per frame: a full disk would flood the log.
-            if failures == 1 {
-                tracing::warn!(error = %e, ?track, "recording frame refused");
-            }
-        }
-    }
-    recorder.finish()
 }
 
 /// Sends without waiting: a slow or detached client loses frames, the pipeline never stalls.
@@ -254,9 +302,13 @@ struct FrontEnd {
     clock: Clock,
     grace: Duration,
     engines: Arc<Engines>,
+    epoch: Epoch,
+    /// The session continues one a previous process left: its first transport resumes it.
+    restored: bool,
     out_tx: mpsc::Sender<Outbound>,
     turn_tx: mpsc::Sender<TurnIn>,
     dlg_tx: mpsc::Sender<DialogueIn>,
+    ctl_tx: mpsc::Sender<PlayCtl>,
     rec_tx: mpsc::Sender<RecordFrame>,
 }
 
@@ -270,6 +322,7 @@ impl FrontEnd {
         let mut front = SpeechFrontEnd::new(vad, SPEECH_THRESHOLD);
         let mut next_index: Option<u64> = None;
         let mut started = false;
+        let mut attached = false;
         let mut detached_since: Option<Instant> = None;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let metrics = self.engines.metrics.clone();
@@ -331,15 +384,20 @@ impl FrontEnd {
                         }
                         Inbound::Attached { resumed } => {
                             detached_since = None;
+                            attached = true;
                             tracing::info!(resumed, "transport attached");
                             if !started {
                                 started = true;
-                                let _ = self.dlg_tx.send(DialogueIn::Start).await;
+                                let first = if self.restored { DialogueIn::Resume } else { DialogueIn::Start };
+                                let _ = self.dlg_tx.send(first).await;
                             }
                         }
                         Inbound::Detached => {
-                            tracing::info!("transport lost; waiting for a resume");
-                            detached_since = Some(Instant::now());
+                            if attached || detached_since.is_none() {
+                                tracing::info!("transport lost; waiting for a resume");
+                                detached_since = Some(Instant::now());
+                            }
+                            attached = false;
                         }
                         Inbound::TextAnswer(text) => {
                             let _ = self.dlg_tx.send(DialogueIn::Answer {
@@ -357,12 +415,29 @@ impl FrontEnd {
                             }).await;
                         }
                         Inbound::Bye => {
+                            // At once: not after the sentence the interviewer is saying.
+                            self.stop_speaking("bye").await;
                             let _ = self.dlg_tx.send(DialogueIn::Left).await;
+                        }
+                        Inbound::Pause => {
+                            self.stop_speaking("pause").await;
+                            let _ = self.dlg_tx.send(DialogueIn::Pause { say: started && attached }).await;
+                        }
+                        Inbound::Expire => {
+                            let _ = self.dlg_tx.send(DialogueIn::Expire).await;
                         }
                     }
                 }
             }
         }
+    }
+}
+
+impl FrontEnd {
+    /// Makes everything the interviewer was going to say stale and stops what is playing.
+    async fn stop_speaking(&self, reason: &'static str) {
+        self.epoch.bump();
+        let _ = self.ctl_tx.send(PlayCtl::Stop { reason }).await;
     }
 }
 
@@ -1092,6 +1167,11 @@ async fn finish_turn(
 
 struct Dialogue {
     interview: Interview,
+    /// Every event that changed the interview (write-ahead: replayed after a crash).
+    journal: Journal,
+    journal_out: Option<JournalOut>,
+    /// The journal has events not yet handed to the sink.
+    dirty: bool,
     clock: Clock,
     epoch: Epoch,
     out_tx: mpsc::Sender<Outbound>,
@@ -1121,10 +1201,10 @@ impl Dialogue {
                     }
                     let now = self.clock.now_ms();
                     if let Some(since) = self.silent_since {
-                        let actions = self.interview.handle(now, Event::Silence { ms: now.saturating_sub(since) });
+                        let actions = self.handle(now, Event::Silence { ms: now.saturating_sub(since) });
                         self.act(actions, None).await;
                     }
-                    let actions = self.interview.handle(now, Event::TimeTick);
+                    let actions = self.handle(now, Event::TimeTick);
                     self.act(actions, None).await;
                     if ticks.is_multiple_of(5) {
                         self.progress();
@@ -1138,25 +1218,36 @@ impl Dialogue {
                     let now = self.clock.now_ms();
                     match msg {
                         DialogueIn::Start => {
-                            let actions = self.interview.handle(now, Event::Start);
+                            let actions = self.handle(now, Event::Start);
                             self.act(actions, None).await;
+                        }
+                        DialogueIn::Resume => self.resume().await,
+                        DialogueIn::Pause { say } => self.pause(say).await,
+                        DialogueIn::Expire => {
+                            self.ended = true;
+                            let _ = self.synth_tx.send(SynthJob::End { reason: "expired".into() }).await;
                         }
                         DialogueIn::Answer { text, words, speech_end_ms } => {
                             let turn = self.interview.transcript().turns.len();
                             let span = tracing::info_span!("answer", turn);
                             self.silent_since = None;
                             let t = Instant::now();
-                            let actions = self.interview.handle(now, Event::CandidateAnswered { text, words });
+                            let actions = self.handle(now, Event::CandidateAnswered { text, words });
                             self.metrics.observe("dialogue", t.elapsed().as_secs_f64());
                             span.in_scope(|| tracing::info!(actions = actions.len(), "answer handled"));
                             self.act(actions, speech_end_ms).await;
                         }
                         DialogueIn::CandidateSpeaking => self.silent_since = None,
                         DialogueIn::InterviewerDone { at_ms, awaits_answer } => {
-                            self.silent_since = awaits_answer.then_some(at_ms);
+                            // Silence counts from the end of a question. A remark that awaits
+                            // nothing (the reprompt) leaves the count running: the give-up
+                            // comes `silence_give_up` after the question, reprompt or not.
+                            if awaits_answer {
+                                self.silent_since = Some(at_ms);
+                            }
                         }
                         DialogueIn::Left => {
-                            let actions = self.interview.handle(now, Event::CandidateLeft);
+                            let actions = self.handle(now, Event::CandidateLeft);
                             self.act(actions, None).await;
                         }
                     }
@@ -1164,6 +1255,72 @@ impl Dialogue {
             }
         }
         self.save();
+    }
+
+    /// One event into the interview, kept in the journal when it changed something.
+    fn handle(&mut self, now: u64, event: Event) -> Vec<Action> {
+        let actions = self.interview.handle(now, event.clone());
+        if self.journal.record(now, &event, !actions.is_empty()) {
+            self.dirty = true;
+        }
+        actions
+    }
+
+    /// A restored session's candidate is back: a word of welcome, then the question they owe
+    /// an answer to. Neither is a new turn: the answer still belongs to that question.
+    async fn resume(&mut self) {
+        let Some(prompt) = journal::pending_prompt(&self.interview) else {
+            // It had ended before the process died (its filing was lost): file it now.
+            self.ended = true;
+            let _ = self
+                .synth_tx
+                .send(SynthJob::End {
+                    reason: "completed".into(),
+                })
+                .await;
+            return;
+        };
+        let text = format!("{RESUME_TEXT} {prompt}");
+        tracing::info!("restored interview resumed");
+        self.silent_since = None;
+        let job = SynthJob::Say {
+            utterance_id: viva_interview::utterance_id(&text),
+            text,
+            kind: viva_interview::UtteranceKind::Repeat,
+            awaits_answer: true,
+            epoch: self.epoch.get(),
+            speech_end_ms: None,
+        };
+        let _ = self.synth_tx.send(job).await;
+    }
+
+    /// The server is stopping: everything is saved, the candidate is told, the session ends
+    /// with [`REASON_PAUSED`] (kept for a resume, not filed).
+    async fn pause(&mut self, say: bool) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        self.dirty = true;
+        self.save();
+        tracing::info!(say, "interview paused for a server restart");
+        if say {
+            let job = SynthJob::Say {
+                utterance_id: viva_interview::utterance_id(PAUSE_TEXT),
+                text: PAUSE_TEXT.into(),
+                kind: viva_interview::UtteranceKind::Transition,
+                awaits_answer: false,
+                epoch: self.epoch.get(),
+                speech_end_ms: None,
+            };
+            let _ = self.synth_tx.send(job).await;
+        }
+        let _ = self
+            .synth_tx
+            .send(SynthJob::End {
+                reason: REASON_PAUSED.into(),
+            })
+            .await;
     }
 
     async fn act(&mut self, actions: Vec<Action>, mut speech_end_ms: Option<u64>) {
@@ -1179,7 +1336,9 @@ impl Dialogue {
                     awaits_answer,
                     ..
                 } => {
-                    self.silent_since = None;
+                    if kind != viva_interview::UtteranceKind::Reprompt {
+                        self.silent_since = None;
+                    }
                     let job = SynthJob::Say {
                         utterance_id,
                         text,
@@ -1230,8 +1389,9 @@ impl Dialogue {
         );
     }
 
-    /// Writes the transcript so far (atomically: a crash leaves the previous complete file).
-    fn save(&self) {
+    /// Writes the transcript so far (atomically: a crash leaves the previous complete file) and
+    /// hands the journal's new state to the sink (the database), which writes it in order.
+    fn save(&mut self) {
         let write = || -> std::io::Result<()> {
             let json = serde_json::to_vec_pretty(self.interview.transcript())?;
             let tmp = self.turns_path.with_extension("json.tmp");
@@ -1240,6 +1400,18 @@ impl Dialogue {
         };
         if let Err(e) = write() {
             tracing::warn!(error = %e, path = %self.turns_path.display(), "turns not saved");
+        }
+        if !std::mem::take(&mut self.dirty) {
+            return;
+        }
+        if let Some(out) = &self.journal_out {
+            match self
+                .journal
+                .snapshot(&out.key, self.clock.now_ms(), &self.interview)
+            {
+                Ok(snapshot) => out.sink.progress(snapshot),
+                Err(e) => tracing::warn!(error = %e, "session state not saved"),
+            }
         }
     }
 }
@@ -1282,7 +1454,7 @@ async fn synthesis(
                 let tx = play_tx.clone();
                 let ep = epoch.clone();
                 let metrics = engines.metrics.clone();
-                let rendered = tokio::task::spawn_blocking(move || {
+                let rendered = engines.synth.run(move || {
                     let t = Instant::now();
                     let cancel = viva_tts::CancelToken::new();
                     let utterance = voice.speak(&text, viva_tts::SampleRate::Hz16000, &cancel)?;
@@ -1317,7 +1489,7 @@ async fn synthesis(
                 match rendered {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::warn!(%utterance_id, error = %e, "synthesis failed"),
-                    Err(e) => tracing::warn!(%utterance_id, error = %e, "synthesis task failed"),
+                    Err(_) => tracing::warn!(%utterance_id, "synthesis job panicked"),
                 }
                 if play_tx
                     .send(PlayItem::End { epoch: job_epoch })
@@ -1376,16 +1548,17 @@ impl Playout {
         mut rx: mpsc::Receiver<PlayItem>,
         mut ctl: mpsc::Receiver<PlayCtl>,
         mut shutdown: watch::Receiver<bool>,
-    ) {
+    ) -> String {
         // Synthesis hangs up right after queueing the session's end: what is queued (the closing
         // words) still plays out before the session ends.
         let (mut items_open, mut ctl_open) = (true, true);
         loop {
             tokio::select! {
                 biased;
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => return "shutdown".into(),
                 c = ctl.recv(), if ctl_open => match c {
-                    Some(PlayCtl::BargeIn { at_ms }) => self.barge_in(at_ms).await,
+                    Some(PlayCtl::BargeIn { at_ms }) => self.stop(at_ms, "barge_in").await,
+                    Some(PlayCtl::Stop { reason }) => self.stop(self.clock.now_ms(), reason).await,
                     None => ctl_open = false,
                 },
                 item = rx.recv(), if items_open => match item {
@@ -1394,8 +1567,11 @@ impl Playout {
                 },
                 _ = tokio::time::sleep(Duration::from_millis(FRAME_MS / 2)) => {}
             }
-            if self.pump().await || (!items_open && self.queue.is_empty()) {
-                return;
+            if let Some(reason) = self.pump().await {
+                return reason;
+            }
+            if !items_open && self.queue.is_empty() {
+                return "pipeline_closed".into();
             }
         }
     }
@@ -1438,7 +1614,9 @@ impl Playout {
         }
     }
 
-    async fn barge_in(&mut self, at_ms: u64) {
+    /// Stops the interviewer at once (a barge-in, a bye, a pause): what is queued is dropped,
+    /// the client flushes what it buffered.
+    async fn stop(&mut self, at_ms: u64, reason: &'static str) {
         let t = Instant::now();
         self.discard_below = self.epoch.get();
         self.queue.retain(|q| matches!(q, Queued::SessionEnd(_)));
@@ -1446,7 +1624,7 @@ impl Playout {
         emit(
             &self.out_tx,
             Outbound::Event(ServerEvent::Flush {
-                reason: "barge_in".into(),
+                reason: reason.into(),
             }),
             &self.metrics,
         );
@@ -1466,14 +1644,16 @@ impl Playout {
             .turn_tx
             .send(TurnIn::InterviewerStopped { at_ms: now })
             .await;
-        self.metrics
-            .observe("barge_in_stop", t.elapsed().as_secs_f64());
-        self.metrics
-            .observe("barge_in_detect", now.saturating_sub(at_ms) as f64 / 1000.0);
+        if reason == "barge_in" {
+            self.metrics
+                .observe("barge_in_stop", t.elapsed().as_secs_f64());
+            self.metrics
+                .observe("barge_in_detect", now.saturating_sub(at_ms) as f64 / 1000.0);
+        }
     }
 
-    /// Sends what is due; true when the session is over.
-    async fn pump(&mut self) -> bool {
+    /// Sends what is due; the session's end reason when it is over.
+    async fn pump(&mut self) -> Option<String> {
         let now = self.clock.now_ms();
         while let Some(head) = self.queue.front() {
             match head {
@@ -1577,23 +1757,33 @@ impl Playout {
                     tracing::debug!(play_clock = self.play_clock, now, "closing words played");
                     emit(
                         &self.out_tx,
-                        Outbound::Event(ServerEvent::Ended { reason }),
+                        Outbound::Event(ServerEvent::Ended {
+                            reason: reason.clone(),
+                        }),
                         &self.metrics,
                     );
+                    let (code, why) = if reason == REASON_PAUSED {
+                        (
+                            CLOSE_SERVICE_RESTART,
+                            "interview paused; rejoin with the same link to resume",
+                        )
+                    } else {
+                        (CLOSE_NORMAL, "interview ended")
+                    };
                     // The close must not be lost to a full queue: wait a little for room.
                     let _ = tokio::time::timeout(
                         Duration::from_secs(2),
                         self.out_tx.send(Outbound::Close {
-                            code: CLOSE_NORMAL,
-                            reason: "interview ended".into(),
+                            code,
+                            reason: why.into(),
                         }),
                     )
                     .await;
-                    return true;
+                    return Some(reason);
                 }
             }
         }
-        false
+        None
     }
 }
 

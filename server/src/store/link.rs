@@ -132,21 +132,111 @@ pub async fn start_session_interview(
         .await
 }
 
-/// The [`crate::session::SessionSink`] of a server with a database.
+/// The [`crate::session::SessionSink`] of a server with a database: one writer task applies
+/// every session's state changes and ends in the order they happened, so a session's end is
+/// never overtaken by an older state write.
 pub struct StoreSink {
-    pub store: Store,
+    tx: tokio::sync::mpsc::UnboundedSender<SinkJob>,
 }
 
-impl crate::session::SessionSink for StoreSink {
-    fn session_ended(&self, session_id: String, interview_id: String, dir: std::path::PathBuf) {
-        let store = self.store.clone();
+enum SinkJob {
+    Progress(crate::session::journal::Snapshot),
+    Ended(
+        crate::session::EndedSession,
+        tokio::sync::oneshot::Sender<()>,
+    ),
+}
+
+impl StoreSink {
+    /// Starts the writer (inside the tokio runtime).
+    pub fn start(store: Store) -> StoreSink {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<SinkJob>();
         tokio::spawn(async move {
-            match file_session(&store, &interview_id, &dir, now_ms()).await {
-                Ok(()) => tracing::info!(session_id, interview = %interview_id, "session filed"),
-                Err(e) => {
-                    tracing::error!(session_id, interview = %interview_id, error = %e, "session could not be filed")
+            while let Some(job) = rx.recv().await {
+                match job {
+                    SinkJob::Progress(snap) => {
+                        // A failed write is retried once the database answers again: the next
+                        // snapshot of the session carries everything this one did.
+                        if let Err(e) = store.save_live(&snap, now_ms()).await {
+                            tracing::error!(session_id = %snap.key.session_id, error = %e, "session state not saved");
+                        }
+                    }
+                    SinkJob::Ended(ended, done) => {
+                        file_ended(&store, &ended).await;
+                        let _ = done.send(());
+                    }
                 }
             }
         });
+        StoreSink { tx }
+    }
+}
+
+/// What a session's end means for its stored interview.
+async fn file_ended(store: &Store, e: &crate::session::EndedSession) {
+    use crate::session::Outcome;
+    let (sid, iv) = (&e.session_id, &e.interview_id);
+    let result = match e.outcome {
+        Outcome::Finished => file_session(store, iv, &e.dir, now_ms()).await,
+        Outcome::Interrupted => file_interrupted(store, sid, iv, &e.dir).await,
+        Outcome::Paused => store.pause_live(sid, now_ms()).await,
+        Outcome::Discarded => match store.discard_unjoined(iv).await {
+            Ok(()) => {
+                let _ = tokio::fs::remove_dir_all(&e.dir).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(()) => tracing::info!(session_id = %sid, interview = %iv, outcome = ?e.outcome, "session filed"),
+        Err(err) => {
+            tracing::error!(session_id = %sid, interview = %iv, outcome = ?e.outcome, error = %err, "session could not be filed")
+        }
+    }
+}
+
+/// Files an interview whose session died and was not resumed in time: what was answered, as
+/// `interrupted` (scored like any other; the recruiter sees why it is short).
+pub async fn file_interrupted(
+    store: &Store,
+    session_id: &str,
+    interview_id: &str,
+    dir: &Path,
+) -> Result<()> {
+    let text = match tokio::fs::read_to_string(dir.join("turns.json")).await {
+        Ok(t) => Some(t),
+        Err(_) => store
+            .live_sessions()
+            .await?
+            .into_iter()
+            .find(|r| r.session_id == session_id)
+            .map(|r| r.transcript_json),
+    };
+    let transcript: Option<viva_interview::Transcript> =
+        text.and_then(|t| serde_json::from_str(&t).ok());
+    match transcript {
+        Some(t) if t.turns.iter().any(|t| !t.answers.is_empty()) => {
+            store
+                .file_interview(interview_id, &t, now_ms(), "interrupted")
+                .await?;
+            if let Err(e) = upload_filed(store, interview_id).await {
+                tracing::warn!(interview = %interview_id, error = %e, "recording upload failed; will retry");
+            }
+        }
+        _ => store.abandon_interview(interview_id, now_ms()).await?,
+    }
+    store.delete_live(session_id).await
+}
+
+impl crate::session::SessionSink for StoreSink {
+    fn progress(&self, snapshot: crate::session::journal::Snapshot) {
+        let _ = self.tx.send(SinkJob::Progress(snapshot));
+    }
+
+    fn ended(&self, ended: crate::session::EndedSession) -> tokio::sync::oneshot::Receiver<()> {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(SinkJob::Ended(ended, done));
+        rx
     }
 }

@@ -189,4 +189,22 @@ CREATE TABLE IF NOT EXISTS identity_reveals (
 CREATE INDEX IF NOT EXISTS identity_reveals_interview ON identity_reveals (interview_id, at)
 "#,
     ),
+    (
+        5,
+        r#"
+CREATE TABLE IF NOT EXISTS live_sessions (
+    session_id TEXT PRIMARY KEY,
+    interview_id TEXT NOT NULL REFERENCES interviews(id),
+    token_hash TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    clock_ms BIGINT NOT NULL,
+    events_json TEXT NOT NULL,
+    transcript_json TEXT NOT NULL,
+    paused BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS live_sessions_interview ON live_sessions (interview_id)
+"#,
+    ),
 ];

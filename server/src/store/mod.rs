@@ -8,7 +8,9 @@
 //! mid-job loses its claim and another worker picks the job up.
 
 pub mod link;
+pub mod live;
 mod migrations;
+pub mod recover;
 pub mod recordings;
 pub mod review;
 mod webhooks;
@@ -550,12 +552,25 @@ impl Store {
         transcript: &viva_interview::Transcript,
         now: i64,
     ) -> Result<()> {
+        self.file_interview(id, transcript, now, "completed").await
+    }
+
+    /// Like [`finish_interview`](Self::finish_interview), with the state it is filed in:
+    /// `completed`, or `interrupted` (its session died and the candidate did not come back).
+    pub async fn file_interview(
+        &self,
+        id: &str,
+        transcript: &viva_interview::Transcript,
+        now: i64,
+        state: &str,
+    ) -> Result<()> {
         let json = serde_json::to_string(transcript)?;
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE interviews SET state = 'completed', ended_at = $1, transcript_json = $2 WHERE id = $3")
+        let done = sqlx::query("UPDATE interviews SET state = $4, ended_at = $1, transcript_json = $2 WHERE id = $3")
             .bind(now)
             .bind(&json)
             .bind(id)
+            .bind(state)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -608,8 +623,13 @@ impl Store {
             "candidate_id": row.try_get::<String, _>("candidate_id")?,
             "ended_at": now,
             "turns": transcript.turns.len(),
+            "state": state,
         });
         webhooks::enqueue_event(&mut tx, "interview.completed", &payload, now).await?;
+        sqlx::query("DELETE FROM live_sessions WHERE interview_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -826,7 +846,8 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE interviews SET state = 'scored' WHERE id = $1")
+        // An interrupted interview keeps saying so once scored: the recruiter sees why it is short.
+        sqlx::query("UPDATE interviews SET state = 'scored' WHERE id = $1 AND state <> 'interrupted'")
             .bind(interview_id)
             .execute(&mut *tx)
             .await?;
@@ -934,7 +955,13 @@ impl Store {
                 rec.remove_session(key).await?;
             }
         }
-        for table in ["turns", "reports", "scoring_queue", "recordings"] {
+        for table in [
+            "turns",
+            "reports",
+            "scoring_queue",
+            "recordings",
+            "live_sessions",
+        ] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE interview_id IN ({sub})"
             ))

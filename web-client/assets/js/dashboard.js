@@ -320,7 +320,7 @@ async function renderJob(id) {
     api(`/v1/interviews?job_id=${encodeURIComponent(id)}`),
   ]);
   const reports = await Promise.all(interviews.map((iv) =>
-    iv.state === 'completed' || iv.state === 'scored'
+    iv.state === 'completed' || iv.state === 'interrupted' || iv.state === 'scored'
       ? api(`/v1/interviews/${encodeURIComponent(iv.id)}/report`).catch(() => null)
       : null));
   const rows = interviews.map((iv, i) => ({ iv, report: reports[i] }))
@@ -377,7 +377,7 @@ async function renderJob(id) {
       h('td', {}, String(i + 1)),
       h('td', {}, h('a', { href: `#/interviews/${encodeURIComponent(iv.id)}` }, shownCandidate(iv, report))),
       h('td', { class: 'num' }, report ? report.composite.toFixed(1) : '—'),
-      h('td', {}, report ? badge(inForce(report)) : h('span', { class: 'muted' }, iv.state === 'completed' ? 'scoring…' : iv.state)),
+      h('td', {}, report ? badge(inForce(report)) : h('span', { class: 'muted' }, (iv.state === 'completed' || iv.state === 'interrupted') ? 'scoring…' : iv.state)),
       h('td', {}, fmtDate(iv.ended_at || iv.created_at)))));
     if (!shown.length) tbody.append(h('tr', {}, h('td', { colspan: 5 }, 'No candidates match.')));
   };

@@ -97,9 +97,18 @@ async function getSession() {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
   const j = await r.json().catch(() => ({}));
+  if ((r.status === 503 || r.status === 429) && (j.retry_after_s || r.headers.get('retry-after'))) {
+    // Full or restarting: the page waits and tries again by itself.
+    const e = new Error(j.message || 'The interview service is busy.');
+    e.retryAfterS = Number(j.retry_after_s || r.headers.get('retry-after')) || 15;
+    e.busy = j.error;
+    throw e;
+  }
   if (!r.ok) {
     const why = {
       unknown_job: 'This interview does not exist.',
+      demo_disabled: 'The demo interview is not offered on this server.',
+      invalid_invite: 'This invite link is not valid any more (used, revoked or expired).',
       not_ready: 'The interview service is not ready. Please try again in a few minutes.',
       bad_request: invite ? 'This invite link cannot be used on this server.' : 'The interview could not be started.',
     }[j.error] || j.message || `The interview could not be started (HTTP ${r.status}).`;
@@ -117,6 +126,7 @@ async function startInterview() {
   try {
     state.session = await getSession();
   } catch (e) {
+    if (e.retryAfterS) return waitAndRetry(e);
     $('start').disabled = false;
     return alertMsg(e.message);
   }
@@ -136,6 +146,21 @@ async function startInterview() {
     },
   });
   connectWith(transportOrder());
+}
+
+/// Every interviewer is busy (or the server restarts): count down, then try again.
+function waitAndRetry(e) {
+  let left = Math.max(1, Math.round(e.retryAfterS));
+  const what = e.busy === 'rate_limited'
+    ? 'You have started several demo interviews from this address'
+    : e.busy === 'restarting' ? 'The interview service is restarting' : 'All interviewers are busy';
+  const tick = () => {
+    if (left <= 0) { alertMsg(''); return startInterview(); }
+    alertMsg(`${what}; retrying in ${left} s.`);
+    left -= 1;
+    state.retryTimer = setTimeout(tick, 1000);
+  };
+  tick();
 }
 
 /// Transports to try, best first: `?transport=websocket|webrtc` forces one; otherwise WebRTC
@@ -244,7 +269,7 @@ function onEvent(ev) {
       break;
     }
     case 'ended':
-      finish(ev.reason);
+      if (ev.reason !== 'paused') finish(ev.reason);
       break;
     case 'error':
       if (ev.code !== 'already_hello') alertMsg(`The server said: ${ev.message || ev.code}`);
@@ -263,11 +288,17 @@ function onState(s, d = {}) {
     const via = TRANSPORT_NAMES[state.transportKind] || state.transportKind;
     conn.textContent = d.resumed ? `Reconnected (${via}) — the interview goes on.` : `Connected (${via})`;
     conn.dataset.state = 'open';
+    state.paused = false;
     alertMsg('');
   } else if (s === 'connecting') {
     conn.textContent = 'Connecting…';
+  } else if (s === 'paused') {
+    conn.textContent = 'Paused — reconnecting when the interviewer is back…';
+    conn.dataset.state = 'reconnecting';
+    state.paused = true;
+    alertMsg('The interviewer had to pause for a moment (a server restart). Stay on this page: it reconnects by itself and the interview continues where it stopped. Your answers so far are saved.');
   } else if (s === 'reconnecting') {
-    conn.textContent = 'Connection lost — reconnecting…';
+    conn.textContent = state.paused ? 'Paused — reconnecting when the interviewer is back…' : 'Connection lost — reconnecting…';
     conn.dataset.state = 'reconnecting';
   } else if (s === 'failed') {
     conn.dataset.state = 'failed';

@@ -12,9 +12,13 @@
 //
 // The WebSocket transport speaks docs/protocol.md version 1. After an unexpected close it
 // reconnects with backoff and resumes with the same resume_token, for as long as the server
-// keeps the session (its grace period, 60 s by default).
+// keeps the session (its grace period, 60 s by default). A server that pauses the interview to
+// restart (close 1012, `ended` with reason `paused`) keeps it for its resume window (10 min by
+// default): the transport keeps trying that long.
 
 export const PROTOCOL = 1;
+/// How long a paused interview (the server restarting) is tried again.
+const PAUSED_WINDOW_MS = 600000;
 
 // Close codes after which reconnecting cannot help.
 const FINAL_CODES = new Map([
@@ -28,7 +32,7 @@ const FINAL_CODES = new Map([
 ]);
 
 export function createWebSocketTransport(session, handlers, options = {}) {
-  const graceMs = options.graceMs ?? 60000;
+  let graceMs = options.graceMs ?? 60000;
   let ws = null;
   let open = false;
   let closedByUs = false;
@@ -76,6 +80,12 @@ export function createWebSocketTransport(session, handlers, options = {}) {
       open = false;
       ws = null;
       if (closedByUs) return handlers.onState('closed', { code: c.code });
+      if (c.code === 1012) {
+        // Paused for a restart: come back once the server is up again.
+        graceMs = Math.max(graceMs, PAUSED_WINDOW_MS);
+        lostAt = Date.now();
+        handlers.onState('paused', { code: c.code });
+      }
       if (FINAL_CODES.has(c.code)) {
         return handlers.onState(c.code === 1000 ? 'closed' : 'failed',
           { code: c.code, message: FINAL_CODES.get(c.code) });
@@ -151,7 +161,7 @@ function iceGathered(pc, ms) {
 
 export function createWebRtcTransport(session, handlers, options = {}) {
   const connectTimeoutMs = options.connectTimeoutMs ?? 8000;
-  const graceMs = options.graceMs ?? 60000;
+  let graceMs = options.graceMs ?? 60000;
   let pc = null;
   let dc = null;
   let open = false;
@@ -291,7 +301,14 @@ export function createWebRtcTransport(session, handlers, options = {}) {
         interviewerSpeaking = false;
         break;
       case 'ended':
-        ended = true;
+        if (ev.reason === 'paused') {
+          // The server restarts: keep trying for its resume window, then resume.
+          graceMs = Math.max(graceMs, PAUSED_WINDOW_MS);
+          lostAt = Date.now();
+          handlers.onState('paused', {});
+        } else {
+          ended = true;
+        }
         break;
     }
     handlers.onEvent(ev);
