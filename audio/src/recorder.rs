@@ -412,8 +412,11 @@ mod tests {
         rec.push(Track::Candidate, &f).expect("push");
         rec.flush().expect("flush");
         drop(rec); // killed: no finish()
-        // A torn write: half a sample frame past the end.
-        let mut raw = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+                   // A torn write: half a sample frame past the end.
+        let mut raw = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         raw.write_all(&[1, 2]).unwrap();
         drop(raw);
         let mut rec = Recorder::open_append(&path, RecorderConfig::default()).expect("reopen");

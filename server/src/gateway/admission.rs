@@ -39,7 +39,10 @@ impl RateLimiter {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         // Forget addresses whose starts all left the window, so the map cannot grow forever.
         if seen.len() > 10_000 {
-            seen.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < self.window));
+            seen.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
+            });
         }
         let starts = seen.entry(key).or_default();
         while starts
@@ -89,7 +92,11 @@ mod tests {
         }
         let wait = rl.check(a, t0 + Duration::from_secs(10)).unwrap_err();
         assert_eq!(wait, 3590, "until the first start leaves the window");
-        assert_eq!(rl.check(b, t0 + Duration::from_secs(10)), Ok(()), "per address");
+        assert_eq!(
+            rl.check(b, t0 + Duration::from_secs(10)),
+            Ok(()),
+            "per address"
+        );
         assert_eq!(rl.check(a, t0 + Duration::from_secs(3601)), Ok(()));
         let unlimited = RateLimiter::new(0, Duration::from_secs(1));
         for _ in 0..1000 {

@@ -545,10 +545,7 @@ pub async fn create_session(
                 "this server does not offer the public demo interview (demo.enabled)".into(),
             );
         }
-        if let Err(wait) = state
-            .demo_limiter
-            .check(client, std::time::Instant::now())
-        {
+        if let Err(wait) = state.demo_limiter.check(client, std::time::Instant::now()) {
             sessions.engines().metrics.count("demo_rate_limited");
             return retry_later(
                 StatusCode::TOO_MANY_REQUESTS,

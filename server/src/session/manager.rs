@@ -41,10 +41,7 @@ impl SessionConfig {
         Self::from_settings(data_dir, &crate::config::SessionSettings::default())
     }
 
-    pub fn from_settings(
-        data_dir: &std::path::Path,
-        s: &crate::config::SessionSettings,
-    ) -> Self {
+    pub fn from_settings(data_dir: &std::path::Path, s: &crate::config::SessionSettings) -> Self {
         let engine = viva_interview::EngineConfig {
             silence_reprompt_ms: s.silence_reprompt_s.saturating_mul(1000),
             silence_give_up_ms: s.silence_give_up_s.saturating_mul(1000),

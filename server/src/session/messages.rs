@@ -213,9 +213,13 @@ pub enum PlayItem {
 /// Turn stage → playout (out of band of the audio queue, so it is never stuck behind it).
 #[derive(Debug)]
 pub enum PlayCtl {
-    BargeIn { at_ms: u64 },
+    BargeIn {
+        at_ms: u64,
+    },
     /// Stop speaking at once (the candidate said bye, the server is pausing).
-    Stop { reason: &'static str },
+    Stop {
+        reason: &'static str,
+    },
 }
 
 /// Audio for the recorder.

@@ -34,8 +34,8 @@ use std::sync::{Arc, Mutex};
 use viva_interview::JobConfig;
 
 pub use manager::{
-    hash_token, AttachError, Attachment, CreateError, Created, EndedSession, Outcome,
-    RestoreSpec, SessionConfig, SessionHandle, SessionManager, SessionSink,
+    hash_token, AttachError, Attachment, CreateError, Created, EndedSession, Outcome, RestoreSpec,
+    SessionConfig, SessionHandle, SessionManager, SessionSink,
 };
 pub use messages::{Inbound, Outbound, ServerEvent};
 pub use metrics::Metrics;
@@ -137,4 +137,3 @@ impl Engines {
         });
     }
 }
-

@@ -67,7 +67,8 @@ pub const REASON_PAUSED: &str = "paused";
 const PAUSE_TEXT: &str = "I'm sorry, I have to pause our interview for a moment. Please rejoin \
 with the same link in a minute or two, and we will continue exactly where we left off.";
 /// What the interviewer says first when a paused or interrupted interview resumes.
-const RESUME_TEXT: &str = "Welcome back, and thank you for waiting. Let's continue where we left off.";
+const RESUME_TEXT: &str =
+    "Welcome back, and thank you for waiting. Let's continue where we left off.";
 
 /// Milliseconds since the session began (a restored session's clock continues its old one).
 #[derive(Debug, Clone, Copy)]
@@ -148,11 +149,7 @@ pub fn spawn(
     // A restored session's clock goes on from where it stopped: past its last saved state and
     // past the audio already recorded, so both tracks continue the same timeline.
     let recorded_ms = samples_to_ms(recorder.len(), recorder.sample_rate());
-    let clock = Clock::starting_at(
-        restored
-            .as_ref()
-            .map_or(0, |r| r.clock_ms.max(recorded_ms)),
-    );
+    let clock = Clock::starting_at(restored.as_ref().map_or(0, |r| r.clock_ms.max(recorded_ms)));
     let (interview, journal) = match restored {
         Some(r) => (
             journal::replay(job, config.engine.clone(), &r.events),
@@ -333,6 +330,8 @@ impl FrontEnd {
                     if detached_since.is_some_and(|t| t.elapsed() >= self.grace) {
                         tracing::info!("no resume within the grace period: candidate left");
                         detached_since = None;
+                        // Nobody listens: end now, not after what the interviewer was saying.
+                        self.stop_speaking("left").await;
                         let _ = self.dlg_tx.send(DialogueIn::Left).await;
                     }
                 }
@@ -1454,38 +1453,41 @@ async fn synthesis(
                 let tx = play_tx.clone();
                 let ep = epoch.clone();
                 let metrics = engines.metrics.clone();
-                let rendered = engines.synth.run(move || {
-                    let t = Instant::now();
-                    let cancel = viva_tts::CancelToken::new();
-                    let utterance = voice.speak(&text, viva_tts::SampleRate::Hz16000, &cancel)?;
-                    let mut first = true;
-                    for chunk in utterance {
-                        if ep.get() != job_epoch {
-                            // Barged in: stop rendering; what was rendered is dropped downstream.
-                            cancel.cancel();
-                            break;
-                        }
-                        let chunk = chunk?;
-                        if first {
-                            first = false;
-                            let stage = if chunk.from_cache {
-                                "tts_first_audio_cached"
-                            } else {
-                                "tts_first_audio"
+                let rendered = engines
+                    .synth
+                    .run(move || {
+                        let t = Instant::now();
+                        let cancel = viva_tts::CancelToken::new();
+                        let utterance =
+                            voice.speak(&text, viva_tts::SampleRate::Hz16000, &cancel)?;
+                        let mut first = true;
+                        for chunk in utterance {
+                            if ep.get() != job_epoch {
+                                // Barged in: stop rendering; what was rendered is dropped downstream.
+                                cancel.cancel();
+                                break;
+                            }
+                            let chunk = chunk?;
+                            if first {
+                                first = false;
+                                let stage = if chunk.from_cache {
+                                    "tts_first_audio_cached"
+                                } else {
+                                    "tts_first_audio"
+                                };
+                                metrics.observe(stage, t.elapsed().as_secs_f64());
+                            }
+                            let item = PlayItem::Samples {
+                                epoch: job_epoch,
+                                samples: chunk.samples,
                             };
-                            metrics.observe(stage, t.elapsed().as_secs_f64());
+                            if tx.blocking_send(item).is_err() {
+                                break;
+                            }
                         }
-                        let item = PlayItem::Samples {
-                            epoch: job_epoch,
-                            samples: chunk.samples,
-                        };
-                        if tx.blocking_send(item).is_err() {
-                            break;
-                        }
-                    }
-                    Ok::<(), viva_tts::TtsError>(())
-                })
-                .await;
+                        Ok::<(), viva_tts::TtsError>(())
+                    })
+                    .await;
                 match rendered {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::warn!(%utterance_id, error = %e, "synthesis failed"),
@@ -1951,7 +1953,7 @@ mod playout_tests {
         let (_ctl_tx, ctl_rx) = mpsc::channel(4);
         let (_shutdown_tx, shutdown_rx) = watch::channel(false);
         let playout = Playout {
-            clock: Clock(Instant::now()),
+            clock: Clock::starting_at(0),
             epoch: Epoch::default(),
             out_tx,
             turn_tx,

@@ -189,7 +189,9 @@ async fn file_ended(store: &Store, e: &crate::session::EndedSession) {
         },
     };
     match result {
-        Ok(()) => tracing::info!(session_id = %sid, interview = %iv, outcome = ?e.outcome, "session filed"),
+        Ok(()) => {
+            tracing::info!(session_id = %sid, interview = %iv, outcome = ?e.outcome, "session filed")
+        }
         Err(err) => {
             tracing::error!(session_id = %sid, interview = %iv, outcome = ?e.outcome, error = %err, "session could not be filed")
         }

@@ -116,7 +116,10 @@ impl Store {
             "DELETE FROM recordings WHERE interview_id = $1",
             "DELETE FROM interviews WHERE id = $1",
         ] {
-            sqlx::query(sql).bind(interview_id).execute(&mut *tx).await?;
+            sqlx::query(sql)
+                .bind(interview_id)
+                .execute(&mut *tx)
+                .await?;
         }
         match invite {
             Some(invite) => {

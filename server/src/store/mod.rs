@@ -10,8 +10,8 @@
 pub mod link;
 pub mod live;
 mod migrations;
-pub mod recover;
 pub mod recordings;
+pub mod recover;
 pub mod review;
 mod webhooks;
 
@@ -566,13 +566,15 @@ impl Store {
     ) -> Result<()> {
         let json = serde_json::to_string(transcript)?;
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE interviews SET state = $4, ended_at = $1, transcript_json = $2 WHERE id = $3")
-            .bind(now)
-            .bind(&json)
-            .bind(id)
-            .bind(state)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE interviews SET state = $4, ended_at = $1, transcript_json = $2 WHERE id = $3",
+        )
+        .bind(now)
+        .bind(&json)
+        .bind(id)
+        .bind(state)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("interview"));
         }
@@ -847,10 +849,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // An interrupted interview keeps saying so once scored: the recruiter sees why it is short.
-        sqlx::query("UPDATE interviews SET state = 'scored' WHERE id = $1 AND state <> 'interrupted'")
-            .bind(interview_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE interviews SET state = 'scored' WHERE id = $1 AND state <> 'interrupted'",
+        )
+        .bind(interview_id)
+        .execute(&mut *tx)
+        .await?;
         let payload = serde_json::json!({
             "interview_id": interview_id,
             "report_id": report_id,
