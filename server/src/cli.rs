@@ -97,6 +97,9 @@ pub enum BenchCommand {
     /// N simulated candidates at once over the WebSocket gateway: response latency, caption
     /// lag, late audio, CPU and RSS per session.
     Live(crate::commands::bench_live::BenchLiveArgs),
+    /// Turn-taking on real speech (a manifest of answers, e.g. with inserted thinking pauses):
+    /// false cut-offs, recovered cut-offs, missed ends, speech end → first interviewer audio.
+    Turns(crate::commands::bench_turns::BenchTurnsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +216,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Stt(args)) => crate::commands::bench_stt::run(&cfg, args),
         Command::Bench(BenchCommand::Live(args)) => crate::commands::bench_live::run(&cfg, args),
+        Command::Bench(BenchCommand::Turns(args)) => crate::commands::bench_turns::run(&cfg, args),
         Command::Bench(BenchCommand::Tts(args)) => {
             let report = viva_tts::cli::run_bench_tts(&args)?;
             println!("{report}");

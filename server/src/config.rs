@@ -41,6 +41,10 @@ pub struct SessionSettings {
     pub silence_reprompt_s: u64,
     /// Silence after a question (reprompt included) before the interviewer moves on.
     pub silence_give_up_s: u64,
+    /// Cut-off recovery: a candidate who goes on speaking within 2.5 s of the end of their turn
+    /// (a thinking pause taken for the end) stops the reply, which is withdrawn, and the
+    /// continuation joins the same answer.
+    pub cutoff_recovery: bool,
 }
 
 impl Default for SessionSettings {
@@ -53,6 +57,7 @@ impl Default for SessionSettings {
             resume_window_s: 600,
             silence_reprompt_s: 12,
             silence_give_up_s: 30,
+            cutoff_recovery: true,
         }
     }
 }

@@ -192,6 +192,38 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
     }))
 }
 
+/// A server is kept running in this process while this lives (dropping it stops the server).
+pub struct InProcessServer {
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// The base URL a benchmark or simulation talks to: `external` when given, else a server it
+/// starts in this process on a free loopback port (configured by [`Config::in_process_harness`],
+/// so its CPU and memory can be measured).
+pub async fn server_for(
+    config: &Config,
+    external: Option<&str>,
+) -> anyhow::Result<(String, Option<InProcessServer>)> {
+    if let Some(s) = external {
+        return Ok((s.trim_end_matches('/').to_string(), None));
+    }
+    let state = load_state(config.in_process_harness()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve_on(listener, state, async move {
+        let _ = rx.await;
+    }));
+    Ok((
+        format!("http://{addr}"),
+        Some(InProcessServer {
+            _stop: tx,
+            _task: task,
+        }),
+    ))
+}
+
 /// Serves `state` on `listener` until `shutdown` resolves.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,

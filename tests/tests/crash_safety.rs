@@ -11,11 +11,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use viva_e2e::*;
 
-fn json(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-}
-
-/// `METHOD path` with an optional bearer token: (status, headers, body).
 fn request(
     addr: &str,
     method: &str,
@@ -23,42 +18,20 @@ fn request(
     token: Option<&str>,
     body: &str,
 ) -> (u16, String, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let raw = String::from_utf8_lossy(&raw).to_string();
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    (status, head.to_string(), body.to_string())
+    http_request(addr, method, path, token, body)
 }
 
-/// A recruiter token for the database in `data`.
-fn recruiter_token(data: &Path) -> String {
-    let out = run(viva()
-        .args(["admin", "token", "create", "e2e"])
-        .env("VIVA_STORAGE_DATA_DIR", data)
-        .env_remove("DATABASE_URL"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// A data folder of its own (kept while the first value lives) and a recruiter token for it.
+fn fresh_data() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let recruiter = recruiter_token(&data);
+    (tmp, data, recruiter)
 }
 
 fn serve(data: &Path, extra: &[(&str, &str)]) -> Server {
@@ -171,10 +144,7 @@ fn a_killed_server_resumes_the_interview_where_it_stood_and_files_it_whole() {
     if !model_available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let recruiter = recruiter_token(&data);
+    let (_tmp, data, recruiter) = fresh_data();
     let mut first = serve(&data, &[]);
     let addr = first.addr.clone();
     let created = Instant::now();
@@ -273,10 +243,7 @@ fn an_interview_nobody_resumes_is_filed_as_interrupted_and_scored() {
     if !model_available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let recruiter = recruiter_token(&data);
+    let (_tmp, data, recruiter) = fresh_data();
     let mut first = serve(&data, &[]);
     let (id, token, interview) = demo_session(&first.addr);
     let (mut ws, _) = join(&first.addr, &id, &token);
@@ -323,10 +290,7 @@ fn sigterm_pauses_live_candidates_who_resume_after_the_restart() {
     if !model_available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let recruiter = recruiter_token(&data);
+    let (_tmp, data, recruiter) = fresh_data();
     let mut first = serve(&data, &[("VIVA_SHUTDOWN_GRACE_S", "15")]);
     let addr = first.addr.clone();
     let (id, token, interview) = demo_session(&addr);
@@ -395,10 +359,7 @@ fn every_way_a_connection_ends_ends_or_pauses_its_session() {
     if !model_available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let recruiter = recruiter_token(&data);
+    let (_tmp, data, recruiter) = fresh_data();
     let server = serve(
         &data,
         &[
@@ -525,10 +486,7 @@ fn a_flood_is_refused_and_a_real_candidate_is_still_served() {
     if !model_available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let recruiter = recruiter_token(&data);
+    let (_tmp, data, recruiter) = fresh_data();
     let server = serve(
         &data,
         &[

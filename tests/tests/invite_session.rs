@@ -2,35 +2,12 @@
 //! filed under a stored interview the recruiter API shows (in progress, with its recording
 //! link); the invite is single use, and its token opens only that interview.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use viva_e2e::*;
 
 /// One HTTP/1.1 request: (status, body).
 fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read");
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
-    (status, body.unwrap_or_default())
+    let (status, _, body) = http_request(addr, method, path, token, body);
+    (status, body)
 }
 
 fn json(body: &str) -> serde_json::Value {
@@ -44,16 +21,7 @@ fn an_invite_starts_a_session_filed_under_its_interview() {
     }
     let data = tempfile::tempdir().expect("tmp");
     let data_dir = data.path().to_str().expect("utf-8 path");
-    let out = run(viva()
-        .args(["admin", "token", "create", "e2e"])
-        .env("VIVA_STORAGE_DATA_DIR", data_dir)
-        .env_remove("DATABASE_URL"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let recruiter = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let recruiter = recruiter_token(data.path());
     let server = Server::start(&[("VIVA_STORAGE_DATA_DIR", data_dir), ("DATABASE_URL", "")]);
     let addr = server.addr.as_str();
 

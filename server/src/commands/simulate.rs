@@ -135,19 +135,7 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
-        let (base, _server) = match &args.server {
-            Some(s) => (s.trim_end_matches('/').to_string(), None),
-            None => {
-                let state = crate::http::load_state(cfg.in_process_harness()).await?;
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                let addr = listener.local_addr()?;
-                let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-                let task = tokio::spawn(crate::http::serve_on(listener, state, async move {
-                    let _ = rx.await;
-                }));
-                (format!("http://{addr}"), Some((tx, task)))
-            }
-        };
+        let (base, _server) = crate::http::server_for(cfg, args.server.as_deref()).await?;
         let call = async {
             if args.transport == "twilio" {
                 super::simulate_twilio::simulate(

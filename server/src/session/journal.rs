@@ -74,6 +74,19 @@ impl Journal {
         &self.events
     }
 
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Forgets every event from `len` on (an answer withdrawn with what followed it).
+    pub fn truncate(&mut self, len: usize) {
+        self.events.truncate(len);
+    }
+
     /// The state to write now.
     pub fn snapshot(
         &mut self,

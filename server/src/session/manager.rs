@@ -34,6 +34,8 @@ pub struct SessionConfig {
     pub max_live: usize,
     /// Sessions created and not joined yet.
     pub max_pending: usize,
+    /// Speech resumed right after a turn's end withdraws the reply (see `session.cutoff_recovery`).
+    pub cutoff_recovery: bool,
 }
 
 impl SessionConfig {
@@ -55,6 +57,7 @@ impl SessionConfig {
             attach_timeout: Duration::from_secs(s.attach_timeout_s.max(1)),
             max_live: s.max_live(),
             max_pending: s.max_pending.max(1),
+            cutoff_recovery: s.cutoff_recovery,
         }
     }
 }

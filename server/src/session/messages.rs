@@ -155,6 +155,14 @@ pub enum DialogueIn {
     },
     /// Nobody came: end without a word.
     Expire,
+    /// The candidate went on speaking right after their turn was ended (a thinking pause taken
+    /// for the end): withdraw the reply to the answer whose speech ended at `speech_end_ms`
+    /// and hold that answer until its continuation comes, then decide on both as one.
+    Withdraw {
+        speech_end_ms: u64,
+    },
+    /// The continuation never became a turn (it was noise): decide on the held answer alone.
+    ReleaseHeld,
     Answer {
         text: String,
         words: Option<Vec<Word>>,

@@ -49,6 +49,16 @@ const MAX_AHEAD_MS: u64 = 5_000;
 const MAX_BEHIND_MS: u64 = 1_000;
 /// Speech that never became a turn (noise, a cough) is dropped after this much silence.
 const NOISE_RESET_MS: u64 = 1_500;
+/// Cut-off recovery: speech that resumes this soon after the end of a turn continues that
+/// turn (the end was a thinking pause): the reply is withdrawn and the answer merged.
+const RECOVERY_WINDOW_MS: u64 = 2_500;
+/// Speech needed before a resumption counts (a cough or a click is shorter).
+const RECOVERY_MIN_SPEECH_MS: u64 = 300;
+/// Resumed speech that starts this long after the interviewer began is not a continuation but
+/// a new barge-in. (Within it, the interviewer's own voice coming back through the candidate's
+/// speakers could pass for speech: the dialogue drops a "continuation" whose words are the
+/// reply's own.) Candidates resume a thought 0.3–0.9 s into the reply on the pauses set.
+const RECOVERY_ONSET_AFTER_REPLY_MS: u64 = 1_200;
 const SPEECH_THRESHOLD: f32 = 0.5;
 /// A partial that reaches this far past the last speech holds every word of the turn.
 const REUSE_MARGIN_MS: u64 = 100;
@@ -202,8 +212,15 @@ pub fn spawn(
                 epoch.clone(),
                 out_tx.clone(),
                 metrics.clone(),
+                config.cutoff_recovery,
             )
-            .run(turn_rx, asr_tx, dlg_tx.clone(), ctl_tx, shutdown_rx.clone())
+            .run(
+                turn_rx,
+                asr_tx,
+                dlg_tx.clone(),
+                ctl_tx.clone(),
+                shutdown_rx.clone(),
+            )
             .instrument(span("turn")),
         ),
         tokio::spawn(
@@ -220,6 +237,11 @@ pub fn spawn(
         tokio::spawn(
             Dialogue {
                 interview,
+                engine_config: config.engine.clone(),
+                ctl_tx: ctl_tx.clone(),
+                last_voice_answer: None,
+                held: None,
+                hold_next: None,
                 journal: journal.unwrap_or_default(),
                 journal_out,
                 dirty: false,
@@ -462,6 +484,43 @@ struct TurnStage {
     partial_pending: bool,
     /// The speech end the last endpoint pass was started for.
     endpoint_for_ms: u64,
+    /// After a turn ended: resumed speech within the window withdraws the reply.
+    recovery: Option<Recovery>,
+    /// When the interviewer's current utterance started playing.
+    interviewer_since: Option<u64>,
+    cutoff_recovery: bool,
+}
+
+/// The window after a turn's end in which the candidate may still be mid-thought.
+#[derive(Debug, Clone, Copy)]
+struct Recovery {
+    /// Last speech of the ended turn.
+    speech_end_ms: u64,
+    until_ms: u64,
+    /// Resumed speech heard so far, and where it began.
+    speech_ms: u64,
+    onset_ms: Option<u64>,
+    /// The reply was withdrawn; the dialogue holds the answer for its continuation.
+    triggered: bool,
+}
+
+impl Recovery {
+    /// Counts a speech chunk; true when the resumption is established (act now).
+    fn on_speech(&mut self, start_ms: u64, end_ms: u64, interviewer_since: Option<u64>) -> bool {
+        if self.triggered || start_ms < self.speech_end_ms || start_ms > self.until_ms {
+            return false;
+        }
+        let onset = *self.onset_ms.get_or_insert(start_ms);
+        if interviewer_since.is_some_and(|t| onset > t + RECOVERY_ONSET_AFTER_REPLY_MS) {
+            return false;
+        }
+        self.speech_ms += end_ms.saturating_sub(start_ms);
+        if self.speech_ms >= RECOVERY_MIN_SPEECH_MS {
+            self.triggered = true;
+            return true;
+        }
+        false
+    }
 }
 
 impl TurnStage {
@@ -471,8 +530,10 @@ impl TurnStage {
         epoch: Epoch,
         out_tx: mpsc::Sender<Outbound>,
         metrics: Arc<super::Metrics>,
+        cutoff_recovery: bool,
     ) -> Self {
         Self {
+            cutoff_recovery,
             clock,
             det: TurnDetector::new(config),
             epoch,
@@ -489,6 +550,8 @@ impl TurnStage {
             last_partial_ms: 0,
             partial_pending: false,
             endpoint_for_ms: 0,
+            recovery: None,
+            interviewer_since: None,
         }
     }
 
@@ -503,6 +566,7 @@ impl TurnStage {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             let mut decisions = Vec::new();
+            let mut resumed = false;
             tokio::select! {
                 _ = shutdown.changed() => break,
                 _ = tick.tick() => {
@@ -521,6 +585,10 @@ impl TurnStage {
                                     self.last_speech_ms = c.end_ms();
                                     if !self.collecting {
                                         self.start_collecting();
+                                    }
+                                    let since = self.interviewer_since;
+                                    if self.recovery.as_mut().is_some_and(|r| r.on_speech(c.start_ms(), c.end_ms(), since)) {
+                                        resumed = true;
                                     }
                                 }
                                 decisions.push(self.det.handle(c.into()));
@@ -545,13 +613,18 @@ impl TurnStage {
                             }
                         }
                         TurnIn::InterviewerStarted { at_ms, text } => {
+                            self.interviewer_since = Some(at_ms);
                             decisions.push(self.det.handle(TurnEvent::InterviewerStarted { at_ms, text }));
                         }
                         TurnIn::InterviewerStopped { at_ms } => {
+                            self.interviewer_since = None;
                             decisions.push(self.det.handle(TurnEvent::InterviewerStopped { at_ms }));
                         }
                     }
                 }
+            }
+            if resumed {
+                self.withdraw_reply(&dlg_tx, &ctl_tx).await;
             }
             for d in decisions {
                 if self
@@ -562,14 +635,50 @@ impl TurnStage {
                     return;
                 }
             }
+            if self
+                .recovery
+                .is_some_and(|r| !r.triggered && self.det.now_ms() > r.until_ms)
+            {
+                self.recovery = None;
+            }
             if self.collecting
                 && !self.det.in_turn()
                 && self.det.now_ms().saturating_sub(self.last_speech_ms) > NOISE_RESET_MS
             {
                 self.reset_buffer();
+                if self.recovery.take().is_some_and(|r| r.triggered) {
+                    // The resumption never became a turn: the held answer stands alone.
+                    let _ = dlg_tx.send(DialogueIn::ReleaseHeld).await;
+                }
             }
             self.maybe_partial(&asr_tx);
         }
+    }
+
+    /// The candidate resumed right after their turn was ended: stop the reply at once and have
+    /// the dialogue withdraw it; the continuation will be merged into the same answer.
+    async fn withdraw_reply(
+        &mut self,
+        dlg_tx: &mpsc::Sender<DialogueIn>,
+        ctl_tx: &mpsc::Sender<PlayCtl>,
+    ) {
+        let Some(r) = self.recovery else {
+            return;
+        };
+        self.epoch.bump();
+        let _ = ctl_tx.send(PlayCtl::Stop { reason: "resume" }).await;
+        self.metrics.count("turn_resumed");
+        tracing::info!(
+            turn = self.turn,
+            speech_end_ms = r.speech_end_ms,
+            onset_ms = r.onset_ms,
+            "the candidate went on after the turn was ended: reply withdrawn"
+        );
+        let _ = dlg_tx
+            .send(DialogueIn::Withdraw {
+                speech_end_ms: r.speech_end_ms,
+            })
+            .await;
     }
 
     fn push_audio(&mut self, frame: &AudioFrame) {
@@ -687,6 +796,13 @@ impl TurnStage {
                     ?reason,
                     "turn ended"
                 );
+                self.recovery = self.cutoff_recovery.then_some(Recovery {
+                    speech_end_ms: at_ms,
+                    until_ms: at_ms + RECOVERY_WINDOW_MS,
+                    speech_ms: 0,
+                    onset_ms: None,
+                    triggered: false,
+                });
                 let end_idx =
                     ms_to_samples((at_ms + TAIL_MS).saturating_sub(self.buf_start_ms), RATE)
                         as usize;
@@ -1164,8 +1280,46 @@ async fn finish_turn(
 // ---------------------------------------------------------------------------------------------
 // Dialogue: the interview engine.
 
+/// A spoken answer as the dialogue received it, with where the journal stood before it.
+struct VoiceAnswer {
+    journal_len: usize,
+    text: String,
+    words: Option<Vec<viva_interview::Word>>,
+    speech_end_ms: u64,
+    /// What the interviewer said in reply (withdrawn when the candidate went on).
+    reply: String,
+}
+
+/// Whether `heard` is the interviewer's own `reply` picked up by the candidate's microphone:
+/// at least two words, nearly all of them in the reply.
+fn is_echo_of(heard: &str, reply: &str) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split_whitespace()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let (heard, reply) = (words(heard), words(reply));
+    if heard.len() < 2 || reply.is_empty() {
+        return false;
+    }
+    let inside = heard.iter().filter(|w| reply.contains(w)).count();
+    inside * 10 >= heard.len() * 8
+}
+
 struct Dialogue {
     interview: Interview,
+    engine_config: viva_interview::EngineConfig,
+    ctl_tx: mpsc::Sender<PlayCtl>,
+    /// The last spoken answer handled (its reply may still be withdrawn).
+    last_voice_answer: Option<VoiceAnswer>,
+    /// A withdrawn answer waiting for its continuation.
+    held: Option<VoiceAnswer>,
+    /// The speech end of an answer to hold when its transcript comes.
+    hold_next: Option<u64>,
     /// Every event that changed the interview (write-ahead: replayed after a crash).
     journal: Journal,
     journal_out: Option<JournalOut>,
@@ -1227,14 +1381,15 @@ impl Dialogue {
                             let _ = self.synth_tx.send(SynthJob::End { reason: "expired".into() }).await;
                         }
                         DialogueIn::Answer { text, words, speech_end_ms } => {
-                            let turn = self.interview.transcript().turns.len();
-                            let span = tracing::info_span!("answer", turn);
-                            self.silent_since = None;
-                            let t = Instant::now();
-                            let actions = self.handle(now, Event::CandidateAnswered { text, words });
-                            self.metrics.observe("dialogue", t.elapsed().as_secs_f64());
-                            span.in_scope(|| tracing::info!(actions = actions.len(), "answer handled"));
-                            self.act(actions, speech_end_ms).await;
+                            self.on_answer(now, text, words, speech_end_ms).await;
+                        }
+                        DialogueIn::Withdraw { speech_end_ms } => self.withdraw(speech_end_ms).await,
+                        DialogueIn::ReleaseHeld => {
+                            self.hold_next = None;
+                            if let Some(h) = self.held.take() {
+                                tracing::info!("no continuation came: the held answer stands alone");
+                                self.on_answer(now, h.text, h.words, Some(h.speech_end_ms)).await;
+                            }
                         }
                         DialogueIn::CandidateSpeaking => self.silent_since = None,
                         DialogueIn::InterviewerDone { at_ms, awaits_answer } => {
@@ -1254,6 +1409,117 @@ impl Dialogue {
             }
         }
         self.save();
+    }
+
+    /// A final transcript: held when its reply was withdrawn before it came, merged with a held
+    /// answer when it is that answer's continuation, else handed to the interview.
+    async fn on_answer(
+        &mut self,
+        now: u64,
+        text: String,
+        words: Option<Vec<viva_interview::Word>>,
+        speech_end_ms: Option<u64>,
+    ) {
+        if let (Some(hold), Some(end)) = (self.hold_next, speech_end_ms) {
+            if hold == end {
+                self.hold_next = None;
+                tracing::info!(%text, "answer held for its continuation");
+                self.held = Some(VoiceAnswer {
+                    journal_len: self.journal.len(),
+                    text,
+                    words,
+                    speech_end_ms: end,
+                    reply: String::new(),
+                });
+                return;
+            }
+        }
+        let (text, words) = match self.held.take() {
+            Some(first) if !first.reply.is_empty() && is_echo_of(&text, &first.reply) => {
+                // Not the candidate going on: the reply came back through their speakers.
+                tracing::info!(%text, "the continuation was the reply's echo; the answer stands alone");
+                self.metrics.count("turn_resume_echo");
+                (first.text, first.words)
+            }
+            Some(first) => {
+                let merged = [first.text.trim(), text.trim()]
+                    .iter()
+                    .filter(|t| !t.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let words = match (first.words, words) {
+                    (Some(mut a), Some(b)) => {
+                        a.extend(b);
+                        Some(a)
+                    }
+                    (a, b) => a.or(b),
+                };
+                tracing::info!(text = %merged, "continuation merged into the same answer");
+                (merged, words)
+            }
+            None => (text, words),
+        };
+        let journal_len = self.journal.len();
+        let turn = self.interview.transcript().turns.len();
+        let span = tracing::info_span!("answer", turn);
+        self.silent_since = None;
+        let t = Instant::now();
+        let actions = self.handle(
+            now,
+            Event::CandidateAnswered {
+                text: text.clone(),
+                words: words.clone(),
+            },
+        );
+        self.metrics.observe("dialogue", t.elapsed().as_secs_f64());
+        span.in_scope(|| tracing::info!(actions = actions.len(), "answer handled"));
+        let reply = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Say { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.last_voice_answer = speech_end_ms.map(|end| VoiceAnswer {
+            journal_len,
+            text,
+            words,
+            speech_end_ms: end,
+            reply,
+        });
+        self.act(actions, speech_end_ms).await;
+    }
+
+    /// The candidate went on after their turn was ended. If the answer was already handled,
+    /// the interview is rebuilt from the journal as it stood before it (its reply leaves the
+    /// transcript) and the answer is held; if it is still being transcribed, it will be held
+    /// when it comes. Either way the continuation is merged into it.
+    async fn withdraw(&mut self, speech_end_ms: u64) {
+        match self.last_voice_answer.take() {
+            Some(a) if a.speech_end_ms == speech_end_ms => {
+                self.journal.truncate(a.journal_len);
+                self.interview = journal::replay(
+                    self.interview.job().clone(),
+                    self.engine_config.clone(),
+                    self.journal.events(),
+                );
+                self.silent_since = None;
+                // A reply decided after the turn stage stopped playback carries the new epoch:
+                // stop again so that it is dropped too.
+                self.epoch.bump();
+                let _ = self.ctl_tx.send(PlayCtl::Stop { reason: "resume" }).await;
+                self.dirty = true;
+                self.save();
+                tracing::info!(text = %a.text, "reply withdrawn; the answer waits for its continuation");
+                self.held = Some(a);
+            }
+            other => {
+                self.last_voice_answer = other;
+                self.hold_next = Some(speech_end_ms);
+            }
+        }
     }
 
     /// One event into the interview, kept in the journal when it changed something.
@@ -2014,5 +2280,60 @@ mod playout_tests {
             "closed after {:?}",
             started.elapsed()
         );
+    }
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    fn window(speech_end_ms: u64) -> Recovery {
+        Recovery {
+            speech_end_ms,
+            until_ms: speech_end_ms + RECOVERY_WINDOW_MS,
+            speech_ms: 0,
+            onset_ms: None,
+            triggered: false,
+        }
+    }
+
+    /// Speech that resumes inside the window counts once 300 ms of it is heard, and only once.
+    #[test]
+    fn resumed_speech_inside_the_window_withdraws_the_reply_once() {
+        let mut r = window(10_000);
+        assert!(!r.on_speech(10_800, 10_900, None));
+        assert!(!r.on_speech(10_900, 11_000, None));
+        assert!(r.on_speech(11_000, 11_100, None), "300 ms of speech");
+        assert!(!r.on_speech(11_100, 11_200, None), "acted already");
+    }
+
+    /// Too late, or starting well after the reply began (the reply's own echo, or a new
+    /// barge-in), is not a continuation.
+    #[test]
+    fn late_or_echo_like_speech_is_not_a_continuation() {
+        let mut late = window(10_000);
+        assert!(!late.on_speech(12_600, 13_000, None));
+        let mut echo = window(10_000);
+        // The reply started at 10.6 s; this sound begins 1.3 s into it: a new barge-in.
+        for t in (11_900..12_400).step_by(100) {
+            assert!(!echo.on_speech(t, t + 100, Some(10_600)));
+        }
+        // 0.7 s into the reply: the candidate going on with the thought.
+        let mut late_start = window(10_000);
+        assert!(!late_start.on_speech(11_300, 11_500, Some(10_600)));
+        assert!(late_start.on_speech(11_500, 11_600, Some(10_600)));
+        // A continuation that began before the reply keeps counting while it plays.
+        let mut cont = window(10_000);
+        assert!(!cont.on_speech(10_500, 10_700, None));
+        assert!(cont.on_speech(10_700, 10_800, Some(10_600)));
+    }
+
+    #[test]
+    fn the_replys_own_words_coming_back_are_an_echo_not_a_continuation() {
+        let reply = "Thank you. Tell me about a system you designed for high write load.";
+        assert!(is_echo_of("tell me about a system you designed", reply));
+        assert!(!is_echo_of("and that is why we sharded the table", reply));
+        assert!(!is_echo_of("system", reply), "one word proves nothing");
+        assert!(!is_echo_of("by a similar process", ""));
     }
 }
