@@ -517,10 +517,21 @@ fn a_flood_is_refused_and_a_real_candidate_is_still_served() {
     assert_eq!(limited, 590);
     assert!(other.is_empty());
     assert!(retry_after.is_some());
-    // A 3 MB body is refused for its size.
-    let big = format!(r#"{{"job":"{}"}}"#, "x".repeat(3 << 20));
-    let (s, _, _) = request(&addr, "POST", "/v1/sessions", None, &big);
-    assert_eq!(s, 413);
+    // A 3 MB body is refused for its size, from its Content-Length, before it is read.
+    {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            c,
+            "POST /v1/sessions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{\"job\":\"xxxx",
+            3 << 20
+        )
+        .unwrap();
+        let mut head = [0u8; 12];
+        c.read_exact(&mut head).unwrap();
+        assert_eq!(&head[9..12], b"413", "{}", String::from_utf8_lossy(&head));
+    }
 
     // A real candidate with an invite is served at once, flood or not.
     let (s, _, body) = request(&addr, "GET", "/v1/jobs", Some(&recruiter), "");
