@@ -44,7 +44,32 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::gateway::webrtc::routes())
         .route("/{*path}", get(static_asset))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
         .with_state(state)
+}
+
+/// A body that says it is over the limit is refused from its `Content-Length`, before a byte of
+/// it is read (a streamed body without one is still cut at the limit by `DefaultBodyLimit`).
+async fn refuse_large_bodies(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Json(serde_json::json!({
+                "error": "body_too_large",
+                "message": format!("request bodies are limited to {} KiB", MAX_BODY_BYTES / 1024),
+            })),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {

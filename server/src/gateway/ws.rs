@@ -526,7 +526,7 @@ pub async fn create_session(
                 _ => StatusCode::BAD_REQUEST,
             };
             let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "too_large"
+                "body_too_large"
             } else {
                 "bad_request"
             };
