@@ -9,17 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
+use viva_e2e::http_request as request;
 use viva_e2e::*;
-
-fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (u16, String, String) {
-    http_request(addr, method, path, token, body)
-}
 
 fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
