@@ -13,6 +13,8 @@
 //! - [`recorder`]: the time-aligned stereo session recording, crash-safe.
 //! - [`vad`]: the [`VoiceActivityDetector`] trait; Silero (ONNX), WebRTC and energy detectors;
 //!   [`VadStream`] to run one over frames; model provisioning ([`fetch_vad_model`]).
+//! - [`mel`]: Whisper's log-mel front end (filterbank, and the features Smart Turn reads).
+//! - [`smart_turn`]: the Smart Turn v3 end-of-turn model on ONNX Runtime (acoustic signal).
 //! - [`turn`]: the sans-IO end-of-turn detector ([`TurnDetector`]).
 //! - [`wav`]: reading any PCM/float WAV into mono `f32`, writing WAV.
 //!
@@ -23,10 +25,12 @@ pub mod error;
 pub mod frame;
 pub mod g711;
 pub mod jitter;
+pub mod mel;
 pub mod opus_codec;
 pub mod recorder;
 pub mod resample;
 pub mod rtp;
+pub mod smart_turn;
 pub mod turn;
 pub mod vad;
 pub mod wav;
@@ -38,6 +42,7 @@ pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Released};
 pub use opus_codec::{OpusDecoder, OpusEncoder, OPUS_FRAME_SAMPLES, OPUS_RATE_HZ};
 pub use recorder::{Recorder, RecorderConfig, RecordingStats, Track};
 pub use resample::{resample, ResampleError, StreamResampler};
+pub use smart_turn::SmartTurnModel;
 pub use turn::{TurnConfig, TurnDecision, TurnDetector, TurnEvent};
 pub use vad::provision::fetch_vad_model;
 pub use vad::{SpeechFrontEnd, VadChunk, VadError, VadStream, VoiceActivityDetector};

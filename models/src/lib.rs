@@ -15,7 +15,7 @@
 pub mod convert;
 pub mod ct2;
 pub mod ggml;
-pub mod mel;
+pub use viva_audio::mel;
 pub mod provision;
 pub mod streaming;
 pub mod stt_eval;

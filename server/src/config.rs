@@ -45,6 +45,9 @@ pub struct SessionSettings {
     /// (a thinking pause taken for the end) stops the reply, which is withdrawn, and the
     /// continuation joins the same answer.
     pub cutoff_recovery: bool,
+    /// Weigh Smart Turn's acoustic end-of-turn probability in the decision (when the model is
+    /// provisioned). Off: turns end on the text and silence alone (for comparisons).
+    pub turn_model: bool,
 }
 
 impl Default for SessionSettings {
@@ -58,6 +61,7 @@ impl Default for SessionSettings {
             silence_reprompt_s: 12,
             silence_give_up_s: 30,
             cutoff_recovery: true,
+            turn_model: true,
         }
     }
 }

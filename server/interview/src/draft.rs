@@ -294,6 +294,7 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
                 "equity".into(),
             ],
         }],
+        turn: Default::default(),
     }
 }
 

@@ -73,6 +73,29 @@ pub struct JobConfig {
     /// Company-specific topics the interviewer never raises.
     #[serde(default)]
     pub banned_topics: Vec<BannedTopic>,
+    /// Turn-taking: how long a candidate's pause may last before the interviewer answers.
+    #[serde(default)]
+    pub turn: TurnSettings,
+}
+
+/// `[turn]`: the job's patience with candidates' pauses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TurnSettings {
+    /// `low` (×0.75 on every pause budget: short factual answers), `normal` (default) or
+    /// `high` (×1.5: candidates who think aloud).
+    #[serde(default)]
+    pub patience: TurnPatience,
+}
+
+/// How long the interviewer waits through a pause, relative to the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TurnPatience {
+    Low,
+    #[default]
+    Normal,
+    High,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -39,5 +39,5 @@ pub mod transcript;
 
 pub use bank::QuestionBank;
 pub use engine::{prerenderable_phrases, utterance_id, Action, EngineConfig, Event, Interview};
-pub use job::{demo_job, JobConfig, JobErrors, JobIssue};
+pub use job::{demo_job, JobConfig, JobErrors, JobIssue, TurnPatience};
 pub use transcript::{Decision, Phase, QuestionRef, Reason, Transcript, Turn, UtteranceKind, Word};

@@ -29,6 +29,9 @@ pub fn fetch(cfg: &Config, args: FetchArgs) -> anyhow::Result<()> {
     println!("{}", voice.model.display());
     let vad = viva_audio::fetch_vad_model(&cfg.models.dir, progress)?;
     println!("{}", vad.display());
+    // Smart Turn: the acoustic half of the end-of-turn decision (from the pipecat-ai wheel).
+    let turn = viva_audio::vad::provision::SMART_TURN.fetch(&cfg.models.dir, progress)?;
+    println!("{}", turn.display());
     // Sentence embeddings for the interviewer's knowledge-area matching.
     let minilm = viva_embed::fetch_minilm(&cfg.models.dir, &cache, &progress)?;
     println!("{}", minilm.weights.display());
@@ -63,6 +66,13 @@ pub fn verify(cfg: &Config) -> anyhow::Result<()> {
     match viva_embed::provision::verify(&cfg.models.dir) {
         Ok(p) => println!("ok  {}", p.weights.display()),
         Err(e) => anyhow::bail!("{e}"),
+    }
+    use viva_audio::vad::provision::{SILERO, SMART_TURN};
+    for model in [SILERO, SMART_TURN] {
+        match model.locate(&cfg.models.dir) {
+            Ok(p) => println!("ok  {}", p.display()),
+            Err(e) => anyhow::bail!("{e}"),
+        }
     }
     let path = super::whisper_path(cfg);
     match viva_models::provision::verify(&path) {

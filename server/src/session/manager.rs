@@ -36,6 +36,8 @@ pub struct SessionConfig {
     pub max_pending: usize,
     /// Speech resumed right after a turn's end withdraws the reply (see `session.cutoff_recovery`).
     pub cutoff_recovery: bool,
+    /// Smart Turn takes part in the end-of-turn decision when loaded (`session.turn_model`).
+    pub turn_model: bool,
 }
 
 impl SessionConfig {
@@ -58,6 +60,7 @@ impl SessionConfig {
             max_live: s.max_live(),
             max_pending: s.max_pending.max(1),
             cutoff_recovery: s.cutoff_recovery,
+            turn_model: s.turn_model,
         }
     }
 }

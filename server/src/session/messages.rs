@@ -119,6 +119,11 @@ pub enum TurnIn {
     InterviewerStopped {
         at_ms: u64,
     },
+    /// The acoustic end-of-turn model's answer for the pause after `speech_end_ms`.
+    Acoustic {
+        speech_end_ms: u64,
+        p_complete: f32,
+    },
 }
 
 /// Turn stage → transcription stage.

@@ -13,7 +13,8 @@ use prometheus::{
 pub struct Metrics {
     registry: Registry,
     /// Per stage: front_end (resample + VAD per frame), end_of_turn (last speech → decision),
-    /// asr_partial, asr_final, dialogue, tts_first_audio, barge_in_stop.
+    /// turn_acoustic (a Smart Turn call), asr_partial, asr_final, dialogue, tts_first_audio,
+    /// barge_in_stop.
     pub stage_seconds: HistogramVec,
     /// Candidate's last speech → first interviewer audio sent (server side of response latency).
     pub response_seconds: Histogram,

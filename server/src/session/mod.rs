@@ -50,6 +50,9 @@ pub struct Engines {
     pub voice: viva_tts::Voice,
     /// Silero when provisioned; sessions fall back to WebRTC VAD without it.
     pub silero: Option<Arc<viva_audio::vad::SileroModel>>,
+    /// Smart Turn when provisioned: the acoustic half of the end-of-turn decision (without it,
+    /// turns end on text and silence alone).
+    pub smart_turn: Option<Arc<viva_audio::SmartTurnModel>>,
     pub metrics: Arc<Metrics>,
     /// The interviewer's voice renders here (threads of its own).
     pub synth: synth_pool::SynthPool,
@@ -98,11 +101,27 @@ impl Engines {
                 }
             }
         });
-        tracing::info!(voice = %voice.voice_id(), silero = silero.is_some(), "session engines loaded");
+        let smart_turn = env.and_then(|env| {
+            let path = viva_audio::vad::provision::SMART_TURN.locate(models_dir).ok()?;
+            match viva_audio::SmartTurnModel::load(env, &path, 1) {
+                Ok(m) => Some(Arc::new(m)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Smart Turn unavailable; turns end on text and silence");
+                    None
+                }
+            }
+        });
+        tracing::info!(
+            voice = %voice.voice_id(),
+            silero = silero.is_some(),
+            smart_turn = smart_turn.is_some(),
+            "session engines loaded"
+        );
         Ok(Engines {
             transcriber: LiveTranscriber::new(whisper, threads),
             voice,
             silero,
+            smart_turn,
             metrics: Arc::new(Metrics::new()),
             synth: synth_pool::SynthPool::new(threads.max(2))?,
             prerendered: Mutex::new(Default::default()),

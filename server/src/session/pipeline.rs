@@ -168,6 +168,13 @@ pub fn spawn(
         None => (Interview::new(job, config.engine.clone()), None),
     };
     let is_restored = journal.is_some();
+    let mut turn_config = config.turn.clone();
+    turn_config.acoustic = config.turn_model && engines.smart_turn.is_some();
+    turn_config.patience = match interview.job().turn.patience {
+        viva_interview::TurnPatience::Low => viva_audio::turn::Patience::Low,
+        viva_interview::TurnPatience::Normal => viva_audio::turn::Patience::Normal,
+        viva_interview::TurnPatience::High => viva_audio::turn::Patience::High,
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (turn_tx, turn_rx) = mpsc::channel(64);
     let (asr_tx, asr_rx) = mpsc::channel(4);
@@ -208,11 +215,15 @@ pub fn spawn(
         tokio::spawn(
             TurnStage::new(
                 clock,
-                config.turn.clone(),
+                turn_config,
                 epoch.clone(),
                 out_tx.clone(),
                 metrics.clone(),
                 config.cutoff_recovery,
+            )
+            .with_acoustic(
+                engines.smart_turn.clone().filter(|_| config.turn_model),
+                turn_tx.clone(),
             )
             .run(
                 turn_rx,
@@ -489,6 +500,8 @@ struct TurnStage {
     /// When the interviewer's current utterance started playing.
     interviewer_since: Option<u64>,
     cutoff_recovery: bool,
+    /// The acoustic end-of-turn model, and where its answers go (this stage's own inbox).
+    acoustic: Option<(Arc<viva_audio::SmartTurnModel>, mpsc::Sender<TurnIn>)>,
 }
 
 /// The window after a turn's end in which the candidate may still be mid-thought.
@@ -552,7 +565,48 @@ impl TurnStage {
             endpoint_for_ms: 0,
             recovery: None,
             interviewer_since: None,
+            acoustic: None,
         }
+    }
+
+    fn with_acoustic(
+        mut self,
+        model: Option<Arc<viva_audio::SmartTurnModel>>,
+        inbox: mpsc::Sender<TurnIn>,
+    ) -> Self {
+        self.acoustic = model.map(|m| (m, inbox));
+        self
+    }
+
+    /// Asks Smart Turn about the pause the detector is in (once per pause), on the blocking
+    /// pool: the answer comes back as [`TurnIn::Acoustic`]. The audio is the turn so far, up to
+    /// now (the last speech and the silence after it).
+    fn maybe_ask_acoustic(&mut self) {
+        let Some(speech_end_ms) = self.det.poll_acoustic_request() else {
+            return;
+        };
+        let Some((model, inbox)) = self.acoustic.clone() else {
+            return;
+        };
+        if !self.collecting {
+            return;
+        }
+        let keep = viva_audio::smart_turn::SMART_TURN_SAMPLES.min(self.buf.len());
+        let samples = self.buf[self.buf.len() - keep..].to_vec();
+        let metrics = self.metrics.clone();
+        tokio::task::spawn_blocking(move || {
+            let t = Instant::now();
+            match model.probability(&samples) {
+                Ok(p_complete) => {
+                    metrics.observe("turn_acoustic", t.elapsed().as_secs_f64());
+                    let _ = inbox.blocking_send(TurnIn::Acoustic {
+                        speech_end_ms,
+                        p_complete,
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "Smart Turn failed; text and silence decide"),
+            }
+        });
     }
 
     async fn run(
@@ -620,6 +674,10 @@ impl TurnStage {
                             self.interviewer_since = None;
                             decisions.push(self.det.handle(TurnEvent::InterviewerStopped { at_ms }));
                         }
+                        TurnIn::Acoustic { speech_end_ms, p_complete } => {
+                            tracing::debug!(turn = self.turn, speech_end_ms, p_complete, "acoustic end-of-turn");
+                            decisions.push(self.det.handle(TurnEvent::Acoustic { speech_end_ms, p_complete }));
+                        }
                     }
                 }
             }
@@ -652,6 +710,7 @@ impl TurnStage {
                 }
             }
             self.maybe_partial(&asr_tx);
+            self.maybe_ask_acoustic();
         }
     }
 
@@ -1032,9 +1091,11 @@ struct PassOutcome {
     resubmit: Vec<PlannedPass>,
 }
 
-/// A long turn's text is committed at a pause once this much audio is uncommitted; shorter
-/// turns keep one pass over all their audio (more context, better words).
-const COMMIT_AFTER_MS: u64 = 12_000;
+/// A turn's text is committed at a pause once this much audio is uncommitted; shorter turns
+/// keep one pass over all their audio (more context, better words). Kept short because the
+/// pass after the candidate's last words gates the reply: on one core a pass costs ≈ 0.1 s per
+/// second of audio, so a 10 s answer transcribed whole would add a second to every reply.
+const COMMIT_AFTER_MS: u64 = 4_000;
 /// Words of the committed text given to the next pass as its prompt (continuity).
 const PROMPT_WORDS: usize = 40;
 

@@ -3,15 +3,22 @@
 //! in with every event; there are no clocks, no sleeps, no audio here.
 //!
 //! # How a turn ends
-//! A turn ends after a run of silence whose required length depends on how the partial
-//! transcript ends — the other half of the signal besides audio (prosody-only turn models
-//! end the turn inside most thinking pauses):
-//! - **complete** (ends in `.`/`?`/`!` and the last word is not a filler or a connective, and the
-//!   hypothesis covers the latest speech): [`TurnConfig::complete_silence_ms`] (400 ms);
-//! - **unfinished** (trailing "um"/"so"/"and"/"because"/an article/a preposition, a comma, an
-//!   ellipsis or a dash): [`TurnConfig::unfinished_silence_ms`] (2 s) — a thinking pause;
-//! - otherwise (no punctuation yet, no transcript, or a transcript that does not cover the
-//!   latest speech): [`TurnConfig::silence_ms`] (600 ms).
+//! A turn ends after a run of silence whose required length — the *budget* — comes from every
+//! signal at hand ([`silence_budget`], which has the table):
+//! - **text** ([`classify_ending`]): a complete sentence, an unfinished clause (trailing
+//!   "um"/"so"/"and"/"because"/an article/a preposition, a comma, an ellipsis or a dash, an
+//!   opened list with no second item), or no hint. Whisper's final period is not trusted on
+//!   its own; a hypothesis that does not cover the latest speech is not trusted at all;
+//! - **acoustic**: Smart Turn's probability that the speaker has finished, asked once per pause
+//!   after [`TurnConfig::acoustic_after_ms`] of silence ([`TurnDetector::poll_acoustic_request`],
+//!   answered by [`TurnEvent::Acoustic`]);
+//! - **the question asked** ([`classify_question`] on the interviewer's words): a closed
+//!   question caps acoustic doubt, an open one gives a story's first words more time;
+//! - **the job's patience** ([`Patience`]).
+//!
+//! Budgets run from 350 ms (text and acoustic agree the answer is complete) to 2 s (a clause
+//! left open), capped by [`TurnConfig::max_silence_ms`]. Every turn end carries its signals in
+//! [`EndReason::Silence`] so that a wrong decision can be explained from the log.
 //!
 //! Sounds shorter than [`TurnConfig::min_speech_ms`] never start a turn; a turn longer than
 //! [`TurnConfig::max_turn_ms`] is ended.
@@ -27,6 +34,16 @@
 //! - words that all occur in what the interviewer is saying → [`TurnDecision::Echo`]: the
 //!   interviewer heard itself through the candidate's speakers;
 //! - shorter than `min_speech_ms` → ignored as noise.
+
+mod budget;
+mod text;
+
+pub use budget::{silence_budget, Acoustic, Budget, Patience, Signals};
+pub use text::{
+    classify_ending, classify_question, dangling_clause, is_backchannel, lacks_verb, opened_list,
+    QuestionKind, TextEnding,
+};
+use text::{words, BACKCHANNEL_WORDS, INTERRUPT_WORDS};
 
 /// Tunables; the defaults are the ones argued for in the module docs.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +78,26 @@ pub struct TurnConfig {
     /// A hypothesis counts as covering the latest speech only if it covers this much audio
     /// past it: a recogniser commits the last word only after hearing it end.
     pub text_settle_ms: u64,
+    /// Silence that ends a turn when a complete sentence and the acoustic model agree.
+    pub agreed_complete_ms: u64,
+    /// Silence that ends a turn when the acoustic model says the speaker is not finished.
+    pub incomplete_silence_ms: u64,
+    /// No budget exceeds this (after [`Patience`]).
+    pub max_silence_ms: u64,
+    /// Acoustic probability below which the speaker is not finished.
+    pub acoustic_threshold: f32,
+    /// Acoustic probability from which the speaker is confidently finished (between the two:
+    /// unsure, [`TurnConfig::unsure_silence_ms`]).
+    pub acoustic_confident: f32,
+    /// Silence that ends a turn when the acoustic model is unsure.
+    pub unsure_silence_ms: u64,
+    /// Whether acoustic results will come ([`TurnDetector::poll_acoustic_request`] is served):
+    /// then a short budget waits for the result of the latest speech up to `silence_ms`.
+    pub acoustic: bool,
+    /// Silence after which the acoustic model is asked about the latest speech.
+    pub acoustic_after_ms: u64,
+    /// The job's patience with pauses.
+    pub patience: Patience,
 }
 
 impl Default for TurnConfig {
@@ -78,6 +115,15 @@ impl Default for TurnConfig {
             onset_gap_ms: 300,
             stale_text_grace_ms: 400,
             text_settle_ms: 200,
+            agreed_complete_ms: 350,
+            incomplete_silence_ms: 1_600,
+            max_silence_ms: 2_500,
+            acoustic_threshold: 0.5,
+            acoustic_confident: 0.8,
+            unsure_silence_ms: 1_200,
+            acoustic: false,
+            acoustic_after_ms: 120,
+            patience: Patience::Normal,
         }
     }
 }
@@ -100,6 +146,10 @@ pub enum TurnEvent {
     InterviewerStopped { at_ms: u64 },
     /// Time passed with nothing else happening (a stalled stream still ends a turn).
     Tick { at_ms: u64 },
+    /// The acoustic model's answer for the speech that ended at `speech_end_ms` (the value
+    /// [`TurnDetector::poll_acoustic_request`] returned): `p_complete` that the speaker has
+    /// finished. Ignored when the candidate spoke again since.
+    Acoustic { speech_end_ms: u64, p_complete: f32 },
 }
 
 impl From<crate::vad::VadChunk> for TurnEvent {
@@ -113,10 +163,18 @@ impl From<crate::vad::VadChunk> for TurnEvent {
 }
 
 /// Why a turn ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum EndReason {
-    /// Enough silence for how the transcript ends.
-    Silence { ending: TextEnding, waited_ms: u64 },
+    /// Enough silence for what the signals said.
+    Silence {
+        ending: TextEnding,
+        waited_ms: u64,
+        /// The acoustic model's probability for the last speech, if it answered in time.
+        acoustic: Option<f32>,
+        question: QuestionKind,
+        needed_ms: u64,
+        basis: &'static str,
+    },
     /// [`TurnConfig::max_turn_ms`] reached.
     MaxLength,
 }
@@ -146,178 +204,6 @@ pub enum TurnDecision {
     Backchannel { at_ms: u64, text: String },
     /// Candidate audio that repeats the interviewer's own words: ignored.
     Echo { at_ms: u64 },
-}
-
-/// How a partial transcript ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextEnding {
-    /// No words.
-    Empty,
-    /// A complete sentence.
-    Complete,
-    /// Mid-clause: filler, connective, comma, ellipsis, dash.
-    Unfinished,
-    /// No hint either way.
-    Neutral,
-}
-
-/// Words after which a sentence cannot be over, even if the hypothesis closes it with a period
-/// (Whisper often ends a partial with "." when it stopped on "because"). Whisper drops most
-/// fillers, so connectives, articles and prepositions matter more than "um".
-const UNFINISHED_WORDS: &[&str] = &[
-    "um",
-    "umm",
-    "uh",
-    "uhh",
-    "uhm",
-    "erm",
-    "er",
-    "ah",
-    "and",
-    "but",
-    "or",
-    "so",
-    "because",
-    "cause",
-    "cuz",
-    "than",
-    "the",
-    "a",
-    "an",
-    "to",
-    "of",
-    "with",
-    "for",
-    "from",
-    "into",
-    "by",
-    "if",
-    "unless",
-    "whether",
-    "although",
-    "my",
-    "our",
-    "your",
-    "their",
-    "his",
-    "its",
-    "we're",
-    "i'm",
-    "it's",
-    "there's",
-    "let's",
-    "basically",
-    "like",
-];
-
-/// Words that suggest more is coming when no punctuation says otherwise ("which", "is",
-/// "would"), but that can end a sentence ("could you repeat that?").
-const OPEN_WORDS: &[&str] = &[
-    "then", "that", "which", "who", "whom", "whose", "where", "when", "while", "though", "in",
-    "on", "at", "about", "as", "is", "are", "was", "were", "be", "been", "being", "will", "would",
-    "can", "could", "should", "might", "must", "shall", "have", "has", "had", "do", "does", "did",
-    "her", "this", "these", "those", "we", "i", "they", "he", "she", "also", "plus", "very",
-    "more", "most", "not", "just", "actually", "maybe", "first", "second", "hmm", "mm",
-];
-
-/// Utterances that acknowledge without taking the turn.
-const BACKCHANNEL_WORDS: &[&str] = &[
-    "mm",
-    "mmm",
-    "hmm",
-    "mhm",
-    "mm-hmm",
-    "mmhmm",
-    "uh-huh",
-    "uhhuh",
-    "uh",
-    "huh",
-    "yeah",
-    "yes",
-    "yep",
-    "yup",
-    "ok",
-    "okay",
-    "right",
-    "sure",
-    "alright",
-    "i",
-    "see",
-    "got",
-    "it",
-    "cool",
-    "great",
-    "nice",
-    "fine",
-    "good",
-    "true",
-    "exactly",
-    "oh",
-    "ah",
-    "aha",
-    "wow",
-    "indeed",
-    "totally",
-    "absolutely",
-    "definitely",
-    "makes",
-    "sense",
-    "thanks",
-    "thank",
-    "you",
-];
-
-/// Single words that interrupt on their own ("wait", "sorry?").
-const INTERRUPT_WORDS: &[&str] = &[
-    "wait", "stop", "sorry", "pardon", "excuse", "hold", "repeat",
-];
-
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace())
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
-                .trim_matches('-')
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Classifies how a (partial) transcript ends.
-pub fn classify_ending(text: &str) -> TextEnding {
-    let trimmed = text.trim_end();
-    let ws = words(trimmed);
-    let Some(last) = ws.last() else {
-        return TextEnding::Empty;
-    };
-    if trimmed.ends_with("...")
-        || trimmed.ends_with('…')
-        || trimmed.ends_with(',')
-        || trimmed.ends_with('-')
-        || trimmed.ends_with('—')
-        || trimmed.ends_with(':')
-        || trimmed.ends_with(';')
-    {
-        return TextEnding::Unfinished;
-    }
-    // The word decides before the punctuation: Whisper often closes a partial hypothesis with a
-    // period even when it stopped on "because".
-    if UNFINISHED_WORDS.contains(&last.as_str()) {
-        return TextEnding::Unfinished;
-    }
-    if trimmed.ends_with('.') || trimmed.ends_with('?') || trimmed.ends_with('!') {
-        return TextEnding::Complete;
-    }
-    if OPEN_WORDS.contains(&last.as_str()) {
-        return TextEnding::Unfinished;
-    }
-    TextEnding::Neutral
-}
-
-/// True when every word is a backchannel ("mm-hmm", "yeah okay", "I see").
-pub fn is_backchannel(text: &str) -> bool {
-    let ws = words(text);
-    !ws.is_empty() && ws.len() <= 4 && ws.iter().all(|w| BACKCHANNEL_WORDS.contains(&w.as_str()))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -356,6 +242,12 @@ pub struct TurnDetector {
     /// A transcript arrived during the current turn (so waiting for a fresher one makes sense).
     transcript_seen: bool,
     interviewer: Option<String>,
+    /// What the interviewer's latest utterance asks for (kept after it stops playing).
+    question: QuestionKind,
+    /// The acoustic model's answer: (speech end it judged, probability).
+    acoustic: Option<(u64, f32)>,
+    /// The speech end the acoustic model was last asked about.
+    acoustic_asked: Option<u64>,
 }
 
 impl TurnDetector {
@@ -369,7 +261,39 @@ impl TurnDetector {
             transcript_covers: 0,
             transcript_seen: false,
             interviewer: None,
+            question: QuestionKind::Unknown,
+            acoustic: None,
+            acoustic_asked: None,
         }
+    }
+
+    /// The speech end to ask the acoustic model about, once per pause: in the candidate's turn,
+    /// silent for `acoustic_after_ms`, and not asked yet. The caller runs the model on the
+    /// turn's audio up to now and answers with [`TurnEvent::Acoustic`].
+    pub fn poll_acoustic_request(&mut self) -> Option<u64> {
+        if !self.config.acoustic {
+            return None;
+        }
+        let State::Turn {
+            last_speech,
+            speaking: false,
+            ..
+        } = self.state
+        else {
+            return None;
+        };
+        if self.acoustic_asked == Some(last_speech)
+            || self.now.saturating_sub(last_speech) < self.config.acoustic_after_ms
+        {
+            return None;
+        }
+        self.acoustic_asked = Some(last_speech);
+        Some(last_speech)
+    }
+
+    /// What the interviewer's latest utterance asks for.
+    pub fn question(&self) -> QuestionKind {
+        self.question
     }
 
     pub fn config(&self) -> &TurnConfig {
@@ -431,6 +355,10 @@ impl TurnDetector {
             }
             TurnEvent::InterviewerStarted { at_ms, text } => {
                 self.advance(at_ms);
+                let kind = classify_question(&text);
+                if kind != QuestionKind::Unknown || text.trim_end().ends_with('?') {
+                    self.question = kind;
+                }
                 self.interviewer = Some(text);
                 match self.state {
                     // Speech already in progress when playback starts: the session should not
@@ -475,6 +403,22 @@ impl TurnDetector {
             }
             TurnEvent::Tick { at_ms } => {
                 self.advance(at_ms);
+                self.on_silence_or_status()
+            }
+            TurnEvent::Acoustic {
+                speech_end_ms,
+                p_complete,
+            } => {
+                if let State::Turn { last_speech, .. } = self.state {
+                    if last_speech == speech_end_ms {
+                        let p = if p_complete.is_finite() {
+                            p_complete.clamp(0.0, 1.0)
+                        } else {
+                            0.5
+                        };
+                        self.acoustic = Some((speech_end_ms, p));
+                    }
+                }
                 self.on_silence_or_status()
             }
         }
@@ -648,16 +592,20 @@ impl TurnDetector {
                     };
                 }
                 let silence = now.saturating_sub(last_speech);
-                let (ending, needed) = self.needed_silence();
-                if silence >= needed {
+                let (ending, budget, acoustic) = self.budget();
+                if silence >= budget.needed_ms {
                     self.end_turn(EndReason::Silence {
                         ending,
                         waited_ms: silence,
+                        acoustic,
+                        question: self.question,
+                        needed_ms: budget.needed_ms,
+                        basis: budget.basis,
                     })
                 } else {
                     TurnDecision::TurnContinuing {
                         silence_ms: silence,
-                        needed_ms: needed,
+                        needed_ms: budget.needed_ms,
                     }
                 }
             }
@@ -665,8 +613,13 @@ impl TurnDetector {
         }
     }
 
-    /// The text's ending and the silence it requires.
+    /// The text's ending and the silence it requires (see [`silence_budget`]).
     fn needed_silence(&self) -> (TextEnding, u64) {
+        let (ending, budget, _) = self.budget();
+        (ending, budget.needed_ms)
+    }
+
+    fn budget(&self) -> (TextEnding, Budget, Option<f32>) {
         let mut ending = classify_ending(&self.transcript);
         let last_speech = match self.state {
             State::Turn { last_speech, .. } => last_speech,
@@ -679,18 +632,34 @@ impl TurnDetector {
         if ending == TextEnding::Complete && stale {
             ending = TextEnding::Neutral;
         }
-        let mut needed = match ending {
-            TextEnding::Complete => self.config.complete_silence_ms,
-            TextEnding::Unfinished => self.config.unfinished_silence_ms,
-            TextEnding::Neutral | TextEnding::Empty => self.config.silence_ms,
+        let acoustic = self
+            .acoustic
+            .filter(|(at, _)| *at == last_speech)
+            .map(|(_, p)| p);
+        let signals = Signals {
+            text: ending,
+            open_list: opened_list(&self.transcript),
+            open_syntax: dangling_clause(&self.transcript)
+                || lacks_verb(
+                    &self.transcript,
+                    if self.question == QuestionKind::Closed { 10 } else { 5 },
+                ),
+            words: words(&self.transcript).len(),
+            awaiting_text: stale && self.transcript_seen,
+            acoustic: acoustic.map_or(Acoustic::Unknown, Acoustic::Said),
+            question: self.question,
+            patience: self.config.patience,
         };
-        if stale && self.transcript_seen && ending != TextEnding::Unfinished {
-            needed = needed.max(
-                (self.config.silence_ms + self.config.stale_text_grace_ms)
-                    .min(self.config.unfinished_silence_ms),
-            );
+        let mut budget = silence_budget(&signals, &self.config);
+        // The acoustic model was asked and has not answered yet: a short budget waits for it
+        // (up to `silence_ms`), so that a slow model delays a reply rather than cuts one off.
+        if self.config.acoustic && acoustic.is_none() && budget.needed_ms < self.config.silence_ms {
+            budget = Budget {
+                needed_ms: self.config.silence_ms,
+                basis: "awaiting the acoustic model",
+            };
         }
-        (ending, needed)
+        (ending, budget, acoustic)
     }
 
     fn end_turn(&mut self, reason: EndReason) -> TurnDecision {
@@ -705,6 +674,7 @@ impl TurnDetector {
         self.transcript.clear();
         self.transcript_covers = 0;
         self.transcript_seen = false;
+        self.acoustic = None;
         TurnDecision::TurnEnded {
             at_ms: last_speech,
             decided_at_ms: self.now,
@@ -900,6 +870,108 @@ mod tests {
         assert_eq!(s.ends(), vec![(1_500, 2_500)]);
     }
 
+    /// A Sim whose detector expects acoustic answers; `answer` plays the model.
+    fn acoustic_sim() -> Sim {
+        Sim::with(TurnConfig {
+            acoustic: true,
+            ..TurnConfig::default()
+        })
+    }
+
+    /// Runs silence in 20 ms steps, answering the detector's acoustic request with `p`.
+    fn silence_answering(s: &mut Sim, ms: u64, p: f32) {
+        for _ in 0..ms / 20 {
+            s.silence(20);
+            if let Some(speech_end_ms) = s.det.poll_acoustic_request() {
+                s.event(TurnEvent::Acoustic {
+                    speech_end_ms,
+                    p_complete: p,
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn acoustic_doubt_waits_through_a_thinking_pause_after_a_period() {
+        // Whisper closed the half sentence with a period; Smart Turn hears it is not over.
+        let mut s = acoustic_sim();
+        s.speech(1_500)
+            .silence(200)
+            .text("We moved the billing service.");
+        silence_answering(&mut s, 1_200, 0.1);
+        assert!(
+            s.ends().is_empty(),
+            "cut off in a 1.2 s pause: {:?}",
+            s.ends()
+        );
+        s.speech(800);
+        silence_answering(&mut s, 2_000, 0.9);
+        assert_eq!(s.ends().len(), 1);
+        // Agreement ends the turn sooner than text alone.
+        let mut s = acoustic_sim();
+        s.speech(1_500).silence(200).text("I would use a hash map.");
+        silence_answering(&mut s, 1_000, 0.9);
+        assert_eq!(s.ends(), vec![(1_500, 1_860)]);
+    }
+
+    #[test]
+    fn acoustic_is_asked_once_per_pause_and_a_late_answer_is_ignored() {
+        let mut s = acoustic_sim();
+        s.speech(1_000).silence(100);
+        assert_eq!(s.det.poll_acoustic_request(), None, "too early");
+        s.silence(40);
+        assert_eq!(s.det.poll_acoustic_request(), Some(1_000));
+        assert_eq!(s.det.poll_acoustic_request(), None, "asked already");
+        // The candidate goes on before the answer comes: it is for old speech.
+        s.speech(500)
+            .silence(200)
+            .text("and then we sharded the table.");
+        s.event(TurnEvent::Acoustic {
+            speech_end_ms: 1_000,
+            p_complete: 0.99,
+        });
+        s.silence(160);
+        assert!(
+            s.ends().is_empty(),
+            "a stale answer must not shorten the wait"
+        );
+        // Without an answer at all, a short budget waits `silence_ms` for it.
+        s.silence(400);
+        assert_eq!(s.ends(), vec![(1_640, 2_240)]);
+    }
+
+    #[test]
+    fn the_question_asked_is_remembered_and_open_questions_give_time_to_start() {
+        let mut s = acoustic_sim();
+        interviewer(&mut s, "Tell me about a time you fixed a slow query.");
+        s.event(TurnEvent::InterviewerStopped { at_ms: s.t });
+        assert_eq!(s.det.question(), QuestionKind::Open);
+        s.silence(200).speech(600).silence(200).text("Sure.");
+        silence_answering(&mut s, 1_000, 0.9);
+        assert!(
+            s.ends().is_empty(),
+            "a story's first word is not the answer"
+        );
+        let mut s = acoustic_sim();
+        interviewer(&mut s, "Do you have the right to work in the EU?");
+        s.event(TurnEvent::InterviewerStopped { at_ms: s.t });
+        s.silence(200).speech(600).silence(200).text("Yes.");
+        silence_answering(&mut s, 1_200, 0.2);
+        assert_eq!(s.ends().len(), 1, "a closed answer is not held for long");
+        match s.log.iter().find_map(|(_, d)| match d {
+            TurnDecision::TurnEnded { reason, .. } => Some(*reason),
+            _ => None,
+        }) {
+            Some(EndReason::Silence {
+                acoustic, question, ..
+            }) => {
+                assert_eq!(acoustic, Some(0.2));
+                assert_eq!(question, QuestionKind::Closed);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn stale_complete_hypothesis_is_not_trusted() {
         let mut s = Sim::new();
@@ -1046,7 +1118,7 @@ mod tests {
         s.silence(300)
             .speech(1_500)
             .silence(200)
-            .text("Once, on a design review.")
+            .text("We disagreed once, on a design review.")
             .silence(400);
         assert_eq!(s.ends().len(), 1);
     }

@@ -1,0 +1,469 @@
+//! What the words say about a turn: how a (partial) transcript ends, whether it is only a
+//! backchannel, whether it opened a list it has not finished, and what kind of answer the
+//! interviewer's question asks for. Pure functions over text (English).
+
+/// How a partial transcript ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextEnding {
+    /// No words.
+    #[default]
+    Empty,
+    /// A complete sentence.
+    Complete,
+    /// Mid-clause: filler, connective, comma, ellipsis, dash.
+    Unfinished,
+    /// No hint either way.
+    Neutral,
+}
+
+/// Words after which a sentence cannot be over, even if the hypothesis closes it with a period
+/// (Whisper often ends a partial with "." when it stopped on "because"). Whisper drops most
+/// fillers, so connectives, articles and prepositions matter more than "um".
+const UNFINISHED_WORDS: &[&str] = &[
+    "um",
+    "umm",
+    "uh",
+    "uhh",
+    "uhm",
+    "erm",
+    "er",
+    "ah",
+    "and",
+    "but",
+    "or",
+    "so",
+    "because",
+    "cause",
+    "cuz",
+    "than",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "with",
+    "for",
+    "from",
+    "into",
+    "by",
+    "if",
+    "unless",
+    "whether",
+    "although",
+    "my",
+    "our",
+    "your",
+    "their",
+    "his",
+    "its",
+    "we're",
+    "i'm",
+    "it's",
+    "there's",
+    "let's",
+    "basically",
+    "like",
+];
+
+/// Words that suggest more is coming when no punctuation says otherwise ("which", "is",
+/// "would"), but that can end a sentence ("could you repeat that?").
+const OPEN_WORDS: &[&str] = &[
+    "then", "that", "which", "who", "whom", "whose", "where", "when", "while", "though", "in",
+    "on", "at", "about", "as", "is", "are", "was", "were", "be", "been", "being", "will", "would",
+    "can", "could", "should", "might", "must", "shall", "have", "has", "had", "do", "does", "did",
+    "her", "this", "these", "those", "we", "i", "they", "he", "she", "also", "plus", "very",
+    "more", "most", "not", "just", "actually", "maybe", "first", "second", "hmm", "mm",
+];
+
+/// Utterances that acknowledge without taking the turn.
+pub(crate) const BACKCHANNEL_WORDS: &[&str] = &[
+    "mm",
+    "mmm",
+    "hmm",
+    "mhm",
+    "mm-hmm",
+    "mmhmm",
+    "uh-huh",
+    "uhhuh",
+    "uh",
+    "huh",
+    "yeah",
+    "yes",
+    "yep",
+    "yup",
+    "ok",
+    "okay",
+    "right",
+    "sure",
+    "alright",
+    "i",
+    "see",
+    "got",
+    "it",
+    "cool",
+    "great",
+    "nice",
+    "fine",
+    "good",
+    "true",
+    "exactly",
+    "oh",
+    "ah",
+    "aha",
+    "wow",
+    "indeed",
+    "totally",
+    "absolutely",
+    "definitely",
+    "makes",
+    "sense",
+    "thanks",
+    "thank",
+    "you",
+];
+
+/// Single words that interrupt on their own ("wait", "sorry?").
+pub(crate) const INTERRUPT_WORDS: &[&str] = &[
+    "wait", "stop", "sorry", "pardon", "excuse", "hold", "repeat",
+];
+
+pub(crate) fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+                .trim_matches('-')
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Classifies how a (partial) transcript ends.
+pub fn classify_ending(text: &str) -> TextEnding {
+    let trimmed = text.trim_end();
+    let ws = words(trimmed);
+    let Some(last) = ws.last() else {
+        return TextEnding::Empty;
+    };
+    if trimmed.ends_with("...")
+        || trimmed.ends_with('…')
+        || trimmed.ends_with(',')
+        || trimmed.ends_with('-')
+        || trimmed.ends_with('—')
+        || trimmed.ends_with(':')
+        || trimmed.ends_with(';')
+    {
+        return TextEnding::Unfinished;
+    }
+    // The word decides before the punctuation: Whisper often closes a partial hypothesis with a
+    // period even when it stopped on "because".
+    if UNFINISHED_WORDS.contains(&last.as_str()) {
+        return TextEnding::Unfinished;
+    }
+    if trimmed.ends_with('.') || trimmed.ends_with('?') || trimmed.ends_with('!') {
+        return TextEnding::Complete;
+    }
+    if OPEN_WORDS.contains(&last.as_str()) {
+        return TextEnding::Unfinished;
+    }
+    TextEnding::Neutral
+}
+
+/// True when every word is a backchannel ("mm-hmm", "yeah okay", "I see").
+pub fn is_backchannel(text: &str) -> bool {
+    let ws = words(text);
+    !ws.is_empty() && ws.len() <= 4 && ws.iter().all(|w| BACKCHANNEL_WORDS.contains(&w.as_str()))
+}
+
+/// Words that open an enumeration the speaker owes the rest of ("first, …", "two things").
+const LIST_OPENERS: &[&str] = &[
+    "first",
+    "firstly",
+    "two things",
+    "three things",
+    "a few things",
+    "couple of things",
+    "two reasons",
+    "three reasons",
+    "two ways",
+    "three ways",
+    "number one",
+    "two parts",
+    "three parts",
+    "several things",
+];
+
+/// Words that go on with (or close) an enumeration.
+const LIST_CONTINUERS: &[&str] = &[
+    "second",
+    "secondly",
+    "then",
+    "next",
+    "finally",
+    "lastly",
+    "another",
+    "also",
+    "third",
+    "thirdly",
+    "number two",
+    "the other",
+];
+
+/// True when the turn opened an enumeration ("first, we measured…", "there are two things")
+/// and has not yet gone on to a second item: the speaker is probably not done, whatever
+/// the punctuation says.
+pub fn opened_list(text: &str) -> bool {
+    let lower = format!(" {} ", words(text).join(" "));
+    let has = |list: &[&str]| list.iter().any(|w| lower.contains(&format!(" {w} ")));
+    has(LIST_OPENERS) && !has(LIST_CONTINUERS)
+}
+
+/// Finite verbs and auxiliaries common in spoken answers (besides any word in "-ed" and any
+/// contraction): a clause without one has not said what its subject does yet.
+const VERBS: &[&str] = &[
+    "is", "are", "was", "were", "be", "am", "been", "being", "have", "has", "had", "do", "does",
+    "did", "will", "would", "can", "could", "should", "shall", "may", "might", "must", "get",
+    "gets", "got", "go", "goes", "went", "make", "makes", "made", "take", "takes", "took", "use",
+    "uses", "think", "thinks", "thought", "know", "knows", "knew", "see", "saw", "say", "says",
+    "said", "need", "needs", "want", "wants", "work", "works", "run", "runs", "ran", "build",
+    "builds", "built", "write", "writes", "wrote", "find", "finds", "found", "give", "gives",
+    "gave", "keep", "keeps", "kept", "let", "lets", "put", "puts", "set", "sets", "come",
+    "comes", "came", "mean", "means", "meant", "feel", "feels", "felt", "become", "became",
+    "begin", "began", "show", "shows", "try", "tries", "leave", "left", "call", "calls", "lead",
+    "led", "bring", "brought", "seem", "seems", "help", "helps", "start", "starts", "move",
+    "moves", "like", "likes", "prefer", "prefers", "depend", "depends", "differ", "differs",
+    "consist", "consists", "follow", "follows", "look", "looks", "handle", "handles", "cut",
+    "cuts", "hit", "hits", "spend", "spent", "lose", "lost", "pay", "paid", "sell", "sold",
+    "send", "sent", "tell", "told", "read", "grow", "grew", "hold", "held", "stand", "stood",
+    "understand", "understood", "choose", "chose", "rely", "relies", "agree", "love", "hate",
+    "guess", "believe", "focus", "learn", "learnt", "own", "lack", "yes", "no", "yeah", "nope",
+];
+
+/// Subordinating words that open a clause which needs a main clause after it.
+const SUBORDINATORS: &[&str] = &[
+    "that", "which", "whereas", "although", "though", "while", "unless", "whenever", "whether",
+];
+
+/// The last sentence of `text` (after the last `.`, `?` or `!` that is followed by more words).
+fn last_sentence(text: &str) -> &str {
+    let t = text.trim_end();
+    let body = t.trim_end_matches(['.', '?', '!']);
+    match body.rfind(['.', '?', '!']) {
+        Some(i) => &body[i + 1..],
+        None => body,
+    }
+}
+
+/// True when the last sentence is long (`min_words` or more) and has no finite verb: a subject
+/// still waiting for its predicate ("the invention of movable metal letters in the middle of
+/// the fifteenth century…"), whatever period Whisper put after it.
+pub fn lacks_verb(text: &str, min_words: usize) -> bool {
+    let ws = words(last_sentence(text));
+    // A subject pronoun with a word after it ("we split…", "they shard…") has its verb: the
+    // list below cannot name every verb, but speech rarely puts anything else there.
+    let pronoun_then_word = ws.iter().rev().skip(1).any(|w| {
+        matches!(
+            w.as_str(),
+            "i" | "we" | "you" | "they" | "he" | "she" | "it" | "who"
+        )
+    });
+    ws.len() >= min_words
+        && !pronoun_then_word
+        && !ws.iter().any(|w| {
+            VERBS.contains(&w.as_str())
+                || (w.len() > 3 && w.ends_with("ed"))
+                || w.ends_with("n't")
+                || w.ends_with("'s")
+                || w.ends_with("'re")
+                || w.ends_with("'ve")
+                || w.ends_with("'ll")
+                || w.ends_with("'d")
+                || w.ends_with("'m")
+        })
+}
+
+/// True when the last sentence is a subordinate clause with no main clause yet: it opens with
+/// "that", "which", "although"… and no comma has come to close it ("that the forms of printed
+/// letters should follow more or less closely those of the written…").
+pub fn dangling_clause(text: &str) -> bool {
+    let sentence = last_sentence(text);
+    let ws = words(sentence);
+    // "That was…", "which is why…": a demonstrative or a relative that already has its verb.
+    let verb_next = ws.get(1).is_some_and(|w| VERBS.contains(&w.as_str()));
+    ws.len() >= 4
+        && ws
+            .first()
+            .is_some_and(|w| SUBORDINATORS.contains(&w.as_str()))
+        && !verb_next
+        && !sentence.contains(',')
+}
+
+/// What kind of answer a question asks for: how much patience the candidate's pauses deserve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuestionKind {
+    /// Nothing asked yet, or not recognisably either kind.
+    #[default]
+    Unknown,
+    /// A yes/no, a number, a name, a date: the answer is short and its end is clear.
+    Closed,
+    /// A story or an explanation ("tell me about a time…", "how would you…"): the candidate
+    /// thinks aloud and pauses mid-sentence.
+    Open,
+}
+
+const OPEN_CUES: &[&str] = &[
+    "tell me about",
+    "tell me how",
+    "tell me what",
+    "describe",
+    "walk me through",
+    "walk us through",
+    "explain",
+    "talk me through",
+    "talk about",
+    "give me an example",
+    "give an example",
+    "how would you",
+    "how did you",
+    "how do you",
+    "how have you",
+    "what would you do",
+    "what did you",
+    "what was the",
+    "what were the",
+    "why ",
+    "say more",
+    "tell me more",
+    "elaborate",
+    "what happened",
+    "in what way",
+];
+
+const CLOSED_STARTS: &[&str] = &[
+    "do you",
+    "did you",
+    "are you",
+    "were you",
+    "is it",
+    "is that",
+    "is there",
+    "have you",
+    "has ",
+    "can you confirm",
+    "could you confirm",
+    "will you",
+    "would you be",
+    "how many",
+    "how much",
+    "how long",
+    "how old",
+    "how soon",
+    "what is your",
+    "what's your",
+    "what is the name",
+    "which ",
+    "when can",
+    "when could",
+    "when would you be able",
+    "where are you",
+    "where do you live",
+];
+
+/// Classifies the interviewer's utterance by its last question (the words after the last
+/// sentence end before the final `?`, so "Thanks. Next: how many years…?" is closed).
+pub fn classify_question(utterance: &str) -> QuestionKind {
+    let text = utterance.trim();
+    if text.is_empty() {
+        return QuestionKind::Unknown;
+    }
+    // The last sentence that asks something (or the last sentence).
+    let body =
+        text.trim_end_matches(|c: char| c == '?' || c == '.' || c == '!' || c.is_whitespace());
+    let last = body
+        .rsplit(['.', '?', '!', ':'])
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or(body);
+    let lower = format!("{} ", words(last).join(" "));
+    if OPEN_CUES.iter().any(|c| lower.contains(c)) {
+        return QuestionKind::Open;
+    }
+    // "To start, how many years…": the question may follow a lead-in clause.
+    let closed = last.split(',').any(|clause| {
+        let clause = format!("{} ", words(clause).join(" "));
+        CLOSED_STARTS.iter().any(|c| clause.starts_with(c))
+    });
+    if closed {
+        return QuestionKind::Closed;
+    }
+    QuestionKind::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbless_subjects_and_dangling_clauses_are_not_finished_sentences() {
+        assert!(lacks_verb(
+            "The invention of movable metal letters in the middle of the 15th century.",
+            5
+        ));
+        assert!(lacks_verb("And so my fellow Americans.", 5));
+        assert!(!lacks_verb("We moved the billing service to Kafka.", 5));
+        assert!(!lacks_verb("It's the index on the orders table.", 5));
+        assert!(!lacks_verb("I think PostgreSQL.", 5), "short");
+        assert!(!lacks_verb("About five years.", 5), "a short answer needs no verb");
+        // Only the last sentence counts.
+        assert!(!lacks_verb("The first service. Then we split the monolith.", 5));
+        assert!(dangling_clause(
+            "that the forms of printed letters should follow more or less closely those of the written."
+        ));
+        assert!(!dangling_clause("That was the hardest part of the migration."), "that as a subject");
+        assert!(!dangling_clause("Although it was slow, we shipped it."));
+        assert!(!dangling_clause("We shipped it."));
+    }
+
+    #[test]
+    fn lists_opened_and_not_continued_are_unfinished() {
+        assert!(opened_list("First, we measured the p99 latency."));
+        assert!(opened_list("There are two things I would look at."));
+        assert!(!opened_list(
+            "First we measured it, then we fixed the index."
+        ));
+        assert!(!opened_list("We fixed the index."));
+        // A word inside another word is not an opener.
+        assert!(!opened_list("Our thirst for speed."));
+    }
+
+    #[test]
+    fn questions_are_classified_by_their_last_question() {
+        use QuestionKind::*;
+        for (q, want) in [
+            (
+                "Tell me about a time you debugged a production issue.",
+                Open,
+            ),
+            (
+                "Thanks. Next question: how would you design a rate limiter?",
+                Open,
+            ),
+            ("Can you describe your last project?", Open),
+            ("Do you have the right to work in Germany?", Closed),
+            (
+                "Great. How many years have you worked with PostgreSQL?",
+                Closed,
+            ),
+            ("What's your notice period?", Closed),
+            (
+                "To start, how many years of professional backend development experience do you have?",
+                Closed,
+            ),
+            ("If you were offered the role, how soon could you start?", Closed),
+            ("Why did you choose Rust?", Open),
+            ("Hello, welcome to the interview.", Unknown),
+            ("", Unknown),
+        ] {
+            assert_eq!(classify_question(q), want, "{q}");
+        }
+    }
+}
