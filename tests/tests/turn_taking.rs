@@ -1,8 +1,9 @@
 //! Turn-taking on real speech with thinking pauses, through the real binary's production path
 //! (`viva bench turns` over the WebSocket gateway): answers from `../shared/speech/pauses/`, each
-//! with a 0.6–1.2 s pause inserted mid-sentence. Counts, not timings, are asserted: no answer
-//! may end up split across two questions (a cut-off must be recovered), every answer gets a
-//! reply, nothing fails. Skips visibly when the recordings are absent.
+//! with a 0.6–1.2 s pause inserted mid-sentence. Counts, not timings, are asserted: few turns
+//! end inside a pause, no answer ends up split across two questions (a cut-off must be
+//! recovered), every answer gets a reply, nothing fails. Skips visibly when the recordings are
+//! absent.
 
 use std::path::PathBuf;
 
@@ -45,10 +46,16 @@ fn thinking_pauses_never_split_an_answer_across_two_questions() {
     assert_eq!(n("answers"), 16, "{r}");
     assert_eq!(n("errors"), 0, "{r}");
     assert_eq!(n("missed_ends"), 0, "every answer gets a reply: {r}");
-    // Measured here: 9 of 16 cut off by the end-of-turn decision, 9 of 9 recovered. The bound
-    // leaves room for a loaded machine; the target is 0.
+    // Measured here on an idle machine: 1 of 16 cut off by the end-of-turn decision (9 of 16
+    // before Smart Turn and the syntax rules), recovered. The bound leaves room for a machine
+    // loaded by the other test binaries (late transcripts end turns on silence alone); a
+    // decision that stopped weighing the acoustic and syntax signals cuts 6–9.
     assert!(
-        n("split_answers") <= 2,
+        n("false_cutoffs") <= 4,
+        "turns ended inside thinking pauses: {r}"
+    );
+    assert!(
+        n("split_answers") <= 1,
         "answers split across two questions: {r}"
     );
     // Every answer that was not cut off got the interviewer's voice back after it ended.

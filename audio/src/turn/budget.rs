@@ -8,8 +8,8 @@
 //!
 //! | text ending \ acoustic | finished (p ≥ 0.8) | unsure (0.5 ≤ p < 0.8) | unknown | not finished (p < 0.5) |
 //! |---|---|---|---|---|
-//! | complete sentence | `agreed_complete_ms` (350) | `unsure_silence_ms` (1200) | `complete_silence_ms` (400) | `incomplete_silence_ms` (1600) |
-//! | no hint | `complete_silence_ms` + 150 (550) | 1200 | `silence_ms` (600) | 1600 |
+//! | complete sentence | `agreed_complete_ms` (350) | `unsure_silence_ms` (1500) | `complete_silence_ms` (400) | `incomplete_silence_ms` (1600) |
+//! | no hint | `complete_silence_ms` + 150 (550) | 1500 | `silence_ms` (600) | 1600 |
 //! | unfinished clause, filler, opened list | `unfinished_silence_ms` (2000) | 2000 | 2000 | 2000 |
 //!
 //! The unsure zone exists because, on the development recordings, Smart Turn scored several
@@ -132,9 +132,7 @@ pub fn silence_budget(s: &Signals, cfg: &TurnConfig) -> Budget {
         (cfg.unfinished_silence_ms, "unfinished text")
     } else {
         match (s.text, heard) {
-            (_, Some(Heard::NotFinished)) => {
-                (cfg.incomplete_silence_ms, "acoustic: not finished")
-            }
+            (_, Some(Heard::NotFinished)) => (cfg.incomplete_silence_ms, "acoustic: not finished"),
             (_, Some(Heard::Unsure)) => (cfg.unsure_silence_ms, "acoustic: unsure"),
             (TextEnding::Complete, Some(Heard::Finished)) => {
                 (cfg.agreed_complete_ms, "text and acoustic agree: complete")

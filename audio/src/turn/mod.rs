@@ -114,13 +114,13 @@ impl Default for TurnConfig {
             overlap_gap_ms: 300,
             onset_gap_ms: 300,
             stale_text_grace_ms: 400,
-            text_settle_ms: 200,
+            text_settle_ms: 120,
             agreed_complete_ms: 350,
             incomplete_silence_ms: 1_600,
             max_silence_ms: 2_500,
             acoustic_threshold: 0.5,
             acoustic_confident: 0.8,
-            unsure_silence_ms: 1_200,
+            unsure_silence_ms: 1_500,
             acoustic: false,
             acoustic_after_ms: 120,
             patience: Patience::Normal,
@@ -639,11 +639,7 @@ impl TurnDetector {
         let signals = Signals {
             text: ending,
             open_list: opened_list(&self.transcript),
-            open_syntax: dangling_clause(&self.transcript)
-                || lacks_verb(
-                    &self.transcript,
-                    if self.question == QuestionKind::Closed { 10 } else { 5 },
-                ),
+            open_syntax: dangling_clause(&self.transcript) || lacks_verb(&self.transcript, 5),
             words: words(&self.transcript).len(),
             awaiting_text: stale && self.transcript_seen,
             acoustic: acoustic.map_or(Acoustic::Unknown, Acoustic::Said),

@@ -177,8 +177,9 @@ pub fn is_backchannel(text: &str) -> bool {
 
 /// Words that open an enumeration the speaker owes the rest of ("first, …", "two things").
 const LIST_OPENERS: &[&str] = &[
-    "first",
     "firstly",
+    "first of all",
+    "first off",
     "two things",
     "three things",
     "a few things",
@@ -215,28 +216,187 @@ const LIST_CONTINUERS: &[&str] = &[
 pub fn opened_list(text: &str) -> bool {
     let lower = format!(" {} ", words(text).join(" "));
     let has = |list: &[&str]| list.iter().any(|w| lower.contains(&format!(" {w} ")));
-    has(LIST_OPENERS) && !has(LIST_CONTINUERS)
+    // "First, …" opens a list; "the first book" does not: a bare "first" counts only where a
+    // clause begins with it.
+    let first_leads = text
+        .split(['.', ',', ';', '?', '!', ':'])
+        .any(|clause| words(clause).first().is_some_and(|w| w == "first"));
+    (has(LIST_OPENERS) || first_leads) && !has(LIST_CONTINUERS)
 }
 
 /// Finite verbs and auxiliaries common in spoken answers (besides any word in "-ed" and any
 /// contraction): a clause without one has not said what its subject does yet.
 const VERBS: &[&str] = &[
-    "is", "are", "was", "were", "be", "am", "been", "being", "have", "has", "had", "do", "does",
-    "did", "will", "would", "can", "could", "should", "shall", "may", "might", "must", "get",
-    "gets", "got", "go", "goes", "went", "make", "makes", "made", "take", "takes", "took", "use",
-    "uses", "think", "thinks", "thought", "know", "knows", "knew", "see", "saw", "say", "says",
-    "said", "need", "needs", "want", "wants", "work", "works", "run", "runs", "ran", "build",
-    "builds", "built", "write", "writes", "wrote", "find", "finds", "found", "give", "gives",
-    "gave", "keep", "keeps", "kept", "let", "lets", "put", "puts", "set", "sets", "come",
-    "comes", "came", "mean", "means", "meant", "feel", "feels", "felt", "become", "became",
-    "begin", "began", "show", "shows", "try", "tries", "leave", "left", "call", "calls", "lead",
-    "led", "bring", "brought", "seem", "seems", "help", "helps", "start", "starts", "move",
-    "moves", "like", "likes", "prefer", "prefers", "depend", "depends", "differ", "differs",
-    "consist", "consists", "follow", "follows", "look", "looks", "handle", "handles", "cut",
-    "cuts", "hit", "hits", "spend", "spent", "lose", "lost", "pay", "paid", "sell", "sold",
-    "send", "sent", "tell", "told", "read", "grow", "grew", "hold", "held", "stand", "stood",
-    "understand", "understood", "choose", "chose", "rely", "relies", "agree", "love", "hate",
-    "guess", "believe", "focus", "learn", "learnt", "own", "lack", "yes", "no", "yeah", "nope",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "am",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "do",
+    "does",
+    "did",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "shall",
+    "may",
+    "might",
+    "must",
+    "get",
+    "gets",
+    "got",
+    "go",
+    "goes",
+    "went",
+    "make",
+    "makes",
+    "made",
+    "take",
+    "takes",
+    "took",
+    "use",
+    "uses",
+    "think",
+    "thinks",
+    "thought",
+    "know",
+    "knows",
+    "knew",
+    "see",
+    "saw",
+    "say",
+    "says",
+    "said",
+    "need",
+    "needs",
+    "want",
+    "wants",
+    "work",
+    "works",
+    "run",
+    "runs",
+    "ran",
+    "build",
+    "builds",
+    "built",
+    "write",
+    "writes",
+    "wrote",
+    "find",
+    "finds",
+    "found",
+    "give",
+    "gives",
+    "gave",
+    "keep",
+    "keeps",
+    "kept",
+    "let",
+    "lets",
+    "put",
+    "puts",
+    "set",
+    "sets",
+    "come",
+    "comes",
+    "came",
+    "mean",
+    "means",
+    "meant",
+    "feel",
+    "feels",
+    "felt",
+    "become",
+    "became",
+    "begin",
+    "began",
+    "show",
+    "shows",
+    "try",
+    "tries",
+    "leave",
+    "left",
+    "call",
+    "calls",
+    "lead",
+    "led",
+    "bring",
+    "brought",
+    "seem",
+    "seems",
+    "help",
+    "helps",
+    "start",
+    "starts",
+    "move",
+    "moves",
+    "like",
+    "likes",
+    "prefer",
+    "prefers",
+    "depend",
+    "depends",
+    "differ",
+    "differs",
+    "consist",
+    "consists",
+    "follow",
+    "follows",
+    "look",
+    "looks",
+    "handle",
+    "handles",
+    "cut",
+    "cuts",
+    "hit",
+    "hits",
+    "spend",
+    "spent",
+    "lose",
+    "lost",
+    "pay",
+    "paid",
+    "sell",
+    "sold",
+    "send",
+    "sent",
+    "tell",
+    "told",
+    "read",
+    "grow",
+    "grew",
+    "hold",
+    "held",
+    "stand",
+    "stood",
+    "understand",
+    "understood",
+    "choose",
+    "chose",
+    "rely",
+    "relies",
+    "agree",
+    "love",
+    "hate",
+    "guess",
+    "believe",
+    "focus",
+    "learn",
+    "learnt",
+    "own",
+    "lack",
+    "yes",
+    "no",
+    "yeah",
+    "nope",
 ];
 
 /// Subordinating words that open a clause which needs a main clause after it.
@@ -244,14 +404,20 @@ const SUBORDINATORS: &[&str] = &[
     "that", "which", "whereas", "although", "though", "while", "unless", "whenever", "whether",
 ];
 
-/// The last sentence of `text` (after the last `.`, `?` or `!` that is followed by more words).
+/// The last sentence of `text`: after the last `.`, `?` or `!` that a capitalised word follows
+/// (Whisper also puts periods inside sentences, "…may be considered. as the invention…").
 fn last_sentence(text: &str) -> &str {
-    let t = text.trim_end();
-    let body = t.trim_end_matches(['.', '?', '!']);
-    match body.rfind(['.', '?', '!']) {
-        Some(i) => &body[i + 1..],
-        None => body,
+    let body = text.trim_end().trim_end_matches(['.', '?', '!']);
+    let mut start = 0;
+    for (i, c) in body.char_indices() {
+        if matches!(c, '.' | '?' | '!') {
+            let rest = body[i + 1..].trim_start();
+            if rest.chars().next().is_some_and(char::is_uppercase) {
+                start = i + 1;
+            }
+        }
     }
+    &body[start..]
 }
 
 /// True when the last sentence is long (`min_words` or more) and has no finite verb: a subject
@@ -412,13 +578,22 @@ mod tests {
         assert!(!lacks_verb("We moved the billing service to Kafka.", 5));
         assert!(!lacks_verb("It's the index on the orders table.", 5));
         assert!(!lacks_verb("I think PostgreSQL.", 5), "short");
-        assert!(!lacks_verb("About five years.", 5), "a short answer needs no verb");
+        assert!(
+            !lacks_verb("About five years.", 5),
+            "a short answer needs no verb"
+        );
         // Only the last sentence counts.
-        assert!(!lacks_verb("The first service. Then we split the monolith.", 5));
+        assert!(!lacks_verb(
+            "The first service. Then we split the monolith.",
+            5
+        ));
         assert!(dangling_clause(
             "that the forms of printed letters should follow more or less closely those of the written."
         ));
-        assert!(!dangling_clause("That was the hardest part of the migration."), "that as a subject");
+        assert!(
+            !dangling_clause("That was the hardest part of the migration."),
+            "that as a subject"
+        );
         assert!(!dangling_clause("Although it was slow, we shipped it."));
         assert!(!dangling_clause("We shipped it."));
     }
@@ -426,6 +601,14 @@ mod tests {
     #[test]
     fn lists_opened_and_not_continued_are_unfinished() {
         assert!(opened_list("First, we measured the p99 latency."));
+        assert!(opened_list("So, first of all the database."));
+        assert!(
+            !opened_list("It is of the first importance."),
+            "an ordinal, not a list"
+        );
+        assert!(!opened_list(
+            "The first books were printed in black letter."
+        ));
         assert!(opened_list("There are two things I would look at."));
         assert!(!opened_list(
             "First we measured it, then we fixed the index."

@@ -34,9 +34,13 @@ pub struct BenchTurnsArgs {
     /// A manifest TSV (`file` column; `pause_at_s` and `pause_s` when the answers carry an
     /// inserted thinking pause, as in `speech/pauses/manifest.tsv`). Files are relative to it.
     pub manifest: PathBuf,
-    /// Transport: ws (the WebSocket protocol).
+    /// Transport: ws (the WebSocket protocol) or twilio (the phone gateway, 8 kHz μ-law).
     #[arg(long, default_value = "ws")]
     pub transport: String,
+    /// Over the phone the greeting is answered by voice: this recording (default: the
+    /// manifest's shortest).
+    #[arg(long)]
+    pub greeting_answer: Option<PathBuf>,
     /// A running server (http://…). Absent: one in this process.
     #[arg(long)]
     pub server: Option<String>,
@@ -54,11 +58,11 @@ pub struct BenchTurnsArgs {
     pub json: bool,
 }
 
-struct Item {
-    file: String,
-    answer: Answer,
+pub(super) struct Item {
+    pub file: String,
+    pub answer: Answer,
     /// Inserted pause `[start, end)` in seconds of the file, when the manifest gives one.
-    pause: Option<(f64, f64)>,
+    pub pause: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Serialize, Clone)]
@@ -130,13 +134,24 @@ fn read_manifest(path: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Item>>
 }
 
 pub fn run(cfg: &Config, args: BenchTurnsArgs) -> anyhow::Result<()> {
-    if args.transport != "ws" {
+    if !matches!(args.transport.as_str(), "ws" | "twilio") {
         bail!(
-            "transport {:?} is not available for bench turns yet; use --transport ws",
+            "transport {:?} is not available for bench turns; use --transport ws or twilio",
             args.transport
         );
     }
     let items = read_manifest(&args.manifest, args.limit)?;
+    let greeting = match &args.greeting_answer {
+        Some(p) => Some(load_answer(p)?),
+        None => items
+            .iter()
+            .min_by_key(|i| i.answer.samples.len())
+            .map(|i| Answer {
+                name: i.answer.name.clone(),
+                samples: i.answer.samples.clone(),
+                voiced_end: i.answer.voiced_end,
+            }),
+    };
     anyhow::ensure!(
         !items.is_empty(),
         "no answers in {}",
@@ -156,12 +171,26 @@ pub fn run(cfg: &Config, args: BenchTurnsArgs) -> anyhow::Result<()> {
             let base = base.clone();
             let job = args.job.clone();
             let delay = Duration::from_millis(args.stagger_ms * i as u64);
+            let transport = args.transport.clone();
+            let greeting = greeting.as_ref().map(|g| Answer {
+                name: g.name.clone(),
+                samples: g.samples.clone(),
+                voiced_end: g.voiced_end,
+            });
             tasks.push(tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
                 let file = item.file.clone();
                 let pause = item.pause;
                 let voiced_end_s = item.answer.voiced_end as f64 / 16_000.0;
-                match tokio::time::timeout(Duration::from_secs(180), one(&base, &job, item)).await {
+                let session = async {
+                    match (transport.as_str(), greeting) {
+                        ("twilio", Some(g)) => {
+                            super::bench_turns_twilio::one(&base, &job, item, g).await
+                        }
+                        _ => one(&base, &job, item).await,
+                    }
+                };
+                match tokio::time::timeout(Duration::from_secs(180), session).await {
                     Ok(Ok(o)) => o,
                     Ok(Err(e)) => failed(file, pause, voiced_end_s, format!("{e:#}")),
                     Err(_) => failed(file, pause, voiced_end_s, "timed out".into()),
@@ -238,7 +267,7 @@ pub fn run(cfg: &Config, args: BenchTurnsArgs) -> anyhow::Result<()> {
 }
 
 impl TurnOutcome {
-    fn new(file: String, pause: Option<(f64, f64)>, voiced_end_s: f64) -> TurnOutcome {
+    pub(super) fn new(file: String, pause: Option<(f64, f64)>, voiced_end_s: f64) -> TurnOutcome {
         TurnOutcome {
             file,
             pause_s: pause.map(|(a, b)| b - a),

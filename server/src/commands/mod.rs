@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bench_live;
 pub mod bench_stt;
 pub mod bench_turns;
+mod bench_turns_twilio;
 pub mod eval_cefr;
 pub mod eval_grading_asr;
 pub mod eval_stt;

@@ -25,20 +25,37 @@ const FRAME_8K: usize = 160;
 /// How long the caller waits, after an answer, for the next question before going on.
 const STALL_AFTER: Duration = Duration::from_secs(15);
 
-enum Cmd {
+pub(crate) enum Cmd {
     Play(usize),
     Send(String),
 }
 
-/// Runs one call against `base`; `barge_in`: the 1-based answer spoken over the interviewer
-/// (1 s into the first interviewer audio after the previous answer) instead of after a question.
-pub(crate) async fn simulate(
-    base: &str,
-    job: &str,
-    answers: Vec<Answer>,
-    barge_in: Option<usize>,
-    data_dir: &std::path::Path,
-) -> anyhow::Result<Report> {
+/// A call in progress: the session, the caller's microphone and what the server sends.
+pub(crate) struct Call {
+    pub id: String,
+    pub stream_sid: String,
+    pub mic: Mic,
+    pub stream: futures_util::stream::SplitStream<
+        tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    >,
+}
+
+/// The caller's microphone: `Cmd::Play(i)` speaks answer `i`; `voiced_rx` gets the moment an
+/// answer's last voiced frame went out, `done_rx` the answer's index when it has all gone out.
+pub(crate) struct Mic {
+    pub cmd_tx: mpsc::Sender<Cmd>,
+    pub voiced_rx: mpsc::Receiver<Instant>,
+    pub done_rx: mpsc::Receiver<usize>,
+    pub writer: tokio::task::JoinHandle<()>,
+}
+
+/// Creates a session for `job` and calls in as Twilio does (`connected`, `start` with the
+/// session and its token as custom parameters); the microphone then sends 20 ms of μ-law
+/// every 20 ms, silence unless told to play one of `answers` (narrowband, as the phone network
+/// delivers them).
+pub(crate) async fn dial(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result<Call> {
     // Narrowband answers: what the phone network delivers.
     let answers: Vec<(String, Vec<u8>, usize)> = answers
         .into_iter()
@@ -62,7 +79,7 @@ pub(crate) async fn simulate(
     let (ws, _) = tokio_tungstenite::connect_async(&url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
-    let (mut sink, mut stream) = ws.split();
+    let (mut sink, stream) = ws.split();
     let stream_sid = format!("MZsim{id}");
     sink.send(Message::Text(
         r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.into(),
@@ -79,10 +96,9 @@ pub(crate) async fn simulate(
     });
     sink.send(Message::Text(start.to_string().into())).await?;
 
-    let names: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Cmd>(16);
-    let (voiced_tx, mut voiced_rx) = mpsc::channel::<Instant>(8);
-    let (done_tx, mut done_rx) = mpsc::channel::<usize>(8);
+    let (voiced_tx, voiced_rx) = mpsc::channel::<Instant>(8);
+    let (done_tx, done_rx) = mpsc::channel::<usize>(8);
     let sid = stream_sid.clone();
     // The caller's microphone, through the phone network: 20 ms of μ-law every 20 ms.
     let writer = tokio::spawn(async move {
@@ -128,6 +144,41 @@ pub(crate) async fn simulate(
         }
         let _ = sink.close().await;
     });
+    Ok(Call {
+        id,
+        stream_sid,
+        mic: Mic {
+            cmd_tx,
+            voiced_rx,
+            done_rx,
+            writer,
+        },
+        stream,
+    })
+}
+
+/// Runs one call against `base`; `barge_in`: the 1-based answer spoken over the interviewer
+/// (1 s into the first interviewer audio after the previous answer) instead of after a question.
+pub(crate) async fn simulate(
+    base: &str,
+    job: &str,
+    answers: Vec<Answer>,
+    barge_in: Option<usize>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Report> {
+    let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
+    let Call {
+        id,
+        stream_sid,
+        mic:
+            Mic {
+                cmd_tx,
+                mut voiced_rx,
+                mut done_rx,
+                writer,
+            },
+        mut stream,
+    } = dial(base, job, answers).await?;
 
     let mut turns: Vec<TurnReport> = Vec::new();
     let mut next_answer = 0usize;

@@ -64,7 +64,7 @@ const SPEECH_THRESHOLD: f32 = 0.5;
 const REUSE_MARGIN_MS: u64 = 100;
 /// Silence after speech that starts an endpoint pass (≥ `REUSE_MARGIN_MS`, and the end-of-turn
 /// detector's `text_settle_ms`, so the pass counts as covering the speech for both).
-const ENDPOINT_PASS_AFTER_MS: u64 = 200;
+const ENDPOINT_PASS_AFTER_MS: u64 = 120;
 
 /// Close codes the pipeline asks the transport to use (see `docs/protocol.md`).
 pub const CLOSE_NORMAL: u16 = 1000;
@@ -2251,11 +2251,12 @@ mod transcription_tests {
             and.start_ms, 14_000,
             "pass-relative 0 ms + 14 s into the buffer"
         );
-        // A short answer is never committed: one pass keeps all its context.
-        let p = s.plan(6, 30_000, &audio(5_000), PassKind::Endpoint).pass;
+        // A short answer (under COMMIT_AFTER_MS) is never committed: one pass keeps all its
+        // context.
+        let p = s.plan(6, 30_000, &audio(3_000), PassKind::Endpoint).pass;
         s.pass_done(p, Ok(text("short")));
         assert_eq!(
-            s.plan(6, 30_000, &audio(6_000), PassKind::Partial)
+            s.plan(6, 30_000, &audio(3_500), PassKind::Partial)
                 .pass
                 .start_ms,
             30_000
