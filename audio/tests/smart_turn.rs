@@ -1,9 +1,9 @@
 //! Smart Turn v3.2 on real speech, against Pipecat's own Python pipeline.
 //!
-//! The expected probabilities were printed by Pipecat 1.14 (`compute_whisper_log_mel_features`
-//! + onnxruntime 1.32 on the same `.onnx`) for the same audio cut at the same sample: mid-sentence
-//! thinking pauses (100 ms into the inserted silence of `speech/pauses/`) and real ends (200 ms
-//! after the last speech). A wrong feature (window, padding side, normalisation, mel scale) or a
+//! The expected probabilities were printed by Pipecat 1.14 (its
+//! `compute_whisper_log_mel_features` and onnxruntime 1.32 on the same `.onnx`) for the same
+//! audio cut at the same sample: mid-sentence thinking pauses (100 ms into the inserted silence
+//! of `speech/pauses/`) and real ends (200 ms after the last speech). A wrong feature (window, padding side, normalisation, mel scale) or a
 //! wrong tensor layout moves them far more than the tolerance.
 //!
 //! Needs the model (`viva models fetch`) and `../shared/speech`: skipped with a message, or a

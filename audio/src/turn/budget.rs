@@ -159,23 +159,20 @@ pub fn silence_budget(s: &Signals, cfg: &TurnConfig) -> Budget {
             basis = "awaiting the latest words";
         }
     }
+    let cap = cfg.silence_ms + 400;
     match s.question {
         QuestionKind::Closed
             if matches!(heard, Some(Heard::NotFinished | Heard::Unsure))
                 && !unfinished
-                && s.words <= 4 =>
+                && s.words <= 4
+                && needed > cap =>
         {
-            let cap = cfg.silence_ms + 400;
-            if needed > cap {
-                needed = cap;
-                basis = "closed question: acoustic doubt capped";
-            }
+            needed = cap;
+            basis = "closed question: acoustic doubt capped";
         }
-        QuestionKind::Open if s.words <= 3 && !unfinished => {
-            if needed < cfg.incomplete_silence_ms {
-                needed = cfg.incomplete_silence_ms;
-                basis = "open question: a story's first words";
-            }
+        QuestionKind::Open if s.words <= 3 && !unfinished && needed < cfg.incomplete_silence_ms => {
+            needed = cfg.incomplete_silence_ms;
+            basis = "open question: a story's first words";
         }
         _ => {}
     }

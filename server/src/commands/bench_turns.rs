@@ -2,7 +2,9 @@
 //!
 //! Each recording of the manifest answers the first question of its own session (the greeting is
 //! answered in text), streamed at real-time pace over the WebSocket gateway exactly as a
-//! candidate's microphone would send it. What the candidate meets is counted per answer:
+//! candidate's microphone would send it; or, with `--transport twilio`, over the phone gateway
+//! in 8 kHz μ-law (`bench_turns_twilio.rs`: the greeting is answered by voice, and only audio,
+//! marks and `clear` tell what happened). What the candidate meets is counted per answer:
 //! - **false cut-off**: the interviewer started a new utterance while the answer still had
 //!   speech to come (for the pauses set: inside the inserted thinking pause, or after it);
 //! - **recovered**: after a cut-off, the interviewer was stopped because the candidate went on
