@@ -15,11 +15,11 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use ort::environment::Environment;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
 
 use crate::mel::{whisper_log_mel, N_MELS};
+use crate::vad::load_session;
 use crate::vad::VadError;
 
 /// Samples the model reads (8 s at 16 kHz).
@@ -35,23 +35,7 @@ impl SmartTurnModel {
     /// Loads the ONNX file into `env` with `threads` intra-op threads (1 keeps a call from
     /// competing with Whisper for both cores).
     pub fn load(env: &Environment, model: &Path, threads: usize) -> Result<Self, VadError> {
-        if !model.is_file() {
-            return Err(VadError::Missing {
-                what: "Smart Turn end-of-turn model",
-                path: model.display().to_string(),
-            });
-        }
-        let err = |e: ort::Error| VadError::Onnx(format!("loading {}: {e}", model.display()));
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| err(e.into()))?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(model)
-            .map_err(err)?;
+        let session = load_session(env, model, "Smart Turn end-of-turn model", threads)?;
         if !session
             .inputs()
             .iter()

@@ -14,6 +14,7 @@ mod silero;
 mod webrtc;
 
 pub use energy::EnergyVad;
+pub(crate) use silero::load_session;
 pub use silero::{onnx_environment, SileroModel, SileroVad, SILERO_CHUNK, SILERO_CONTEXT};
 pub use webrtc::{WebRtcMode, WebRtcVad};
 

@@ -53,6 +53,33 @@ pub fn onnx_environment(lib: &Path) -> Result<&'static Environment, VadError> {
     .map_err(|e| VadError::Onnx(e.clone()))
 }
 
+/// An ONNX file loaded into `env` with full graph optimisation, `threads` intra-op threads and
+/// one inter-op thread; a missing file is [`VadError::Missing`] naming `what`.
+pub(crate) fn load_session(
+    env: &Environment,
+    model: &Path,
+    what: &'static str,
+    threads: usize,
+) -> Result<Session, VadError> {
+    if !model.is_file() {
+        return Err(VadError::Missing {
+            what,
+            path: model.display().to_string(),
+        });
+    }
+    let err = |e: ort::Error| VadError::Onnx(format!("loading {}: {e}", model.display()));
+    Session::builder(env)
+        .map_err(err)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| err(e.into()))?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| err(e.into()))?
+        .with_inter_threads(1)
+        .map_err(|e| err(e.into()))?
+        .commit_from_file(model)
+        .map_err(err)
+}
+
 /// The loaded Silero network, shareable across threads and streams.
 pub struct SileroModel {
     session: Mutex<Session>,
@@ -61,23 +88,7 @@ pub struct SileroModel {
 impl SileroModel {
     /// Loads `silero_vad.onnx` into `env` (single-threaded: a step is too small to split).
     pub fn load(env: &Environment, model: &Path) -> Result<Self, VadError> {
-        if !model.is_file() {
-            return Err(VadError::Missing {
-                what: "Silero VAD model",
-                path: model.display().to_string(),
-            });
-        }
-        let err = |e: ort::Error| VadError::Onnx(format!("loading {}: {e}", model.display()));
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| err(e.into()))?
-            .with_intra_threads(1)
-            .map_err(|e| err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(model)
-            .map_err(err)?;
+        let session = load_session(env, model, "Silero VAD model", 1)?;
         for name in ["input", "state", "sr"] {
             if !session.inputs().iter().any(|i| i.name() == name) {
                 return Err(VadError::Onnx(format!(
