@@ -62,7 +62,6 @@ pub fn whisper_log_mel(samples: &[f32]) -> Vec<f32> {
     let mut input = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
     let mut power = vec![0f64; n_freqs];
-    let mut out = vec![0f32; N_MELS * frames];
     let mut max = f64::NEG_INFINITY;
     let mut logs = vec![0f64; N_MELS * frames];
     for f in 0..frames {
@@ -84,10 +83,9 @@ pub fn whisper_log_mel(samples: &[f32]) -> Vec<f32> {
             logs[m * frames + f] = l;
         }
     }
-    for (o, &l) in out.iter_mut().zip(&logs) {
-        *o = ((l.max(max - 8.0) + 4.0) / 4.0) as f32;
-    }
-    out
+    logs.iter()
+        .map(|&l| ((l.max(max - 8.0) + 4.0) / 4.0) as f32)
+        .collect()
 }
 
 /// The periodic Hann window of `torch.hann_window(400)`.

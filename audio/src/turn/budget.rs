@@ -88,14 +88,6 @@ impl Patience {
             _ => None,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Patience::Low => "low",
-            Patience::Normal => "normal",
-            Patience::High => "high",
-        }
-    }
 }
 
 /// Everything the budget is decided from.

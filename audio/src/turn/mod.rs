@@ -206,6 +206,26 @@ pub enum TurnDecision {
     Echo { at_ms: u64 },
 }
 
+/// The text signals of one transcript (see [`Signals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct TextView {
+    ending: TextEnding,
+    open_list: bool,
+    open_syntax: bool,
+    words: usize,
+}
+
+impl TextView {
+    fn of(text: &str) -> Self {
+        Self {
+            ending: classify_ending(text),
+            open_list: opened_list(text),
+            open_syntax: dangling_clause(text) || lacks_verb(text, 5),
+            words: words(text).len(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum State {
     Idle,
@@ -238,6 +258,8 @@ pub struct TurnDetector {
     /// Hysteresis of the speech decision.
     speaking: bool,
     transcript: String,
+    /// What the transcript's words say, computed once per transcript (not per audio chunk).
+    text_view: TextView,
     transcript_covers: u64,
     /// A transcript arrived during the current turn (so waiting for a fresher one makes sense).
     transcript_seen: bool,
@@ -258,6 +280,7 @@ impl TurnDetector {
             now: 0,
             speaking: false,
             transcript: String::new(),
+            text_view: TextView::default(),
             transcript_covers: 0,
             transcript_seen: false,
             interviewer: None,
@@ -343,7 +366,7 @@ impl TurnDetector {
                 covers_until_ms,
                 text,
             } => {
-                self.transcript = text;
+                self.set_transcript(text);
                 self.transcript_covers = covers_until_ms;
                 self.transcript_seen = true;
                 if let State::Overlap { start, .. } = self.state {
@@ -432,7 +455,7 @@ impl TurnDetector {
         let cfg = &self.config;
         match self.state.clone() {
             State::Idle if self.interviewer.is_some() => {
-                self.transcript.clear();
+                self.clear_transcript();
                 self.transcript_seen = false;
                 self.state = State::Overlap {
                     start,
@@ -442,7 +465,7 @@ impl TurnDetector {
                 self.check_overlap()
             }
             State::Idle => {
-                self.transcript.clear();
+                self.clear_transcript();
                 self.transcript_seen = false;
                 self.state = State::Onset {
                     start,
@@ -568,7 +591,7 @@ impl TurnDetector {
                 && now.saturating_sub(last_speech) >= self.config.overlap_gap_ms =>
             {
                 self.state = State::Idle;
-                let text = std::mem::take(&mut self.transcript);
+                let text = self.clear_transcript();
                 if speech_ms < self.config.min_speech_ms {
                     self.status()
                 } else if self.is_echo(&text) {
@@ -613,6 +636,17 @@ impl TurnDetector {
         }
     }
 
+    fn set_transcript(&mut self, text: String) {
+        self.text_view = TextView::of(&text);
+        self.transcript = text;
+    }
+
+    /// Empties the transcript and returns what it held.
+    fn clear_transcript(&mut self) -> String {
+        self.text_view = TextView::default();
+        std::mem::take(&mut self.transcript)
+    }
+
     /// The text's ending and the silence it requires (see [`silence_budget`]).
     fn needed_silence(&self) -> (TextEnding, u64) {
         let (ending, budget, _) = self.budget();
@@ -620,7 +654,8 @@ impl TurnDetector {
     }
 
     fn budget(&self) -> (TextEnding, Budget, Option<f32>) {
-        let mut ending = classify_ending(&self.transcript);
+        let text = self.text_view;
+        let mut ending = text.ending;
         let last_speech = match self.state {
             State::Turn { last_speech, .. } => last_speech,
             _ => self.now,
@@ -638,9 +673,9 @@ impl TurnDetector {
             .map(|(_, p)| p);
         let signals = Signals {
             text: ending,
-            open_list: opened_list(&self.transcript),
-            open_syntax: dangling_clause(&self.transcript) || lacks_verb(&self.transcript, 5),
-            words: words(&self.transcript).len(),
+            open_list: text.open_list,
+            open_syntax: text.open_syntax,
+            words: text.words,
             awaiting_text: stale && self.transcript_seen,
             acoustic: acoustic.map_or(Acoustic::Unknown, Acoustic::Said),
             question: self.question,
@@ -667,7 +702,7 @@ impl TurnDetector {
         };
         self.state = State::Idle;
         self.speaking = false;
-        self.transcript.clear();
+        self.clear_transcript();
         self.transcript_covers = 0;
         self.transcript_seen = false;
         self.acoustic = None;
@@ -723,7 +758,7 @@ impl TurnDetector {
 
     fn clear_transcript_if_backchannel(&mut self) {
         if is_backchannel(&self.transcript) {
-            self.transcript.clear();
+            self.clear_transcript();
         }
     }
 }
