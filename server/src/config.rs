@@ -41,6 +41,8 @@ pub struct SessionSettings {
     pub silence_reprompt_s: u64,
     /// Silence after a question (reprompt included) before the interviewer moves on.
     pub silence_give_up_s: u64,
+    /// Questions in a row the candidate stays silent through before the interview ends; 0: never.
+    pub silence_end_after: u8,
     /// Cut-off recovery: a candidate who goes on speaking within 2.5 s of the end of their turn
     /// (a thinking pause taken for the end) stops the reply, which is withdrawn, and the
     /// continuation joins the same answer.
@@ -60,6 +62,7 @@ impl Default for SessionSettings {
             resume_window_s: 600,
             silence_reprompt_s: 12,
             silence_give_up_s: 30,
+            silence_end_after: 2,
             cutoff_recovery: true,
             turn_model: true,
         }

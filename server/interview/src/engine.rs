@@ -34,6 +34,9 @@ pub struct EngineConfig {
     pub silence_reprompt_ms: u64,
     /// Silence after the reprompt before moving on.
     pub silence_give_up_ms: u64,
+    /// Questions in a row the candidate stays silent through before the interview ends
+    /// (nobody is there, or they cannot be heard); 0: never.
+    pub silence_end_after: u8,
     /// Repeats or rephrases of one question before moving on.
     pub max_repeats: u8,
     /// Questions the candidate may ask at the end.
@@ -50,6 +53,7 @@ impl Default for EngineConfig {
         EngineConfig {
             silence_reprompt_ms: 12_000,
             silence_give_up_ms: 30_000,
+            silence_end_after: 2,
             max_repeats: 2,
             max_candidate_questions: 3,
             language_prompt_ms: 90_000,
@@ -439,6 +443,8 @@ pub struct Interview {
     next_blueprint: usize,
     next_coverage: usize,
     silence_reprompted: bool,
+    /// Questions in a row given up on for silence.
+    silent_give_ups: u8,
     transcript: Transcript,
 }
 
@@ -507,6 +513,7 @@ impl Interview {
             next_blueprint: 0,
             next_coverage: 0,
             silence_reprompted: false,
+            silent_give_ups: 0,
             transcript,
         }
     }
@@ -553,6 +560,7 @@ impl Interview {
                     return out;
                 }
                 self.silence_reprompted = false;
+                self.silent_give_ups = 0;
                 let turn = self.record_answer(now_ms, &text, words);
                 if self.past_hard_limit(now_ms) {
                     self.close(now_ms, turn, Reason::TimeLimitReached, &mut out);
@@ -777,9 +785,22 @@ impl Interview {
         reason: Reason,
         out: &mut Vec<Action>,
     ) {
+        let text = self.phrases.closing.clone();
+        self.close_saying(now_ms, after_turn, reason, text, out);
+    }
+
+    /// Closes with `text` as the last words.
+    fn close_saying(
+        &mut self,
+        now_ms: u64,
+        after_turn: Option<usize>,
+        reason: Reason,
+        text: Option<String>,
+        out: &mut Vec<Action>,
+    ) {
         self.phase = Phase::Closing;
         self.log(now_ms, after_turn, Decision::Close, reason.clone());
-        if let Some(text) = self.phrases.closing.clone() {
+        if let Some(text) = text {
             self.say(
                 now_ms,
                 out,
@@ -1950,6 +1971,16 @@ impl Interview {
         if self.silence_reprompted && ms >= self.config.silence_give_up_ms {
             self.silence_reprompted = false;
             let reason = Reason::SilenceTimeout { ms };
+            self.silent_give_ups = self.silent_give_ups.saturating_add(1);
+            if self.config.silence_end_after > 0
+                && self.silent_give_ups >= self.config.silence_end_after
+            {
+                // Nobody answers: end politely rather than read every question to silence.
+                self.awaiting = Awaiting::Nothing;
+                let text = self.phrases.end_for_silence.clone();
+                self.close_saying(now_ms, turn, reason, text, out);
+                return;
+            }
             match std::mem::replace(&mut self.awaiting, Awaiting::Nothing) {
                 Awaiting::Question(_) => self.move_on(now_ms, turn, reason, out),
                 Awaiting::Knockout { index, .. } => {

@@ -34,6 +34,7 @@ pub struct Phrases {
     pub score_declined: Option<String>,
     pub banned_deferred: Option<String>,
     pub closing: Option<String>,
+    pub end_for_silence: Option<String>,
 }
 
 fn pick(guard: &TopicGuard, options: &[String]) -> Option<String> {
@@ -131,6 +132,11 @@ impl Phrases {
                 "Thank you for your time today. That's the end of the interview. Goodbye.",
                 "Thank you. Goodbye.",
             ]),
+            end_for_silence: p(&[
+                "I haven't heard from you for a while, so I'll end the interview here. If something went wrong on your side, please contact the person who invited you. Goodbye.",
+                "I haven't heard from you for a while, so I'll end the interview here. Goodbye.",
+                "Goodbye.",
+            ]),
         }
     }
 
@@ -171,6 +177,7 @@ impl Phrases {
             &self.score_declined,
             &self.banned_deferred,
             &self.closing,
+            &self.end_for_silence,
         ]
         .into_iter()
         .flatten()

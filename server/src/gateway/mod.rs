@@ -1,5 +1,5 @@
 //! Transports that carry a candidate's audio into a session and the interviewer's back.
-//! Each gateway only translates framing; the session pipeline is shared.
+//! Each gateway only translates framing; the session runner is shared.
 
 pub mod admission;
 pub mod twilio;

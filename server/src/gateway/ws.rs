@@ -2,7 +2,7 @@
 //!
 //! Thin by design: it checks the client's messages, turns binary frames into samples and JSON
 //! into [`Inbound`] messages, and writes [`Outbound`] back. Everything about the interview lives
-//! in the session pipeline, which other transports share.
+//! in the session runner, which every transport shares.
 
 use std::sync::Arc;
 use std::time::Duration;

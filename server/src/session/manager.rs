@@ -2,7 +2,7 @@
 //! transports, expiring the ones nobody joins, restoring the ones a previous process left, and
 //! pausing them all when the server stops.
 //!
-//! Every session ends through one path: its pipeline finishes with a reason, and the manager
+//! Every session ends through one path: its runner finishes with a reason, and the manager
 //! tells the [`SessionSink`] what became of it ([`Outcome`]) — filed, interrupted, paused for a
 //! resume, or discarded.
 
@@ -18,7 +18,7 @@ use viva_interview::JobConfig;
 
 use super::journal::{JournalKey, Logged, Snapshot};
 use super::messages::{Inbound, Outbound};
-use super::{pipeline, Engines};
+use super::{machine, runner, Engines};
 
 /// Per-session tunables.
 #[derive(Debug, Clone)]
@@ -49,6 +49,7 @@ impl SessionConfig {
         let engine = viva_interview::EngineConfig {
             silence_reprompt_ms: s.silence_reprompt_s.saturating_mul(1000),
             silence_give_up_ms: s.silence_give_up_s.saturating_mul(1000),
+            silence_end_after: s.silence_end_after,
             ..Default::default()
         };
         Self {
@@ -273,7 +274,7 @@ pub struct RestoreSpec {
     pub window: Duration,
 }
 
-/// What the pipeline needs to continue a restored session.
+/// What the runner needs to continue a restored session.
 pub struct Restored {
     pub events: Vec<Logged>,
     pub seq: u64,
@@ -383,7 +384,7 @@ impl SessionManager {
         Ok(())
     }
 
-    /// Creates a session for `job` and starts its pipeline (the interview itself starts when a
+    /// Creates a session for `job` and starts its runner (the interview itself starts when a
     /// transport attaches). Must run inside the tokio runtime.
     pub fn create(self: &Arc<Self>, job: JobConfig) -> Result<Created, CreateError> {
         self.create_linked(job, None)
@@ -447,8 +448,8 @@ impl SessionManager {
         let dir = self.config.recordings_dir.join(&id);
         std::fs::create_dir_all(&dir)?;
         self.engines.prerender_in_background(&job);
-        let (in_tx, in_rx) = mpsc::channel(pipeline::INBOUND_CAPACITY);
-        let (out_tx, out_rx) = mpsc::channel(pipeline::OUTBOUND_CAPACITY);
+        let (in_tx, in_rx) = mpsc::channel(runner::INBOUND_CAPACITY);
+        let (out_tx, out_rx) = mpsc::channel(runner::OUTBOUND_CAPACITY);
         let ended = Arc::new(AtomicBool::new(false));
         let is_restored = restored.is_some();
         let handle = Arc::new(SessionHandle {
@@ -464,7 +465,7 @@ impl SessionManager {
             ended: ended.clone(),
         });
         let journal = match (&self.sink, &interview_id) {
-            (Some(sink), Some(iv)) => Some(pipeline::JournalOut {
+            (Some(sink), Some(iv)) => Some(runner::JournalOut {
                 key: JournalKey {
                     session_id: id.clone(),
                     interview_id: iv.clone(),
@@ -474,8 +475,8 @@ impl SessionManager {
             }),
             _ => None,
         };
-        let running = pipeline::spawn(
-            pipeline::SessionParts {
+        let running = runner::spawn(
+            runner::SessionParts {
                 id: id.clone(),
                 job,
                 dir: dir.clone(),
@@ -509,7 +510,7 @@ impl SessionManager {
             }
             let outcome = match (ever_attached, is_restored, reason.as_str()) {
                 (false, false, _) => Outcome::Discarded,
-                (_, _, pipeline::REASON_PAUSED) => Outcome::Paused,
+                (_, _, machine::REASON_PAUSED) => Outcome::Paused,
                 (false, true, _) => Outcome::Interrupted,
                 _ => Outcome::Finished,
             };

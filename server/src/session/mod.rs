@@ -1,19 +1,20 @@
-//! Live interview sessions: one per interview, a chain of tokio tasks joined by bounded channels,
-//! independent of the transport that carries the audio.
+//! Live interview sessions: one per interview, independent of the transport that carries the
+//! audio. Each is a sans-IO state machine ([`machine::Session`]) driven by one tokio task
+//! ([`runner`]):
 //!
 //! ```text
-//! transport ─Inbound─► front end (stamp, resample, VAD) ─TurnIn─► turn (end of turn, barge-in)
-//!     ▲                    │ candidate frames                         │ AsrJob      │ PlayCtl (barge-in)
-//!     │                    ▼                                          ▼             ▼
-//!     │                 recorder ◄──── interviewer frames ──── playout ◄─PlayItem─ synthesis
-//!     │                                                           │                  ▲ SynthJob
-//!     └──────────── Outbound (audio, events) ◄────────────────────┘                  │
-//!                              transcription ─DialogueIn─► dialogue (Interview) ─────┘
+//! transport ─Inbound─► runner ─Input(now)─► Session: stamp + VAD → listen (end of turn, barge-in)
+//!     ▲                 │  ▲                    → transcription (which pass is the final text)
+//!     │                 │  │                    → dialogue (Interview, journal, silence)
+//!     │                 │  │                    → playout (utterances paced, stopped on barge-in)
+//!     └──── Outbound ◄──┤  └── Whisper passes, Smart Turn, synthesized audio (workers' results)
+//!                       └──► recorder, turns.json, journal sink, metrics   ◄─ Output ─┘
 //! ```
+//! - [`machine`]: the session's decisions, in session time, without IO (tested in fake time).
+//! - [`runner`]: the IO around one session: clock, workers, recording, persistence.
 //! - [`manager`]: the node's sessions: capacity, expiry, restore, drain.
 //! - [`journal`]: the write-ahead journal (events the interview handled) and its replay.
-//! - [`messages`]: every message type.
-//! - [`pipeline`]: the stages.
+//! - [`messages`]: what transports send and receive.
 //! - [`transcriber`]: [`LiveTranscriber`], every session's passes through one inference scheduler.
 //! - [`metrics`]: Prometheus histograms per stage.
 //!
@@ -21,11 +22,12 @@
 //! model) are loaded once per process and handed to every session.
 
 pub mod journal;
+pub mod machine;
 pub mod manager;
 pub mod messages;
 pub mod metrics;
-pub mod pipeline;
 mod recording;
+pub mod runner;
 pub mod synth_pool;
 pub mod transcriber;
 
