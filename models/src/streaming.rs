@@ -5,10 +5,8 @@
 //!   partial of a stream replaces its queued older one, so under load captions get sparser
 //!   while turn ends stay fast, instead of everything stalling. (Aborting a running partial for
 //!   a final would be better still, but whisper-rs 0.16's abort callback aborts every pass.)
-//! - [`StreamingTranscriber`] is the per-stream state (no threads, no clocks): it buffers the
-//!   current utterance, says when a partial pass is due, turns consecutive partial hypotheses
-//!   into a stable prefix (LocalAgreement-2: a word becomes stable once two consecutive passes
-//!   agree on it), and produces the final transcript with word times on the session clock.
+//! - Which audio a live session transcribes when, and which pass stands for a turn's final
+//!   text, is the session's decision (`server/src/session/machine/transcription.rs`).
 //!
 //! Passes are sized to the utterance (`audio_ctx_margin`), not padded to Whisper's 30 s window:
 //! that is where the latency goes (see `shared/design/models.md`).
@@ -17,8 +15,7 @@ use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
-use crate::text::normalize;
-use crate::whisper::{TranscribeOptions, Transcription, WhisperError, WhisperModel, Word};
+use crate::whisper::{TranscribeOptions, Transcription, WhisperError, WhisperModel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub enum Priority {
@@ -259,26 +256,9 @@ fn worker(shared: Arc<Shared>, threads: usize) {
     }
 }
 
-/// Per-stream tuning.
-#[derive(Debug, Clone)]
-pub struct StreamConfig {
-    /// New audio between two partial passes.
-    pub partial_interval_ms: u64,
-    /// No partial before the utterance has this much audio.
-    pub min_partial_ms: u64,
-    /// Encoder padding (20 ms frames) after the audio; 128 matched full-window WER on real speech.
-    pub ctx_margin: u32,
-}
-
-impl Default for StreamConfig {
-    fn default() -> Self {
-        Self {
-            partial_interval_ms: 700,
-            min_partial_ms: 500,
-            ctx_margin: 128,
-        }
-    }
-}
+/// Encoder padding (20 ms frames) after a live pass's audio; 128 matched full-window WER on
+/// real speech.
+pub const LIVE_CTX_MARGIN: u32 = 128;
 
 /// Options of a live pass: sized to the audio plus `ctx_margin` frames, no temperature
 /// fallback (a retry is another whole decode: the worst case the candidate would wait for).
@@ -290,242 +270,9 @@ pub fn live_options(ctx_margin: u32) -> TranscribeOptions {
     }
 }
 
-/// What the caption shows: the agreed prefix and the still-moving tail.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Caption {
-    pub stable: String,
-    pub unstable: String,
-}
-
-/// A finished utterance, with word times on the session clock.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FinalTranscript {
-    pub text: String,
-    pub words: Vec<Word>,
-    pub start_ms: u64,
-    pub end_ms: u64,
-}
-
-const RATE: u64 = 16_000;
-
-/// The state of one audio stream's current utterance.
-#[derive(Debug, Clone)]
-pub struct StreamingTranscriber {
-    config: StreamConfig,
-    audio: Vec<f32>,
-    /// Session-clock time of `audio[0]`.
-    start_ms: u64,
-    partial_requested_at: usize,
-    partial_in_flight: bool,
-    previous: Vec<Word>,
-    stable: Vec<Word>,
-}
-
-impl StreamingTranscriber {
-    pub fn new(config: StreamConfig) -> Self {
-        Self {
-            config,
-            audio: Vec::new(),
-            start_ms: 0,
-            partial_requested_at: 0,
-            partial_in_flight: false,
-            previous: Vec::new(),
-            stable: Vec::new(),
-        }
-    }
-
-    /// Starts a new utterance at `start_ms` on the session clock (drops any unfinished one).
-    pub fn begin(&mut self, start_ms: u64) {
-        *self = Self::new(self.config.clone());
-        self.start_ms = start_ms;
-    }
-
-    /// Appends 16 kHz samples of the current utterance. Non-finite samples become silence.
-    pub fn push(&mut self, samples: &[f32]) {
-        self.audio.extend(samples.iter().map(|s| {
-            if s.is_finite() {
-                s.clamp(-1.0, 1.0)
-            } else {
-                0.0
-            }
-        }));
-    }
-
-    pub fn audio_ms(&self) -> u64 {
-        self.audio.len() as u64 * 1000 / RATE
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.audio.is_empty()
-    }
-
-    /// True when enough new audio arrived for another caption update and none is in flight.
-    pub fn partial_due(&self) -> bool {
-        let new_ms = (self.audio.len() - self.partial_requested_at.min(self.audio.len())) as u64
-            * 1000
-            / RATE;
-        !self.partial_in_flight
-            && self.audio_ms() >= self.config.min_partial_ms
-            && new_ms >= self.config.partial_interval_ms
-    }
-
-    fn options(&self) -> TranscribeOptions {
-        live_options(self.config.ctx_margin)
-    }
-
-    /// The audio and options of the next partial pass; marks one in flight.
-    pub fn partial_request(&mut self) -> (Vec<f32>, TranscribeOptions) {
-        self.partial_in_flight = true;
-        self.partial_requested_at = self.audio.len();
-        (self.audio.clone(), self.options())
-    }
-
-    /// A partial pass failed or was dropped: allow the next one.
-    pub fn partial_dropped(&mut self) {
-        self.partial_in_flight = false;
-    }
-
-    /// Folds a partial hypothesis in; returns the caption to show.
-    pub fn accept_partial(&mut self, t: &Transcription) -> Caption {
-        self.partial_in_flight = false;
-        let current: Vec<Word> = t.words().cloned().collect();
-        // LocalAgreement-2: extend the stable prefix by what this and the previous pass agree on.
-        let key = |w: &Word| normalize(&w.text).join(" ");
-        let agreed = self
-            .previous
-            .iter()
-            .zip(&current)
-            .take_while(|(a, b)| key(a) == key(b))
-            .count();
-        if agreed > self.stable.len() {
-            self.stable = current[..agreed].to_vec();
-        }
-        self.previous = current;
-        let unstable: Vec<&str> = self
-            .previous
-            .iter()
-            .skip(self.stable.len())
-            .map(|w| w.text.as_str())
-            .collect();
-        Caption {
-            stable: join(&self.stable),
-            unstable: unstable.join(" "),
-        }
-    }
-
-    /// The audio and options of the final pass for this utterance.
-    pub fn final_request(&self) -> (Vec<f32>, TranscribeOptions) {
-        (self.audio.clone(), self.options())
-    }
-
-    /// Turns the final pass into the utterance's transcript on the session clock and resets
-    /// for the next utterance.
-    pub fn finish(&mut self, t: &Transcription) -> FinalTranscript {
-        let words: Vec<Word> = t
-            .words()
-            .map(|w| Word {
-                start_ms: w.start_ms + self.start_ms,
-                end_ms: w.end_ms + self.start_ms,
-                ..w.clone()
-            })
-            .collect();
-        let out = FinalTranscript {
-            text: t.text.trim().to_string(),
-            words,
-            start_ms: self.start_ms,
-            end_ms: self.start_ms + self.audio_ms(),
-        };
-        let next_start = out.end_ms;
-        self.begin(next_start);
-        out
-    }
-}
-
-fn join(words: &[Word]) -> String {
-    words
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hyp(words: &[&str]) -> Transcription {
-        let words: Vec<Word> = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| Word {
-                text: w.to_string(),
-                start_ms: i as u64 * 300,
-                end_ms: i as u64 * 300 + 250,
-                probability: 0.9,
-            })
-            .collect();
-        Transcription {
-            text: join(&words),
-            segments: vec![crate::whisper::Segment {
-                start_ms: 0,
-                end_ms: 1000,
-                text: join(&words),
-                words,
-                no_speech_probability: 0.0,
-            }],
-            audio_ms: 1000,
-            elapsed_ms: 1,
-        }
-    }
-
-    #[test]
-    fn local_agreement_only_stabilises_what_two_passes_agree_on() {
-        let mut s = StreamingTranscriber::new(StreamConfig::default());
-        let c = s.accept_partial(&hyp(&["we", "used", "a"]));
-        assert_eq!(c.stable, "", "one pass is never enough");
-        assert_eq!(c.unstable, "we used a");
-        let c = s.accept_partial(&hyp(&["We", "used", "Postgres,", "and"]));
-        assert_eq!(
-            c.stable, "We used",
-            "case and punctuation do not break agreement"
-        );
-        assert_eq!(c.unstable, "Postgres, and");
-        // A later pass that disagrees never takes back stable words.
-        let c = s.accept_partial(&hyp(&["Three", "used"]));
-        assert_eq!(c.stable, "We used");
-    }
-
-    #[test]
-    fn partials_are_paced_and_finals_use_the_session_clock() {
-        let mut s = StreamingTranscriber::new(StreamConfig {
-            partial_interval_ms: 700,
-            min_partial_ms: 500,
-            ctx_margin: 64,
-        });
-        s.begin(10_000);
-        s.push(&vec![0.1; 16_000 * 4 / 10]);
-        assert!(!s.partial_due(), "400 ms is below the minimum");
-        s.push(&vec![0.1; 16_000 * 4 / 10]);
-        assert!(s.partial_due());
-        let (audio, opts) = s.partial_request();
-        assert_eq!(audio.len(), 12_800);
-        assert_eq!(opts.audio_ctx_margin, Some(64));
-        assert!(!s.partial_due(), "one in flight at a time");
-        s.partial_dropped();
-        assert!(!s.partial_due(), "no new audio since the last request");
-        s.push(&[f32::NAN; 16_000]);
-        assert!(s.partial_due());
-        let (audio, _) = s.final_request();
-        assert!(
-            audio.iter().all(|x| x.is_finite()),
-            "NaN never reaches the model"
-        );
-        let f = s.finish(&hyp(&["hello", "there"]));
-        assert_eq!(f.words[1].start_ms, 10_300);
-        assert_eq!(f.start_ms, 10_000);
-        assert_eq!(f.end_ms, 11_800);
-        assert!(s.is_empty(), "ready for the next utterance");
-    }
 
     #[test]
     fn jobs_order_finals_first_then_fifo() {

@@ -105,7 +105,11 @@ async fn index() -> Response {
 async fn static_asset(Path(path): Path<String>) -> Response {
     match viva_web_client::asset(&path) {
         Some(a) => ([(header::CONTENT_TYPE, a.content_type)], a.bytes).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not_found", "message": format!("no such page: /{path}")}))).into_response(),
+        None => crate::http_error::json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such page: /{path}"),
+        ),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod commands;
 pub mod config;
 pub mod gateway;
 pub mod http;
+pub mod http_error;
 pub mod logging;
 pub mod session;
 pub mod store;

@@ -61,7 +61,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": self.code, "message": self.message});
+        let mut body = crate::http_error::error_body(self.code, &self.message);
         if let Some(d) = self.details {
             body["details"] = d;
         }

@@ -65,6 +65,8 @@ pub(super) struct Item {
     pub answer: Answer,
     /// Inserted pause `[start, end)` in seconds of the file, when the manifest gives one.
     pub pause: Option<(f64, f64)>,
+    /// What was said, when the manifest has a `reference_transcript` column.
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Serialize, Clone)]
@@ -79,6 +81,12 @@ pub struct TurnOutcome {
     pub finals: usize,
     pub missed_end: bool,
     pub latency_ms: Option<u64>,
+    /// The answer's last voiced audio sent → its first final caption received.
+    pub final_after_ms: Option<u64>,
+    /// Word errors of the final captions against the manifest's reference.
+    pub wer: Option<f64>,
+    #[serde(skip)]
+    pub word_errors: Option<viva_models::text::WordErrors>,
     pub heard: Vec<String>,
     pub reply: Option<String>,
     pub error: Option<String>,
@@ -110,6 +118,7 @@ fn read_manifest(path: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Item>>
     let col = |name: &str| header.iter().position(|h| *h == name);
     let file_col = col("file").context("the manifest has no `file` column")?;
     let (at_col, len_col) = (col("pause_at_s"), col("pause_s"));
+    let ref_col = col("reference_transcript");
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut items = Vec::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
@@ -127,6 +136,7 @@ fn read_manifest(path: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Item>>
             file: file.to_string(),
             answer,
             pause,
+            reference: ref_col.and_then(|c| f.get(c)).map(|t| t.to_string()),
         });
         if limit.is_some_and(|n| items.len() >= n) {
             break;
@@ -136,6 +146,58 @@ fn read_manifest(path: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Item>>
 }
 
 pub fn run(cfg: &Config, args: BenchTurnsArgs) -> anyhow::Result<()> {
+    let outcomes = measure(cfg, &args)?;
+    let report = BenchReport {
+        manifest: args.manifest.display().to_string(),
+        transport: args.transport.clone(),
+        answers: outcomes.len(),
+        false_cutoffs: outcomes.iter().filter(|o| o.false_cutoff).count(),
+        recovered: outcomes.iter().filter(|o| o.recovered).count(),
+        split_answers: outcomes
+            .iter()
+            .filter(|o| o.false_cutoff && !o.recovered)
+            .count(),
+        missed_ends: outcomes.iter().filter(|o| o.missed_end).count(),
+        errors: outcomes.iter().filter(|o| o.error.is_some()).count(),
+        latency_ms: response_latency(&outcomes),
+        outcomes,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} answers over {}: false cut-offs {} of {} ({} recovered), split answers {}, missed ends {}, errors {}",
+            report.answers,
+            report.transport,
+            report.false_cutoffs,
+            report.answers,
+            report.recovered,
+            report.split_answers,
+            report.missed_ends,
+            report.errors
+        );
+        let l = &report.latency_ms;
+        println!(
+            "speech end → first interviewer audio (answers not cut off, n={}): p50 {} ms, p95 {} ms, max {} ms",
+            l.n, l.p50, l.p95, l.max
+        );
+    }
+    Ok(())
+}
+
+/// Speech end → first interviewer audio, over the answers that were not cut off.
+pub(super) fn response_latency(outcomes: &[TurnOutcome]) -> Percentiles {
+    percentiles(
+        outcomes
+            .iter()
+            .filter(|o| !o.false_cutoff)
+            .filter_map(|o| o.latency_ms)
+            .collect(),
+    )
+}
+
+/// Plays every answer of the manifest, each in its own session, and returns what happened.
+pub(super) fn measure(cfg: &Config, args: &BenchTurnsArgs) -> anyhow::Result<Vec<TurnOutcome>> {
     if !matches!(args.transport.as_str(), "ws" | "twilio") {
         bail!(
             "transport {:?} is not available for bench turns; use --transport ws or twilio",
@@ -224,48 +286,7 @@ pub fn run(cfg: &Config, args: BenchTurnsArgs) -> anyhow::Result<()> {
         }
         anyhow::Ok(outcomes)
     })?;
-    let report = BenchReport {
-        manifest: args.manifest.display().to_string(),
-        transport: args.transport.clone(),
-        answers: outcomes.len(),
-        false_cutoffs: outcomes.iter().filter(|o| o.false_cutoff).count(),
-        recovered: outcomes.iter().filter(|o| o.recovered).count(),
-        split_answers: outcomes
-            .iter()
-            .filter(|o| o.false_cutoff && !o.recovered)
-            .count(),
-        missed_ends: outcomes.iter().filter(|o| o.missed_end).count(),
-        errors: outcomes.iter().filter(|o| o.error.is_some()).count(),
-        latency_ms: percentiles(
-            outcomes
-                .iter()
-                .filter(|o| !o.false_cutoff)
-                .filter_map(|o| o.latency_ms)
-                .collect(),
-        ),
-        outcomes,
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!(
-            "{} answers over {}: false cut-offs {} of {} ({} recovered), split answers {}, missed ends {}, errors {}",
-            report.answers,
-            report.transport,
-            report.false_cutoffs,
-            report.answers,
-            report.recovered,
-            report.split_answers,
-            report.missed_ends,
-            report.errors
-        );
-        let l = &report.latency_ms;
-        println!(
-            "speech end → first interviewer audio (answers not cut off, n={}): p50 {} ms, p95 {} ms, max {} ms",
-            l.n, l.p50, l.p95, l.max
-        );
-    }
-    Ok(())
+    Ok(outcomes)
 }
 
 impl TurnOutcome {
@@ -280,6 +301,9 @@ impl TurnOutcome {
             finals: 0,
             missed_end: false,
             latency_ms: None,
+            final_after_ms: None,
+            wer: None,
+            word_errors: None,
             heard: Vec::new(),
             reply: None,
             error: None,
@@ -345,6 +369,7 @@ async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<TurnOutcome> {
         let _ = sink.close().await;
     });
     let voiced_end_s = item.answer.voiced_end as f64 / 16_000.0;
+    let item_reference = item.reference.clone();
     let mut out = TurnOutcome::new(item.file.clone(), item.pause, voiced_end_s);
     let mut greeted = false;
     let mut greeting_id = String::new();
@@ -405,6 +430,10 @@ async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<TurnOutcome> {
                     // The interviewer stopped because the candidate went on (cut-off recovery).
                     "flush" if out.false_cutoff && v["reason"] == "resume" => out.recovered = true,
                     "caption" if playing && v["final"] == true => {
+                        let at = since(t0).unwrap_or(0.0);
+                        if out.final_after_ms.is_none() && at >= voiced_end_s {
+                            out.final_after_ms = Some(((at - voiced_end_s) * 1000.0) as u64);
+                        }
                         out.finals += 1;
                         out.heard
                             .push(v["text"].as_str().unwrap_or_default().to_string());
@@ -421,6 +450,11 @@ async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<TurnOutcome> {
         && out
             .interviewer_at_s
             .is_none_or(|at| at > voiced_end_s + 5.0);
+    if let Some(reference) = &item_reference {
+        let errors = viva_models::text::text_errors(reference, &out.heard.join(" "));
+        out.wer = Some(errors.wer());
+        out.word_errors = Some(errors);
+    }
     let _ = text_tx.send(r#"{"type":"bye"}"#.into()).await;
     drop(play_tx);
     drop(text_tx);

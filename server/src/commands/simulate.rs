@@ -12,7 +12,6 @@ use anyhow::{bail, Context};
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -183,29 +182,31 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `POST {base}/v1/sessions` with a plain HTTP/1.1 request (no client library needed).
+/// An HTTP client for the simulated candidates' requests.
+pub(crate) fn http_client() -> anyhow::Result<reqwest::Client> {
+    crate::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// `POST {base}/v1/sessions`: the session's id, resume token and WebSocket path.
 pub(crate) async fn create_session(base: &str, job: &str) -> anyhow::Result<serde_json::Value> {
-    let host = base
-        .strip_prefix("http://")
-        .context("--server must be an http:// URL")?;
-    let body = serde_json::json!({ "job": job }).to_string();
-    let mut s = tokio::net::TcpStream::connect(host)
+    let url = format!("{base}/v1/sessions");
+    let resp = http_client()?
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::json!({ "job": job }).to_string())
+        .send()
         .await
-        .with_context(|| format!("connecting to {host}"))?;
-    let req = format!(
-        "POST /v1/sessions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await?;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .context("malformed HTTP response")?;
-    if !head.contains(" 201 ") {
-        bail!("creating a session failed: {head} {body}");
+        .with_context(|| format!("POST {url}"))?;
+    let status = resp.status();
+    let body = resp.text().await.context("reading the response")?;
+    if status != reqwest::StatusCode::CREATED {
+        bail!("creating a session failed: {status} {body}");
     }
-    Ok(serde_json::from_str(body)?)
+    Ok(serde_json::from_str(&body)?)
 }
 
 enum WriterCmd {

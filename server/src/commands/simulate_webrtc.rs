@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use webrtc::data_channel::data_channel_message::DataChannelMessage;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
@@ -21,25 +20,23 @@ use crate::gateway::webrtc::{new_peer_connection, opus_track, write_opus_after_l
 
 const FRAME_48K: usize = viva_audio::OPUS_FRAME_SAMPLES;
 
+/// WHIP: `POST` the SDP offer, the answer comes back.
 async fn post_sdp(base: &str, path: &str, token: &str, sdp: &str) -> anyhow::Result<String> {
-    let host = base
-        .strip_prefix("http://")
-        .context("--server must be an http:// URL")?;
-    let mut s = tokio::net::TcpStream::connect(host).await?;
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/sdp\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sdp}",
-        sdp.len()
-    );
-    s.write_all(req.as_bytes()).await?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await?;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .context("malformed HTTP response")?;
-    if !head.contains(" 201 ") {
-        bail!("the offer was refused: {head} {body}");
+    let url = format!("{base}{path}");
+    let resp = super::simulate::http_client()?
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/sdp")
+        .bearer_auth(token)
+        .body(sdp.to_string())
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = resp.status();
+    let body = resp.text().await.context("reading the answer")?;
+    if status != reqwest::StatusCode::CREATED {
+        bail!("the offer was refused: {status} {body}");
     }
-    Ok(body.to_string())
+    Ok(body)
 }
 
 pub(crate) async fn simulate(

@@ -574,7 +574,7 @@ pub fn twiml(stream_url: &str, session: &str, token: &str) -> String {
     )
 }
 
-use super::ws::error_json;
+use crate::http_error::json_error as error_json;
 
 pub async fn twiml_handler(
     State(state): State<Arc<AppState>>,

@@ -45,7 +45,7 @@ const MAX_DC_BYTES: usize = 16 * 1024;
 /// browser which gave up on WebRTC can attach over its WebSocket fallback soon after.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-use super::ws::error_json;
+use crate::http_error::json_error as error_json;
 
 /// Why an offer is refused before any WebRTC machinery runs.
 #[derive(Debug, thiserror::Error, PartialEq)]

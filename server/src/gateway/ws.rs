@@ -15,6 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use crate::http::AppState;
+use crate::http_error::{json_error as error_json, retry_later};
 use crate::session::messages::AudioFormat;
 use crate::session::{
     AttachError, Attachment, Inbound, Outbound, ServerEvent, SessionHandle, PROTOCOL_VERSION,
@@ -67,25 +68,6 @@ pub enum ClientMessage {
     },
     Repeat,
     Bye,
-}
-
-pub(crate) fn error_json(status: StatusCode, code: &str, message: String) -> Response {
-    (
-        status,
-        Json(serde_json::json!({"error": code, "message": message})),
-    )
-        .into_response()
-}
-
-/// A refusal the client should retry: 503 or 429 with `Retry-After` and the seconds in the
-/// body too (`retry_after_s`), for pages that cannot read headers of a failed fetch easily.
-pub(crate) fn retry_later(status: StatusCode, code: &str, message: String, secs: u64) -> Response {
-    (
-        status,
-        [(axum::http::header::RETRY_AFTER, secs.to_string())],
-        Json(serde_json::json!({"error": code, "message": message, "retry_after_s": secs})),
-    )
-        .into_response()
 }
 
 /// How a session that cannot be joined now is refused over HTTP.

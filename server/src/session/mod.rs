@@ -13,6 +13,7 @@
 //! - [`machine`]: the session's decisions, in session time, without IO (tested in fake time).
 //! - [`runner`]: the IO around one session: clock, workers, recording, persistence.
 //! - [`manager`]: the node's sessions: capacity, expiry, restore, drain.
+//! - [`setup`]: a session's configuration, what it is restored from, where it reports.
 //! - [`journal`]: the write-ahead journal (events the interview handled) and its replay.
 //! - [`messages`]: what transports send and receive.
 //! - [`transcriber`]: [`LiveTranscriber`], every session's passes through one inference scheduler.
@@ -28,6 +29,7 @@ pub mod messages;
 pub mod metrics;
 mod recording;
 pub mod runner;
+pub mod setup;
 pub mod synth_pool;
 pub mod transcriber;
 
@@ -36,11 +38,12 @@ use std::sync::{Arc, Mutex};
 use viva_interview::JobConfig;
 
 pub use manager::{
-    hash_token, AttachError, Attachment, CreateError, Created, EndedSession, Outcome, RestoreSpec,
-    SessionConfig, SessionHandle, SessionManager, SessionSink,
+    hash_token, AttachError, Attachment, CreateError, Created, RestoreSpec, SessionHandle,
+    SessionManager,
 };
 pub use messages::{Inbound, Outbound, ServerEvent};
 pub use metrics::Metrics;
+pub use setup::{EndedSession, Outcome, SessionConfig, SessionSink};
 pub use transcriber::LiveTranscriber;
 
 /// The protocol version spoken by the gateways (see `docs/protocol.md`).

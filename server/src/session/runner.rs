@@ -24,10 +24,10 @@ use viva_interview::{Interview, JobConfig};
 
 use super::journal::{self, Journal, JournalKey};
 use super::machine::{Input, Metric, Output, Session, Setup};
-use super::manager::Restored;
 use super::messages::{Inbound, Outbound, RecordFrame, ServerEvent};
+use super::setup::{Restored, SessionConfig, SessionSink};
 use super::transcriber::{PassKind, TranscribeError};
-use super::{Engines, SessionConfig, SessionSink};
+use super::Engines;
 
 /// Inbound queue: about 5 s of 20 ms frames; a transport that outruns it waits (backpressure).
 pub const INBOUND_CAPACITY: usize = 256;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use viva_models::streaming::{
-    live_options, InferenceScheduler, Priority, SchedulerConfig, SchedulerError, StreamConfig,
+    live_options, InferenceScheduler, Priority, SchedulerConfig, SchedulerError, LIVE_CTX_MARGIN,
 };
 use viva_models::whisper::{Transcription, WhisperModel};
 
@@ -61,7 +61,7 @@ impl LiveTranscriber {
                 model,
                 SchedulerConfig::for_cores(threads),
             )),
-            ctx_margin: StreamConfig::default().ctx_margin,
+            ctx_margin: LIVE_CTX_MARGIN,
             next_stream: AtomicU64::new(1),
         }
     }

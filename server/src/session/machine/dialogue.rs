@@ -6,7 +6,7 @@ use viva_interview::{Action, EngineConfig, Event, Interview, UtteranceKind, Word
 
 use super::super::journal::{self, Journal, JournalKey};
 use super::super::messages::{Outbound, ServerEvent};
-use super::{Cx, Metric, Note, Output, REASON_PAUSED};
+use super::messages::{Cx, Metric, Note, Output, Say, REASON_PAUSED};
 
 /// What the interviewer says when the server must stop mid-interview.
 const PAUSE_TEXT: &str = "I'm sorry, I have to pause our interview for a moment. Please rejoin \
@@ -16,17 +16,6 @@ const RESUME_TEXT: &str =
     "Welcome back, and thank you for waiting. Let's continue where we left off.";
 /// The spoken request a "repeat" button stands for (the engine understands it).
 pub(super) const REPEAT_REQUEST: &str = "Could you repeat the question, please?";
-
-/// An utterance for the playout queue.
-#[derive(Debug, Clone)]
-pub(super) struct Say {
-    pub utterance_id: String,
-    pub text: String,
-    pub kind: UtteranceKind,
-    pub awaits_answer: bool,
-    /// Set on the first utterance that answers a candidate's turn: their last speech.
-    pub speech_end_ms: Option<u64>,
-}
 
 /// A spoken answer as the dialogue received it, with where the journal stood before it.
 struct VoiceAnswer {

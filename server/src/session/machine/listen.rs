@@ -7,7 +7,7 @@ use viva_audio::frame::{ms_to_samples, samples_to_ms};
 use viva_audio::{AudioFrame, TurnDecision, TurnDetector, TurnEvent, VadChunk};
 
 use super::super::transcriber::PassKind;
-use super::{Cx, Metric, Note, RATE};
+use super::messages::{Cx, Metric, Note, Output, RATE};
 
 /// Partial passes (captions, end-of-turn text hints) at most this often.
 const PARTIAL_EVERY_MS: u64 = 500;
@@ -271,7 +271,7 @@ impl Listener {
             return;
         }
         let keep = viva_audio::smart_turn::SMART_TURN_SAMPLES.min(self.buf.len());
-        cx.output(super::Output::AskAcoustic {
+        cx.output(Output::AskAcoustic {
             speech_end_ms,
             samples: self.buf[self.buf.len() - keep..].to_vec(),
         });

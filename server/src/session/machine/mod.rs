@@ -21,27 +21,28 @@
 
 mod dialogue;
 mod listen;
+mod messages;
 mod playout;
 #[cfg(test)]
 mod tests;
 mod transcription;
 
-use std::collections::VecDeque;
-
 use viva_audio::frame::{ms_to_samples, samples_to_ms};
 use viva_audio::{AudioFrame, SpeechFrontEnd, Track, VoiceActivityDetector};
 use viva_interview::{EngineConfig, Interview, Word};
 
-use super::journal::{Journal, JournalKey, Snapshot};
+use super::journal::{Journal, JournalKey};
 use super::messages::{Inbound, Outbound, ServerEvent};
 use super::transcriber::{PassKind, PassResult, TranscribeError};
-use dialogue::{Dialogue, Say, REPEAT_REQUEST};
+use dialogue::{Dialogue, REPEAT_REQUEST};
 use listen::Listener;
+use messages::{Cx, Note, RATE};
+pub use messages::{
+    Input, Metric, Output, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, REASON_PAUSED,
+};
 use playout::{Playout, Pumped};
 use transcription::{PendingFinal, PlannedPass, TranscriptionState};
 
-pub(super) const RATE: u32 = viva_audio::SPEECH_RATE_HZ;
-pub(super) const FRAME_MS: u64 = 20;
 const SPEECH_THRESHOLD: f32 = 0.5;
 /// Candidate audio may run this far ahead of the session clock (network bursts); beyond it the
 /// client floods and is closed.
@@ -57,14 +58,6 @@ const DIALOGUE_TICK_MS: u64 = 1_000;
 /// The candidate's page hears where the interview stands this often.
 const PROGRESS_EVERY_MS: u64 = 5_000;
 
-/// Close codes the session asks the transport to use (see `docs/protocol.md`).
-pub const CLOSE_NORMAL: u16 = 1000;
-pub const CLOSE_POLICY: u16 = 1008;
-/// RFC 6455 "service restart": the server paused the interview; resume with the same token.
-pub const CLOSE_SERVICE_RESTART: u16 = 1012;
-/// The reason a session paused by a server shutdown ends with.
-pub const REASON_PAUSED: &str = "paused";
-
 /// What a session is made of.
 pub struct Setup {
     pub interview: Interview,
@@ -79,144 +72,6 @@ pub struct Setup {
     pub journal_key: Option<JournalKey>,
     /// The session clock now (a restored session's clock continues its old one).
     pub now_ms: u64,
-}
-
-/// Everything that happens to a session, with the time it happened at.
-#[derive(Debug)]
-pub enum Input {
-    /// A message from the transport.
-    Transport(Inbound),
-    /// Transcription pass `pass` (from [`Output::Transcribe`]) is back.
-    Transcribed {
-        pass: u64,
-        result: Result<PassResult, TranscribeError>,
-    },
-    /// The acoustic model's answer to [`Output::AskAcoustic`].
-    Acoustic { speech_end_ms: u64, p_complete: f32 },
-    /// Rendered audio (16 kHz) of utterance `utterance`, in order.
-    Synthesized { utterance: u64, samples: Vec<f32> },
-    /// Utterance `utterance` is fully rendered (or its rendering failed).
-    SynthesisDone { utterance: u64 },
-}
-
-/// Something the session wants done.
-#[derive(Debug)]
-pub enum Output {
-    /// To the client: audio, events, or a close.
-    Send(Outbound),
-    /// A frame of the recording.
-    Record(Track, AudioFrame),
-    /// Transcribe `samples` (16 kHz) and answer with [`Input::Transcribed`] for `pass`.
-    Transcribe {
-        pass: u64,
-        kind: PassKind,
-        /// Session time the samples start at.
-        start_ms: u64,
-        samples: Vec<f32>,
-        /// The text before these samples (continuity across a committed pause).
-        prompt: Option<String>,
-    },
-    /// Ask the acoustic end-of-turn model about the pause after `speech_end_ms`.
-    AskAcoustic {
-        speech_end_ms: u64,
-        samples: Vec<f32>,
-    },
-    /// Render `text` and answer with [`Input::Synthesized`] chunks, then
-    /// [`Input::SynthesisDone`].
-    Synthesize {
-        utterance: u64,
-        text: String,
-    },
-    /// Utterances up to `through` are no longer wanted: stop rendering them.
-    CancelSynthesis {
-        through: u64,
-    },
-    /// The transcript so far (JSON), for the session's directory.
-    SaveTranscript(Vec<u8>),
-    /// The journal's new state, for the database.
-    Persist(Snapshot),
-    Metric(Metric),
-    /// The session is over (after its close was sent).
-    Ended {
-        reason: String,
-    },
-}
-
-/// What the session measured (on its own clock).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Metric {
-    Count(&'static str),
-    Observe(&'static str, f64),
-    /// Candidate's last speech → first interviewer audio sent, seconds.
-    Response(f64),
-}
-
-/// What one part of the session tells another.
-enum Note {
-    CandidateSpeaking,
-    BargeIn {
-        at_ms: u64,
-    },
-    /// Transcribe the speech buffer (a caption or an endpoint pass).
-    Pass {
-        kind: PassKind,
-        generation: u64,
-        samples: Vec<f32>,
-        start_ms: u64,
-    },
-    /// A turn ended: its final text is owed to the dialogue.
-    Final {
-        turn: u32,
-        generation: u64,
-        samples: Vec<f32>,
-        start_ms: u64,
-        speech_end_ms: u64,
-    },
-    Withdraw {
-        speech_end_ms: u64,
-    },
-    ReleaseHeld,
-    Say(Say),
-    End(String),
-    InterviewerStarted {
-        at_ms: u64,
-        text: String,
-    },
-    InterviewerStopped {
-        at_ms: u64,
-    },
-    InterviewerDone {
-        at_ms: u64,
-        awaits_answer: bool,
-    },
-}
-
-/// The queues every part writes to.
-#[derive(Default)]
-struct Cx {
-    outputs: VecDeque<Output>,
-    notes: VecDeque<Note>,
-}
-
-impl Cx {
-    fn output(&mut self, o: Output) {
-        self.outputs.push_back(o);
-    }
-    fn note(&mut self, n: Note) {
-        self.notes.push_back(n);
-    }
-    fn metric(&mut self, m: Metric) {
-        self.outputs.push_back(Output::Metric(m));
-    }
-    fn caption(&mut self, turn: u32, is_final: bool, text: String, start_ms: u64, end_ms: u64) {
-        self.output(Output::Send(Outbound::Event(ServerEvent::Caption {
-            turn,
-            is_final,
-            text,
-            start_ms,
-            end_ms,
-        })));
-    }
 }
 
 /// The transport's side of the session: attachment and the audio clock.

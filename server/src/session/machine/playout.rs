@@ -7,8 +7,7 @@ use std::collections::VecDeque;
 use viva_audio::{AudioFrame, Track};
 
 use super::super::messages::{Outbound, ServerEvent};
-use super::dialogue::Say;
-use super::{Cx, Metric, Note, Output, FRAME_MS, RATE};
+use super::messages::{Cx, Metric, Note, Output, Say, FRAME_MS, RATE};
 
 const FRAME_SAMPLES: usize = 320;
 /// How far ahead of real time interviewer audio is sent: what a barge-in may leave queued at the

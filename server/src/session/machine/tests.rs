@@ -8,7 +8,7 @@ use viva_audio::frame::{ms_to_samples, samples_to_ms};
 use viva_audio::VoiceActivityDetector;
 use viva_interview::{demo_job, EngineConfig, Interview, JobConfig};
 
-use super::super::journal::{self, Journal, Logged};
+use super::super::journal::{self, Journal, JournalKey, Logged, Snapshot};
 use super::super::messages::{Inbound, Outbound, ServerEvent};
 use super::super::transcriber::{PassResult, PassWord, TranscribeError};
 use super::*;

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use viva_audio::frame::{ms_to_samples, samples_to_ms};
 
 use super::super::transcriber::{PassKind, PassResult, PassWord, TranscribeError};
-use super::RATE;
+use super::messages::RATE;
 
 /// A partial that reaches this far past the last speech holds every word of the turn.
 pub(super) const REUSE_MARGIN_MS: u64 = 100;
