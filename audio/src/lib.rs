@@ -12,7 +12,7 @@
 //!   [`rtp::OpusAudioOut`]) and a seeded [`rtp::Impairment`] for loss/reordering tests.
 //! - [`recorder`]: the time-aligned stereo session recording, crash-safe.
 //! - [`vad`]: the [`VoiceActivityDetector`] trait; Silero (ONNX), WebRTC and energy detectors;
-//!   [`VadStream`] to run one over frames; model provisioning ([`fetch_vad_model`]).
+//!   [`VadStream`] to run one over frames; where the provisioned models are (`vad::provision`).
 //! - [`mel`]: Whisper's log-mel front end (filterbank, and the features Smart Turn reads).
 //! - [`smart_turn`]: the Smart Turn v3 end-of-turn model on ONNX Runtime (acoustic signal).
 //! - [`turn`]: the sans-IO end-of-turn detector ([`TurnDetector`]).
@@ -44,7 +44,7 @@ pub use recorder::{Recorder, RecorderConfig, RecordingStats, Track};
 pub use resample::{resample, ResampleError, StreamResampler};
 pub use smart_turn::SmartTurnModel;
 pub use turn::{TurnConfig, TurnDecision, TurnDetector, TurnEvent};
-pub use vad::provision::fetch_vad_model;
+pub use vad::provision::locate_vad_model;
 pub use vad::{SpeechFrontEnd, VadChunk, VadError, VadStream, VoiceActivityDetector};
 pub use wav::{read_wav, read_wav_bytes, write_wav_i16, DecodedAudio, WavError};
 

@@ -3,8 +3,15 @@
 //! The expected probabilities were printed by Pipecat 1.14 (its
 //! `compute_whisper_log_mel_features` and onnxruntime 1.32 on the same `.onnx`) for the same
 //! audio cut at the same sample: mid-sentence thinking pauses (100 ms into the inserted silence
-//! of `speech/pauses/`) and real ends (200 ms after the last speech). A wrong feature (window, padding side, normalisation, mel scale) or a
-//! wrong tensor layout moves them far more than the tolerance.
+//! of `speech/pauses/`) and real ends (200 ms after the last speech). A wrong feature (window,
+//! padding side, normalisation, mel scale) or a wrong tensor layout moves them far more than the
+//! tolerance.
+//!
+//! The model is int8-quantised, and ONNX Runtime picks its int8 kernels by CPU (AVX2, AVX-512
+//! VNNI…): the same features give slightly different probabilities on different machines. On
+//! one machine Pipecat's Python pipeline gave 0.1357 for the first case below where another gave
+//! 0.0270, and viva gave the same as Pipecat on each. So each case must land on Pipecat's side
+//! of 0.5 and within 0.15 of its value, and the cases together within 0.03 on average.
 //!
 //! Needs the model (`viva models fetch`) and `../shared/speech`: skipped with a message, or a
 //! failure when `VIVA_REQUIRE_MODELS=1`.
@@ -57,14 +64,20 @@ fn smart_turn_matches_pipecat_on_real_pauses_and_ends() {
         ("cmusphinx_goforward.wav", 2.58, 0.9574),
         ("ljspeech_LJ001-0012.wav", 8.30, 0.0081),
     ];
+    let mut deviation = 0.0;
     for (file, at_s, want) in cases {
         let audio = read_wav(&speech.join(file)).expect("wav");
         let x = resample(&audio.samples, audio.sample_rate, 16_000).expect("16 kHz");
         let end = ((at_s * 16_000.0) as usize).min(x.len());
         let p = model.probability(&x[..end]).expect("inference");
         assert!(
-            (p - want).abs() < 0.03,
+            (p - want).abs() < 0.15 && (p > 0.5) == (want > 0.5),
             "{file} at {at_s} s: p = {p:.4}, Pipecat says {want}"
         );
+        deviation += (p - want).abs() / cases.len() as f32;
     }
+    assert!(
+        deviation < 0.03,
+        "mean deviation from Pipecat {deviation:.4}"
+    );
 }

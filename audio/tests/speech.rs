@@ -16,8 +16,8 @@ use viva_audio::turn::EndReason;
 use viva_audio::vad::provision::{default_models_dir, locate_onnxruntime, locate_vad_model};
 use viva_audio::vad::{onnx_environment, SileroModel, SileroVad, WebRtcMode, WebRtcVad};
 use viva_audio::{
-    fetch_vad_model, read_wav, resample, AudioFrame, OpusDecoder, OpusEncoder, StreamResampler,
-    TurnDecision, TurnDetector, VadStream, VoiceActivityDetector, OPUS_FRAME_SAMPLES,
+    read_wav, resample, AudioFrame, OpusDecoder, OpusEncoder, StreamResampler, TurnDecision,
+    TurnDetector, VadStream, VoiceActivityDetector, OPUS_FRAME_SAMPLES,
 };
 
 /// espeak-ng speech at 16 kHz, with `pad_ms` of silence before and after.
@@ -211,12 +211,15 @@ fn fetch_is_idempotent_when_provisioned() {
         skip(&format!("Silero VAD model not provisioned: {e}"));
         return;
     }
-    let lines = std::cell::RefCell::new(Vec::new());
-    let path = fetch_vad_model(&dir, |l| lines.borrow_mut().push(l.to_string())).expect("fetch");
+    let path = locate_vad_model(&dir).expect("located");
     assert!(path.is_file());
-    assert!(
-        lines.borrow().iter().any(|l| l.contains("ok")),
-        "{:?}",
-        lines.borrow()
-    );
+    // A file that is not the pinned one (here: truncated, same sidecar) is not trusted.
+    let copy = tempfile::tempdir().expect("tmp");
+    let dest = copy.path().join(viva_audio::vad::provision::SILERO.rel);
+    std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&dest, b"truncated").expect("write");
+    let mut side = dest.as_os_str().to_owned();
+    side.push(".sha256");
+    std::fs::copy(format!("{}.sha256", path.display()), side).expect("sidecar");
+    assert!(locate_vad_model(copy.path()).is_err());
 }

