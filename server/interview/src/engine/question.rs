@@ -144,6 +144,23 @@ impl Interview {
         );
     }
 
+    /// Asks a follow-up about the same question: it counts against the follow-up budget and
+    /// is logged with its decision and reason.
+    fn follow_up(
+        &mut self,
+        h: &Heard,
+        asked: &mut Asked,
+        out: &mut Vec<Action>,
+        text: &str,
+        (kind, decision): (UtteranceKind, Decision),
+        reason: Reason,
+    ) -> Flow {
+        asked.follow_ups_used += 1;
+        self.log(h.now_ms, h.turn, decision, reason.clone());
+        self.say_about_question(h, out, text, kind, decision, reason);
+        Flow::Ask
+    }
+
     /// Step 1: The candidate asked for the question again: repeat it, or rephrase it.
     fn step_request(&mut self, h: &Heard, asked: &mut Asked, out: &mut Vec<Action>) -> Flow {
         let Some((kind, _)) = h.signals.request else {
@@ -340,17 +357,8 @@ impl Interview {
             return Flow::Next;
         };
         asked.example_probe_used = true;
-        asked.follow_ups_used += 1;
-        self.log(h.now_ms, h.turn, Decision::ProbeForExample, reason.clone());
-        self.say_about_question(
-            h,
-            out,
-            &text,
-            UtteranceKind::Probe,
-            Decision::ProbeForExample,
-            reason,
-        );
-        Flow::Ask
+        let how = (UtteranceKind::Probe, Decision::ProbeForExample);
+        self.follow_up(h, asked, out, &text, how, reason)
     }
 
     /// Step 7: Blueprints: the pre-written follow-ups, the same for every candidate.
@@ -372,22 +380,8 @@ impl Interview {
             index: asked.prewritten_next,
         };
         asked.prewritten_next += 1;
-        asked.follow_ups_used += 1;
-        self.log(
-            h.now_ms,
-            h.turn,
-            Decision::PrewrittenFollowUp,
-            reason.clone(),
-        );
-        self.say_about_question(
-            h,
-            out,
-            &text,
-            UtteranceKind::FollowUp,
-            Decision::PrewrittenFollowUp,
-            reason,
-        );
-        Flow::Ask
+        let how = (UtteranceKind::FollowUp, Decision::PrewrittenFollowUp);
+        self.follow_up(h, asked, out, &text, how, reason)
     }
 
     /// Step 8: The most important knowledge area not yet heard at working depth.
@@ -425,17 +419,8 @@ impl Interview {
             heard,
         };
         asked.probes_asked.push(area.id.clone());
-        asked.follow_ups_used += 1;
-        self.log(h.now_ms, h.turn, Decision::TargetedFollowUp, reason.clone());
-        self.say_about_question(
-            h,
-            out,
-            &text,
-            UtteranceKind::FollowUp,
-            Decision::TargetedFollowUp,
-            reason,
-        );
-        Flow::Ask
+        let how = (UtteranceKind::FollowUp, Decision::TargetedFollowUp);
+        self.follow_up(h, asked, out, &text, how, reason)
     }
 
     /// Step 9: Everything heard at working depth: probe one must-hear area for depth (seed 004's
@@ -465,16 +450,7 @@ impl Interview {
         };
         asked.depth_probe_used = true;
         asked.probes_asked.push(area.id.clone());
-        asked.follow_ups_used += 1;
-        self.log(h.now_ms, h.turn, Decision::TargetedFollowUp, reason.clone());
-        self.say_about_question(
-            h,
-            out,
-            &text,
-            UtteranceKind::FollowUp,
-            Decision::TargetedFollowUp,
-            reason,
-        );
-        Flow::Ask
+        let how = (UtteranceKind::FollowUp, Decision::TargetedFollowUp);
+        self.follow_up(h, asked, out, &text, how, reason)
     }
 }

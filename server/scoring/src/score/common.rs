@@ -119,3 +119,27 @@ pub(super) fn ratio(done: usize, total: usize) -> Ratio {
 pub(super) fn first_alt(term: &str) -> String {
     term.split('|').next().unwrap_or(term).trim().to_string()
 }
+
+/// Answers as the grader reads them: their texts joined, with word times only when every answer
+/// has them (so that the grader's text and words agree).
+pub(super) fn grading_transcript(answers: &[(&Turn, &Answer)]) -> viva_grading::Transcript {
+    let text = answers
+        .iter()
+        .map(|(_, a)| a.text.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let words = if answers.iter().all(|(_, a)| a.words.is_some()) {
+        answers
+            .iter()
+            .flat_map(|(_, a)| a.words.iter().flatten())
+            .map(|w| TimedWord {
+                text: w.text.clone(),
+                start_ms: w.start_ms,
+                end_ms: w.end_ms,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    viva_grading::Transcript { text, words }
+}

@@ -265,27 +265,8 @@ pub(super) fn language(
     } else {
         language_answers.clone()
     };
-    let cefr = (!cefr_source.is_empty()).then(|| {
-        let text = cefr_source
-            .iter()
-            .map(|(_, a)| a.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let words = if cefr_source.iter().all(|(_, a)| a.words.is_some()) {
-            cefr_source
-                .iter()
-                .flat_map(|(_, a)| a.words.iter().flatten())
-                .map(|w| TimedWord {
-                    text: w.text.clone(),
-                    start_ms: w.start_ms,
-                    end_ms: w.end_ms,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        viva_grading::cefr::estimate(&viva_grading::Transcript { text, words })
-    });
+    let cefr = (!cefr_source.is_empty())
+        .then(|| viva_grading::cefr::estimate(&grading_transcript(&cefr_source)));
     let language = cefr.as_ref().map(|est| {
         let meets = job
             .language

@@ -112,31 +112,12 @@ pub(super) fn grade_thread(thread: &Thread<'_>) -> Option<GradeResult> {
     if content.is_empty() {
         return None;
     }
-    let text = content
-        .iter()
-        .map(|(_, a)| a.text.trim())
-        .collect::<Vec<_>>()
-        .join(" ");
-    // Word times are passed only when every piece has them, so the grader's text is consistent.
-    let words: Vec<TimedWord> = if content.iter().all(|(_, a)| a.words.is_some()) {
-        content
-            .iter()
-            .flat_map(|(_, a)| a.words.iter().flatten())
-            .map(|w| TimedWord {
-                text: w.text.clone(),
-                start_ms: w.start_ms,
-                end_ms: w.end_ms,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     Some(viva_grading::grade(&GradeInput {
         question: reference.question.clone(),
         references: reference.expected_answers.clone(),
         key_concepts: reference.key_concepts.clone(),
         red_flags: reference.red_flags.clone(),
-        answer: viva_grading::Transcript { text, words },
+        answer: grading_transcript(&content),
     }))
 }
 
