@@ -435,8 +435,9 @@ fn every_way_a_connection_ends_ends_or_pauses_its_session() {
         assert_eq!(ws.close_code().map(|c| c.0), Some(want), "{frame:?}");
     }
 
-    // Silence: a reprompt, then the interviewer moves on by itself.
-    let (id, token, _) = demo_session(&addr);
+    // Silence: a reprompt, then the interviewer moves on by itself; silent through the next
+    // question too (`session.silence_end_after` = 2), the interview ends with its reason.
+    let (id, token, iv) = demo_session(&addr);
     let (mut ws, _) = join(&addr, &id, &token);
     ws.event("interviewer");
     let q1 = answer(&mut ws, READY);
@@ -450,8 +451,28 @@ fn every_way_a_connection_ends_ends_or_pauses_its_session() {
         "silence: reprompt then moved on after {:?}",
         started.elapsed()
     );
-    ws.text(r#"{"type":"bye"}"#);
-    let _ = ws.close_code();
+    let mut said = Vec::new();
+    let ended = loop {
+        let e = ws.next_json();
+        match e["type"].as_str() {
+            Some("interviewer") => said.push(e["text"].as_str().unwrap_or_default().to_string()),
+            Some("ended") => break e,
+            _ => {}
+        }
+    };
+    assert_eq!(ended["reason"], "silence_timeout", "{ended} after {said:?}");
+    assert!(
+        said.last()
+            .is_some_and(|s| s.contains("haven't heard from you")),
+        "{said:?}"
+    );
+    assert_eq!(ws.close_code().map(|c| c.0), Some(1000));
+    let v = filed(&iv);
+    eprintln!(
+        "silence: ended after {:?}: {}",
+        started.elapsed(),
+        v["state"]
+    );
 
     // A session nobody joins expires: gone, and its interview row with it.
     let (id, _token, iv) = demo_session(&addr);

@@ -243,10 +243,13 @@ impl Runner {
                     self.step_started = Instant::now();
                     self.session.handle_input(self.clock.now_ms(), done);
                 }
-                _ = tokio::time::sleep_until(deadline) => {
-                    self.step_started = Instant::now();
-                    self.session.handle_timeout(self.clock.now_ms());
-                }
+                _ = tokio::time::sleep_until(deadline) => {}
+            }
+            // Timers run when due even while inputs keep arriving (a burst after a stall).
+            let now = self.clock.now_ms();
+            if self.session.poll_timeout().is_some_and(|due| due <= now) {
+                self.step_started = Instant::now();
+                self.session.handle_timeout(now);
             }
         }
     }

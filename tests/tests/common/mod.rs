@@ -187,6 +187,17 @@ impl Ws {
         }
     }
 
+    /// The next JSON text message, whatever its type.
+    pub fn next_json(&mut self) -> serde_json::Value {
+        loop {
+            let (op, p) = self.recv().expect("message");
+            assert_ne!(op, CLOSE, "closed while waiting for a message: {p:?}");
+            if op == TEXT {
+                return serde_json::from_slice(&p).unwrap();
+            }
+        }
+    }
+
     /// A text message.
     pub fn text(&mut self, t: &str) {
         self.send(TEXT, t.as_bytes()).unwrap();
