@@ -12,9 +12,9 @@ use prometheus::{
 
 pub struct Metrics {
     registry: Registry,
-    /// Per stage: front_end (resample + VAD per frame), end_of_turn (last speech → decision),
-    /// turn_acoustic (a Smart Turn call), asr_partial, asr_final, dialogue, tts_first_audio,
-    /// barge_in_stop.
+    /// Per stage (`docs/protocol.md`, section 8): front_end, end_of_turn, turn_acoustic,
+    /// asr_partial, asr_endpoint, asr_final_pass, asr_final, dialogue, tts_first_audio(_cached),
+    /// barge_in_detect, barge_in_stop.
     pub stage_seconds: HistogramVec,
     /// Candidate's last speech → first interviewer audio sent (server side of response latency).
     pub response_seconds: Histogram,

@@ -15,9 +15,10 @@ use super::messages::RecordFrame;
 const BATCH_WINDOW: Duration = Duration::from_millis(250);
 const BATCH_MAX: usize = 512;
 
-/// What a killed process may lose of the recording: the recorder appends and rewrites the
-/// header at least this often (plus one batch window).
-pub const FLUSH_EVERY_SAMPLES: u64 = 8_000;
+/// What a killed process may lose of the recording: the recorder keeps one flush period
+/// unwritten as slack for late frames and writes once the tail reaches two, so at most two
+/// periods (0.5 s) plus one batch window (0.25 s) are lost.
+pub const FLUSH_EVERY_SAMPLES: u64 = 4_000;
 
 /// Runs the recorder until every sender is gone, then finishes the file.
 pub fn spawn(
