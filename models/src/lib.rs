@@ -9,6 +9,8 @@
 //!   (LocalAgreement captions, finals with session-clock word times).
 //! - [`text`]: English normalisation and word error rate.
 //! - [`stt_eval`]: `viva eval stt` over a manifest.
+//! - [`workers`]: the session's workers behind small traits (transcription, speech, voice
+//!   activity), real and scripted.
 //!
 //! Text-to-speech lives in the `viva-tts` crate (`models/tts`).
 
@@ -21,6 +23,7 @@ pub mod streaming;
 pub mod stt_eval;
 pub mod text;
 pub mod whisper;
+pub mod workers;
 
 pub use whisper::{Segment, TranscribeOptions, Transcription, WhisperError, WhisperModel, Word};
 

@@ -11,6 +11,7 @@
 //! session behind a mutex serves dozens of real-time streams.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::environment::Environment;
@@ -80,26 +81,60 @@ pub(crate) fn load_session(
         .map_err(err)
 }
 
-/// The loaded Silero network, shareable across threads and streams.
+/// The loaded Silero network, shareable across threads and streams: a small pool of ONNX
+/// sessions (the network is 2 MB), so that streams on different threads step at the same time
+/// instead of queueing on one lock. Streams keep their own state; a session holds none.
 pub struct SileroModel {
-    session: Mutex<Session>,
+    sessions: Vec<Mutex<Session>>,
+    next: AtomicUsize,
 }
 
 impl SileroModel {
-    /// Loads `silero_vad.onnx` into `env` (single-threaded: a step is too small to split).
+    /// Loads `silero_vad.onnx` into `env` once (single-threaded: a step is too small to split).
     pub fn load(env: &Environment, model: &Path) -> Result<Self, VadError> {
-        let session = load_session(env, model, "Silero VAD model", 1)?;
-        for name in ["input", "state", "sr"] {
-            if !session.inputs().iter().any(|i| i.name() == name) {
-                return Err(VadError::Onnx(format!(
-                    "{} has no input {name:?}: not a Silero VAD v5 model",
-                    model.display()
-                )));
+        Self::load_pool(env, model, 1)
+    }
+
+    /// Loads `sessions` copies (one per core that steps detectors is plenty).
+    pub fn load_pool(env: &Environment, model: &Path, sessions: usize) -> Result<Self, VadError> {
+        let mut pool = Vec::with_capacity(sessions.max(1));
+        for _ in 0..sessions.max(1) {
+            let session = load_session(env, model, "Silero VAD model", 1)?;
+            for name in ["input", "state", "sr"] {
+                if !session.inputs().iter().any(|i| i.name() == name) {
+                    return Err(VadError::Onnx(format!(
+                        "{} has no input {name:?}: not a Silero VAD v5 model",
+                        model.display()
+                    )));
+                }
             }
+            pool.push(Mutex::new(session));
         }
         Ok(Self {
-            session: Mutex::new(session),
+            sessions: pool,
+            next: AtomicUsize::new(0),
         })
+    }
+
+    /// Copies of the network in the pool.
+    pub fn pool_size(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// A free session if there is one, else the next in turn (waiting for it).
+    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        let n = self.sessions.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(guard) = self.sessions[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        // A poisoned mutex only means another stream panicked mid-step; the session itself
+        // holds no per-stream state, so it is safe to keep using.
+        self.sessions[start % n]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// One step: `input` = 64 context + 512 new samples; updates `state` in place.
@@ -109,9 +144,7 @@ impl SileroModel {
             .map_err(err)?;
         let s = Tensor::from_array(([2usize, 1, 128], state.to_vec())).map_err(err)?;
         let sr = Tensor::from_array(((), vec![16_000i64])).map_err(err)?;
-        // A poisoned mutex only means another stream panicked mid-step; the session itself
-        // holds no per-stream state, so it is safe to keep using.
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let mut session = self.session();
         let outputs = session
             .run(ort::inputs!["input" => x, "state" => s, "sr" => sr])
             .map_err(err)?;

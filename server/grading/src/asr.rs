@@ -11,34 +11,11 @@ use serde::Serialize;
 
 use crate::{round_to, GradeInput, Grader, Transcript};
 
-/// Word error rate of `hyp` against `reference`: (substitutions + deletions + insertions) / words
-/// of the reference, on lower-cased words with punctuation stripped. 0 when both are empty.
+/// Word error rate of `hyp` against `reference`, counted the one way viva counts it everywhere
+/// (`viva_models::text`: lower-cased, punctuation stripped, contractions and numbers
+/// normalised). 0 when both are empty.
 pub fn wer(reference: &str, hyp: &str) -> f64 {
-    let r = words(reference);
-    let h = words(hyp);
-    if r.is_empty() {
-        return if h.is_empty() { 0.0 } else { 1.0 };
-    }
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for (i, rw) in r.iter().enumerate() {
-        let mut cur = vec![i + 1; h.len() + 1];
-        for (j, hw) in h.iter().enumerate() {
-            let sub = prev[j] + usize::from(rw != hw);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len() as f64
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
+    viva_models::text::text_errors(reference, hyp).wer()
 }
 
 /// Confusions a recogniser makes on technical speech (typed form, heard form).
@@ -286,7 +263,7 @@ pub fn summarise(trips: &[(usize, RoundTrip)]) -> Summary {
 
 /// Words in `text`, as [`wer`] counts them.
 pub fn word_count(text: &str) -> usize {
-    words(text).len()
+    viva_models::text::normalize(text).len()
 }
 
 #[cfg(test)]

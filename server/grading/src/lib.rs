@@ -77,8 +77,9 @@ pub struct GradeInput {
     /// matching reference answer (its content phrases).
     #[serde(default)]
     pub key_concepts: Vec<String>,
-    /// Red flags, e.g. "Candidate cannot explain X" (raised when X is missing) or
-    /// "Suggests a one-size-fits-all approach" (raised when present).
+    /// Red flags, e.g. "Suggests a one-size-fits-all approach" (raised when the answer shows it,
+    /// with the quote) or "Candidate cannot explain X" (an absence: never raised, at most
+    /// reported as "not shown" when X is missing).
     #[serde(default)]
     pub red_flags: Vec<String>,
     pub answer: Transcript,
@@ -140,9 +141,15 @@ pub struct Contradiction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedFlagEvidence {
     pub flag: String,
+    /// The answer shows the flagged behaviour or claim; `spans` quote it (never empty when
+    /// raised). The absence of something is never a raised flag.
     pub raised: bool,
     pub why: String,
     pub spans: Vec<Span>,
+    /// An absence flag ("cannot explain X") whose subject the answer does not cover: reported
+    /// as a point not shown, which costs less than a raised flag and is not a red flag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_shown: bool,
 }
 
 /// Why an answer was not graded on its content (its grade is 0).

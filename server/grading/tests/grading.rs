@@ -104,7 +104,7 @@ fn key_concepts_and_word_times_give_timed_spans() {
 }
 
 #[test]
-fn absence_red_flag_is_raised_and_lowers_the_score() {
+fn absence_is_never_a_red_flag_but_a_point_not_shown_that_lowers_the_score() {
     let mut i = input(
         "How do you ensure backward compatibility in API versioning?",
         &["We version the API semantically, deprecate endpoints with warnings and tell clients early."],
@@ -113,8 +113,47 @@ fn absence_red_flag_is_raised_and_lowers_the_score() {
     let before = grade(&i);
     i.red_flags = vec!["Candidate omits the importance of client communication".into()];
     let after = grade(&i);
-    assert!(after.red_flags[0].raised, "{:#?}", after.red_flags);
+    assert!(!after.red_flags[0].raised, "{:#?}", after.red_flags);
+    assert!(after.red_flags[0].not_shown, "{:#?}", after.red_flags);
+    assert!(after.reasons.iter().any(|r| r.starts_with("not shown:")));
     assert!(after.score < before.score || before.score == 0.0);
+    // Said in the answer: neither raised nor missing.
+    i.answer = Transcript::from_text(
+        "We version the API, deprecate old endpoints and communicate every change to clients early.",
+    );
+    let told = grade(&i);
+    assert!(
+        !told.red_flags[0].raised && !told.red_flags[0].not_shown,
+        "{:#?}",
+        told.red_flags
+    );
+}
+
+#[test]
+fn a_confidently_wrong_claim_is_a_red_flag_with_its_quote_and_caps_the_grade() {
+    let mut i = input(
+        "How should a service store user passwords?",
+        &["Hash them with a slow, salted password hash such as bcrypt or argon2, never store them in plain text, and rehash when the cost factor rises."],
+        "We never store them in plain text: we hash them with a salted hash and rehash when the cost factor rises.",
+    );
+    let right = grade(&i);
+    assert!(
+        right.red_flags.iter().all(|f| !f.raised),
+        "{:#?}",
+        right.red_flags
+    );
+    i.answer = Transcript::from_text(
+        "We never store them in plain text: we hash them with a salted hash and rehash when the cost factor rises. MD5 encrypts them, so they are safe.",
+    );
+    let wrong = grade(&i);
+    let flag = wrong
+        .red_flags
+        .iter()
+        .find(|f| f.raised)
+        .expect("the wrong claim is raised");
+    assert_eq!(flag.spans[0].quote, "MD5 encrypts them, so they are safe.");
+    assert!(wrong.score <= 1.5, "{}", wrong.score);
+    assert!(wrong.score < right.score);
 }
 
 #[test]

@@ -114,7 +114,11 @@ fn cannot_quantify_flag_needs_missing_figures() {
     vague.answer = Transcript::from_text(
         "I looked at the plan, added an index and the query became a lot faster.",
     );
-    assert!(Grader::new().grade(&vague).red_flags[0].raised);
+    let f = &Grader::new().grade(&vague).red_flags[0];
+    assert!(
+        !f.raised && f.not_shown,
+        "an absence is a point not shown: {f:#?}"
+    );
 }
 
 /// Simulated ASR (deterministic homophones, dropped function words, number formatting; not the

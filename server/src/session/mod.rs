@@ -16,11 +16,11 @@
 //! - [`setup`]: a session's configuration, what it is restored from, where it reports.
 //! - [`journal`]: the write-ahead journal (events the interview handled) and its replay.
 //! - [`messages`]: what transports send and receive.
-//! - [`transcriber`]: [`LiveTranscriber`], every session's passes through one inference scheduler.
 //! - [`metrics`]: Prometheus histograms per stage.
 //!
 //! The expensive, shared things ([`Engines`]: Whisper and its scheduler, the voice, the Silero
-//! model) are loaded once per process and handed to every session.
+//! pool) are loaded once per process and handed to every session, each behind its trait in
+//! `viva_models::workers` so a session runs the same with scripted workers in tests.
 
 pub mod journal;
 pub mod machine;
@@ -31,11 +31,13 @@ mod recording;
 pub mod runner;
 pub mod setup;
 pub mod synth_pool;
-pub mod transcriber;
 
 use std::sync::{Arc, Mutex};
 
 use viva_interview::JobConfig;
+use viva_models::workers::{
+    SileroActivity, TextToSpeech, Transcriber, VoiceActivity, WebRtcActivity, WhisperTranscriber,
+};
 
 pub use manager::{
     hash_token, AttachError, Attachment, CreateError, Created, RestoreSpec, SessionHandle,
@@ -44,17 +46,16 @@ pub use manager::{
 pub use messages::{Inbound, Outbound, ServerEvent};
 pub use metrics::Metrics;
 pub use setup::{EndedSession, Outcome, SessionConfig, SessionSink};
-pub use transcriber::LiveTranscriber;
 
 /// The protocol version spoken by the gateways (see `docs/protocol.md`).
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Models and pools every session shares.
 pub struct Engines {
-    pub transcriber: LiveTranscriber,
-    pub voice: viva_tts::Voice,
-    /// Silero when provisioned; sessions fall back to WebRTC VAD without it.
-    pub silero: Option<Arc<viva_audio::vad::SileroModel>>,
+    pub transcriber: Arc<dyn Transcriber>,
+    pub voice: Arc<dyn TextToSpeech>,
+    /// A voice activity detector per session (Silero when provisioned, else WebRTC's).
+    pub vad: Arc<dyn VoiceActivity>,
     /// Smart Turn when provisioned: the acoustic half of the end-of-turn decision (without it,
     /// turns end on text and silence alone).
     pub smart_turn: Option<Arc<viva_audio::SmartTurnModel>>,
@@ -66,8 +67,28 @@ pub struct Engines {
 }
 
 impl Engines {
-    /// Loads the voice (Piper when provisioned, else espeak-ng) with its prompt cache and the
-    /// Silero VAD model, sharing one ONNX Runtime environment. Blocking (seconds).
+    /// Engines from the given workers (real or scripted); `threads` sizes the synthesis pool.
+    pub fn new(
+        transcriber: Arc<dyn Transcriber>,
+        voice: Arc<dyn TextToSpeech>,
+        vad: Arc<dyn VoiceActivity>,
+        smart_turn: Option<Arc<viva_audio::SmartTurnModel>>,
+        threads: usize,
+    ) -> std::io::Result<Engines> {
+        Ok(Engines {
+            transcriber,
+            voice,
+            vad,
+            smart_turn,
+            metrics: Arc::new(Metrics::new()),
+            synth: synth_pool::SynthPool::new(threads.max(2))?,
+            prerendered: Mutex::new(Default::default()),
+        })
+    }
+
+    /// Loads the voice (Piper when provisioned, else espeak-ng) with its prompt cache, the
+    /// Silero VAD pool and Smart Turn, sharing one ONNX Runtime environment, around `whisper`.
+    /// Blocking (seconds).
     pub fn load(
         models_dir: &std::path::Path,
         whisper: Arc<viva_models::WhisperModel>,
@@ -96,9 +117,10 @@ impl Engines {
         // instead of re-rendering a job's phrases (tens of seconds of CPU) per data folder.
         let cache = viva_tts::PromptCache::open(models_dir.join("cache").join("tts"))?;
         let voice = voice.with_cache(cache);
+        // One Silero session per core: every session's detector steps on one of them.
         let silero = env.and_then(|env| {
             let path = viva_audio::vad::provision::locate_vad_model(models_dir).ok()?;
-            match viva_audio::vad::SileroModel::load(env, &path) {
+            match viva_audio::vad::SileroModel::load_pool(env, &path, threads.max(1)) {
                 Ok(m) => Some(Arc::new(m)),
                 Err(e) => {
                     tracing::warn!(error = %e, "Silero VAD unavailable; WebRTC VAD instead");
@@ -106,6 +128,10 @@ impl Engines {
                 }
             }
         });
+        let vad: Arc<dyn VoiceActivity> = match silero {
+            Some(m) => Arc::new(SileroActivity(m)),
+            None => Arc::new(WebRtcActivity),
+        };
         let smart_turn = env.and_then(|env| {
             let path = viva_audio::vad::provision::SMART_TURN.locate(models_dir).ok()?;
             match viva_audio::SmartTurnModel::load(env, &path, 1) {
@@ -118,19 +144,17 @@ impl Engines {
         });
         tracing::info!(
             voice = %voice.voice_id(),
-            silero = silero.is_some(),
+            vad = vad.name(),
             smart_turn = smart_turn.is_some(),
             "session engines loaded"
         );
-        Ok(Engines {
-            transcriber: LiveTranscriber::new(whisper, threads),
-            voice,
-            silero,
+        Ok(Engines::new(
+            Arc::new(WhisperTranscriber::new(whisper, threads)),
+            Arc::new(voice),
+            vad,
             smart_turn,
-            metrics: Arc::new(Metrics::new()),
-            synth: synth_pool::SynthPool::new(threads.max(2))?,
-            prerendered: Mutex::new(Default::default()),
-        })
+            threads,
+        )?)
     }
 
     /// Renders a job's fixed phrases into the prompt cache in the background, so the
@@ -149,14 +173,8 @@ impl Engines {
         let voice = self.voice.clone();
         let phrases = viva_interview::prerenderable_phrases(job);
         tokio::task::spawn_blocking(move || {
-            match voice.prerender(&phrases, viva_tts::SampleRate::Hz16000) {
-                Ok(stats) => tracing::info!(
-                    rendered = stats.rendered,
-                    cached = stats.already_cached,
-                    failed = stats.failed,
-                    "prompt cache ready"
-                ),
-                Err(e) => tracing::warn!(error = %e, "prerendering prompts failed"),
+            if let Err(e) = voice.prepare(&phrases) {
+                tracing::warn!(error = %e, "prerendering prompts failed");
             }
         });
     }

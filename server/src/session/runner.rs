@@ -26,8 +26,8 @@ use super::journal::{self, Journal, JournalKey};
 use super::machine::{Input, Metric, Output, Session, Setup};
 use super::messages::{Inbound, Outbound, RecordFrame, ServerEvent};
 use super::setup::{Restored, SessionConfig, SessionSink};
-use super::transcriber::{PassKind, TranscribeError};
 use super::Engines;
+use viva_models::workers::{PassKind, TranscribeError};
 
 /// Inbound queue: about 5 s of 20 ms frames; a transport that outruns it waits (backpressure).
 pub const INBOUND_CAPACITY: usize = 256;
@@ -119,12 +119,7 @@ pub fn spawn(
         viva_interview::TurnPatience::Normal => viva_audio::turn::Patience::Normal,
         viva_interview::TurnPatience::High => viva_audio::turn::Patience::High,
     };
-    let vad: Box<dyn viva_audio::VoiceActivityDetector> = match &engines.silero {
-        Some(m) => Box::new(viva_audio::vad::SileroVad::new(m.clone())),
-        None => Box::new(viva_audio::vad::WebRtcVad::new(
-            viva_audio::vad::WebRtcMode::default(),
-        )),
-    };
+    let vad = engines.vad.detector();
     let (journal_key, sink) = match journal_out {
         Some(j) => (Some(j.key), Some(j.sink)),
         None => (None, None),
@@ -395,16 +390,12 @@ fn spawn_synthesis(
                     .synth
                     .run(move || {
                         let t = Instant::now();
-                        let cancel = viva_tts::CancelToken::new();
-                        let chunks = voice.speak(&text, viva_tts::SampleRate::Hz16000, &cancel)?;
                         let mut first = true;
-                        for chunk in chunks {
+                        voice.speak(&text, &mut |chunk| {
                             if cancelled.load(Ordering::SeqCst) >= utterance {
                                 // Stopped: what was rendered is dropped by the session.
-                                cancel.cancel();
-                                break;
+                                return false;
                             }
-                            let chunk = chunk?;
                             if first {
                                 first = false;
                                 let stage = if chunk.from_cache {
@@ -415,11 +406,8 @@ fn spawn_synthesis(
                                 metrics.observe(stage, t.elapsed().as_secs_f64());
                             }
                             let samples = chunk.samples;
-                            if out.send(Input::Synthesized { utterance, samples }).is_err() {
-                                break;
-                            }
-                        }
-                        Ok::<(), viva_tts::TtsError>(())
+                            out.send(Input::Synthesized { utterance, samples }).is_ok()
+                        })
                     })
                     .await;
                 match rendered {

@@ -310,14 +310,15 @@ impl Grader {
             }
             let n = sa.content_count();
             if quantify {
-                // The opposite evidence for "cannot quantify": measurements in the answer.
+                // The opposite evidence for "cannot quantify": measurements in the answer. Too
+                // few is a point not shown, never a red flag: nothing in the answer shows it.
                 let idxs = measurements(&an.answer);
-                let raised = idxs.len() < 2;
                 out.push(RedFlagEvidence {
                     flag: flag.to_string(),
-                    raised,
+                    raised: false,
                     why: format!("answer gives {} measured figure(s)", idxs.len()),
                     spans: spans_of(&an.answer, &idxs, &input.answer.words),
+                    not_shown: idxs.len() < 2,
                 });
                 continue;
             }
@@ -332,13 +333,44 @@ impl Grader {
                 .collect();
             let coverage = found.iter().map(|p| p.sim).sum::<f64>() / n as f64;
             let idxs: Vec<usize> = found.iter().map(|p| p.a).collect();
-            let (raised, why) = if absence_at.is_some() {
+            // "Designs tables without asking how they are queried": the behaviour is flagged
+            // only if what it goes "without" is not in the answer either.
+            let qualifier_covered = absence_at.is_none() && {
+                let after: Vec<&str> = words
+                    .iter()
+                    .position(|w| *w == "without" || *w == "instead")
+                    .filter(|&i| i > 0)
+                    .map(|i| {
+                        words[i + 1..]
+                            .iter()
+                            .copied()
+                            .filter(|w| !META.contains(w) && *w != "of" && w.chars().count() > 1)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let qa = text::analyse(&self.lex, &after.join(" "));
+                qa.content_count() > 0 && {
+                    let qpairs = self.align(&qa, &an.answer);
+                    let c = qpairs
+                        .iter()
+                        .filter(|p| !an.answer.tokens[p.a].negated)
+                        .map(|p| p.sim)
+                        .sum::<f64>()
+                        / qa.content_count() as f64;
+                    c >= 0.5
+                }
+            };
+            let (raised, not_shown, why) = if absence_at.is_some() {
+                // An absence is never a red flag: nothing in the answer shows it.
+                let missing = coverage < 0.25;
                 (
-                    coverage < 0.25,
+                    false,
+                    missing,
                     format!(
-                        "answer covers {:.0}% of \"{}\"",
+                        "answer covers {:.0}% of \"{}\"{}",
                         coverage * 100.0,
-                        subject.join(" ")
+                        subject.join(" "),
+                        if missing { ": not shown" } else { "" }
                     ),
                 )
             } else if universal && coverage >= 0.6 && !universal_near(&an.answer, &idxs) {
@@ -346,29 +378,36 @@ impl Grader {
                 // behaviour; saying it applies to everything is.
                 (
                     false,
+                    false,
                     format!(
                         "answer matches {:.0}% of the flagged behaviour's words, but not its \"every/all/always\"",
                         coverage * 100.0
                     ),
                 )
+            } else if coverage >= 0.6 && qualifier_covered {
+                (
+                    false,
+                    false,
+                    "answer shows the behaviour together with what the flag says it lacks".into(),
+                )
             } else {
                 (
                     coverage >= 0.6,
+                    false,
                     format!(
                         "answer matches {:.0}% of the flagged behaviour",
                         coverage * 100.0
                     ),
                 )
             };
+            let spans = spans_of(&an.answer, &idxs, &input.answer.words);
             out.push(RedFlagEvidence {
                 flag: flag.to_string(),
-                raised,
+                // Raised only with the quote that shows it.
+                raised: raised && !spans.is_empty(),
                 why,
-                spans: if raised && absence_at.is_some() {
-                    Vec::new()
-                } else {
-                    spans_of(&an.answer, &idxs, &input.answer.words)
-                },
+                spans,
+                not_shown,
             });
         }
         out

@@ -9,6 +9,7 @@ use crate::signals;
 use crate::text::{self, Analysed, Kind, Token};
 mod align;
 mod evidence;
+mod misconceptions;
 
 use crate::{
     round_to, ConceptEvidence, ConceptSource, ConceptStatus, Contradiction, GradeInput,
@@ -17,6 +18,8 @@ use crate::{
 
 /// Highest score for an answer that restates the best reference with a polarity flip.
 const CONTRADICTION_CAP: f64 = 2.0;
+/// The most an answer that makes a confidently wrong technical claim can score (below "correct").
+const MISCONCEPTION_CAP: f64 = 1.5;
 
 /// An answer is reduced to its core (best-covering sentences) for the precision-side features
 /// only when it has more than this many times the reference's content words.
@@ -171,10 +174,21 @@ impl Grader {
         let best = &an.refs[an.best];
         let concepts = self.concepts(&an, input);
         let contradictions = self.contradictions(&an, &input.answer.words);
-        let red_flags = self.red_flags(&an, input);
+        let mut red_flags = self.red_flags(&an, input);
+        // A confidently wrong claim is positive evidence: it caps the grade however many right
+        // words surround it.
+        let wrong = misconceptions::find(&an.answer, &input.answer.words);
+        if !wrong.is_empty() {
+            score = score.min(MISCONCEPTION_CAP);
+        }
+        red_flags.extend(wrong);
         let raised = red_flags.iter().filter(|f| f.raised).count();
-        // Red flags are policy, not calibrated (SemEval has none): half a point each, at most 1.
-        score = (score - 0.5 * raised as f64).max(0.0);
+        let not_shown = red_flags.iter().filter(|f| f.not_shown).count();
+        // Red flags and points not shown are policy, not calibrated (SemEval has neither): half
+        // a point each, at most 1 for each kind. A point not shown costs the grade what it
+        // always did; what changes is that it is reported as missing, not as a red flag.
+        score =
+            (score - (0.5 * raised as f64).min(1.0) - (0.5 * not_shown as f64).min(1.0)).max(0.0);
         let score = round_to(score, 2);
         let label = if score >= 2.5 {
             Label::Correct
@@ -209,8 +223,12 @@ impl Grader {
         if feats.values[10] > 0.6 && best.recall_novel < 0.3 {
             reasons.push("mostly repeats the question".to_string());
         }
-        for f in red_flags.iter().filter(|f| f.raised) {
-            reasons.push(format!("red flag: {} ({})", f.flag, f.why));
+        for f in &red_flags {
+            if f.raised {
+                reasons.push(format!("red flag: {} ({})", f.flag, f.why));
+            } else if f.not_shown {
+                reasons.push(format!("not shown: {} ({})", f.flag, f.why));
+            }
         }
 
         GradeResult {

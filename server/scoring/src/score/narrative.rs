@@ -124,8 +124,18 @@ pub(super) fn narrative(f: &Findings<'_>, scored: &[Scored<'_>]) -> Narrative {
     }
     for s in scored {
         if let Some(g) = &s.grade {
+            // A red flag always carries the words that show it (and where they were said).
             for f in g.red_flags.iter().filter(|f| f.raised) {
-                risks.push(format!("{}: {}", s.score.source, f.flag));
+                let quote = f.spans.first().map_or(String::new(), |q| match q.start_ms {
+                    Some(ms) => format!(
+                        " — \"{}\" at {}:{:02}",
+                        q.quote,
+                        ms / 60_000,
+                        ms / 1000 % 60
+                    ),
+                    None => format!(" — \"{}\"", q.quote),
+                });
+                risks.push(format!("{}: {}{quote}", s.score.source, f.flag));
             }
         }
     }

@@ -221,6 +221,16 @@ pub(super) fn score_thread(thread: Thread<'_>) -> Scored<'_> {
             raw -= (0.3 * raised.len() as f64).min(0.6);
             reasons.push(format!("red flag: {}", raised.join("; ")));
         }
+        // Points the answer did not show are reported as such, never as red flags.
+        let not_shown: Vec<&str> = g
+            .red_flags
+            .iter()
+            .filter(|f| f.not_shown)
+            .map(|f| f.flag.as_str())
+            .collect();
+        if !not_shown.is_empty() {
+            reasons.push(format!("not shown: {}", not_shown.join("; ")));
+        }
     }
     if !planned_areas.is_empty() {
         let parts: Vec<String> = planned_areas

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use viva_audio::frame::{ms_to_samples, samples_to_ms};
 use viva_audio::{AudioFrame, TurnDecision, TurnDetector, TurnEvent, VadChunk};
 
-use super::super::transcriber::PassKind;
 use super::messages::{Cx, Metric, Note, Output, RATE};
+use viva_models::workers::PassKind;
 
 /// Partial passes (captions, end-of-turn text hints) at most this often.
 const PARTIAL_EVERY_MS: u64 = 500;

@@ -7,7 +7,7 @@ use viva_interview::UtteranceKind;
 
 use super::super::journal::Snapshot;
 use super::super::messages::{Inbound, Outbound, ServerEvent};
-use super::super::transcriber::{PassKind, PassResult, TranscribeError};
+use viva_models::workers::{PassKind, PassResult, TranscribeError};
 
 pub const RATE: u32 = viva_audio::SPEECH_RATE_HZ;
 pub const FRAME_MS: u64 = 20;

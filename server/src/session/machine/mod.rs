@@ -33,7 +33,6 @@ use viva_interview::{EngineConfig, Interview, Word};
 
 use super::journal::{Journal, JournalKey};
 use super::messages::{Inbound, Outbound, ServerEvent};
-use super::transcriber::{PassKind, PassResult, TranscribeError};
 use dialogue::{Dialogue, REPEAT_REQUEST};
 use listen::Listener;
 use messages::{Cx, Note, RATE};
@@ -42,6 +41,7 @@ pub use messages::{
 };
 use playout::{Playout, Pumped};
 use transcription::{PendingFinal, PlannedPass, TranscriptionState};
+use viva_models::workers::{PassKind, PassResult, TranscribeError};
 
 const SPEECH_THRESHOLD: f32 = 0.5;
 /// Candidate audio may run this far ahead of the session clock (network bursts); beyond it the

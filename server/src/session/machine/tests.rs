@@ -10,8 +10,8 @@ use viva_interview::{demo_job, EngineConfig, Interview, JobConfig};
 
 use super::super::journal::{self, Journal, JournalKey, Logged, Snapshot};
 use super::super::messages::{Inbound, Outbound, ServerEvent};
-use super::super::transcriber::{PassResult, PassWord, TranscribeError};
 use super::*;
+use viva_models::workers::{PassResult, PassWord, TranscribeError};
 
 /// Each word the candidate says takes this long.
 const WORD_MS: u64 = 300;

@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 
 use viva_audio::frame::{ms_to_samples, samples_to_ms};
 
-use super::super::transcriber::{PassKind, PassResult, PassWord, TranscribeError};
 use super::messages::RATE;
+use viva_models::workers::{PassKind, PassResult, PassWord, TranscribeError};
 
 /// A partial that reaches this far past the last speech holds every word of the turn.
 pub(super) const REUSE_MARGIN_MS: u64 = 100;

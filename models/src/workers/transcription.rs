@@ -1,14 +1,17 @@
-//! Turning a finished turn (or a growing one, for captions) into text, through the process's
-//! one [`InferenceScheduler`] (models/src/streaming.rs). Passes are sized to the audio (not
-//! padded to Whisper's 30 s window), which is what makes them cheap.
+//! Turning a span of a turn's audio into text: the [`Transcriber`] trait and its Whisper
+//! implementation on the process's one [`InferenceScheduler`] (finals before endpoint passes
+//! before captions, stale captions dropped). Passes are sized to the audio (not padded to
+//! Whisper's 30 s window), which is what makes them cheap.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use viva_models::streaming::{
+use crate::streaming::{
     live_options, InferenceScheduler, Priority, SchedulerConfig, SchedulerError, LIVE_CTX_MARGIN,
 };
-use viva_models::whisper::{Transcription, WhisperModel};
+use crate::whisper::{Transcription, WhisperModel};
 
 /// Why a pass failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +37,7 @@ pub struct PassResult {
     pub words: Vec<PassWord>,
 }
 
-/// What a pass is for; it sets the pass's place in the inference queue.
+/// What a pass is for; it sets the pass's place in the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassKind {
     /// A caption (may be dropped under load).
@@ -46,40 +49,61 @@ pub enum PassKind {
     Final,
 }
 
-/// Every session's Whisper passes go through one [`InferenceScheduler`]: bounded parallelism,
-/// finals before endpoint passes before captions, stale captions dropped.
-pub struct LiveTranscriber {
-    scheduler: Arc<InferenceScheduler>,
-    ctx_margin: u32,
-    next_stream: AtomicU64,
-}
+/// A pass in flight; resolves when it has run (or was replaced).
+pub type PassFuture = Pin<Box<dyn Future<Output = Result<PassResult, TranscribeError>> + Send>>;
 
-impl LiveTranscriber {
-    pub fn new(model: Arc<WhisperModel>, threads: usize) -> Self {
-        Self {
-            scheduler: Arc::new(InferenceScheduler::new(
-                model,
-                SchedulerConfig::for_cores(threads),
-            )),
-            ctx_margin: LIVE_CTX_MARGIN,
-            next_stream: AtomicU64::new(1),
-        }
-    }
-
-    /// A fresh stream id (one per session), so one session's captions never replace another's.
-    pub fn new_stream(&self) -> u64 {
-        self.next_stream.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Queues a pass; the returned future resolves when it has run (or was replaced).
-    pub fn submit(
+/// Speech to text for live sessions. One implementation serves every session of a process;
+/// a session's passes carry its stream id so one session's captions never replace another's.
+pub trait Transcriber: Send + Sync {
+    /// A fresh stream id (one per session).
+    fn new_stream(&self) -> u64;
+    /// Queues a pass over 16 kHz `samples`; `prompt` is the committed text before them.
+    fn submit(
         &self,
         stream: u64,
         kind: PassKind,
         samples: Vec<f32>,
         prompt: Option<String>,
-    ) -> impl std::future::Future<Output = Result<PassResult, TranscribeError>> + Send + 'static
-    {
+    ) -> PassFuture;
+    /// Passes waiting for a worker (all sessions).
+    fn queued(&self) -> usize {
+        0
+    }
+}
+
+/// Whisper through one [`InferenceScheduler`] shared by every session.
+pub struct WhisperTranscriber {
+    scheduler: Arc<InferenceScheduler>,
+    ctx_margin: u32,
+    next_stream: AtomicU64,
+}
+
+impl WhisperTranscriber {
+    /// `workers` concurrent single-threaded decodes (one per core).
+    pub fn new(model: Arc<WhisperModel>, workers: usize) -> Self {
+        Self {
+            scheduler: Arc::new(InferenceScheduler::new(
+                model,
+                SchedulerConfig::for_cores(workers),
+            )),
+            ctx_margin: LIVE_CTX_MARGIN,
+            next_stream: AtomicU64::new(1),
+        }
+    }
+}
+
+impl Transcriber for WhisperTranscriber {
+    fn new_stream(&self) -> u64 {
+        self.next_stream.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn submit(
+        &self,
+        stream: u64,
+        kind: PassKind,
+        samples: Vec<f32>,
+        prompt: Option<String>,
+    ) -> PassFuture {
         let priority = match kind {
             PassKind::Partial => Priority::Partial,
             PassKind::Endpoint => Priority::Endpoint,
@@ -89,7 +113,7 @@ impl LiveTranscriber {
         // The committed text before this audio (a long answer's earlier part): continuity.
         opts.initial_prompt = prompt;
         let ticket = self.scheduler.submit(stream, priority, samples, opts);
-        async move {
+        Box::pin(async move {
             match ticket.await {
                 Ok(Ok(inference)) => Ok(to_pass(&inference.transcription)),
                 Ok(Err(SchedulerError::Superseded)) => Err(TranscribeError::Superseded),
@@ -98,11 +122,10 @@ impl LiveTranscriber {
                     "the inference worker went away".into(),
                 )),
             }
-        }
+        })
     }
 
-    /// Passes waiting for a worker (all sessions).
-    pub fn queued(&self) -> usize {
+    fn queued(&self) -> usize {
         self.scheduler.queued()
     }
 }
