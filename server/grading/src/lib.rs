@@ -138,6 +138,9 @@ pub struct Contradiction {
     pub kind: String,
 }
 
+/// The `why` of a red flag raised for a confidently wrong technical claim.
+pub const WRONG_CLAIM: &str = "a confidently wrong technical claim";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedFlagEvidence {
     pub flag: String,

@@ -29,6 +29,8 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("cannot encode the result: {0}")]
     Encode(String),
+    #[error(transparent)]
+    Candidate(#[from] crate::candidate::CandidateError),
 }
 
 /// `viva interview`: a full interview in the terminal.
@@ -54,6 +56,11 @@ pub struct InterviewArgs {
     /// Print each answer read from the input (for answers piped from a file).
     #[arg(long)]
     pub echo_answers: bool,
+    /// Answer with a scripted candidate (TOML; see `server/interview/candidates/`) instead of
+    /// reading lines: each reply is picked by the words of the question just asked. Answers
+    /// are echoed; with `--simulated-answer-secs` they get word times too.
+    #[arg(long, value_name = "FILE")]
+    pub candidate: Option<PathBuf>,
 }
 
 /// `viva job from-jd`: drafts a job file from a job description.
@@ -82,6 +89,22 @@ fn load_job(path: Option<&Path>) -> Result<JobConfig, CliError> {
         None => Ok(demo_job()),
         Some(p) => Ok(JobConfig::load(p)?),
     }
+}
+
+/// The last thing the interviewer asked in `actions` (empty when it asked nothing).
+fn last_question(actions: &[Action]) -> String {
+    actions
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            Action::Say {
+                text,
+                awaits_answer: true,
+                ..
+            } => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 fn print_actions(
@@ -144,6 +167,11 @@ pub fn run_interview_with(
         "viva text interview: {} ({} minutes). One line per answer; an empty line is silence.\n",
         job.title, job.duration_minutes
     )?;
+    let candidate = match &args.candidate {
+        Some(path) => Some(crate::candidate::ScriptedCandidate::load(path)?),
+        None => None,
+    };
+    let mut replay = candidate.as_ref().map(|c| c.replay());
     let mut interview = Interview::with_matcher(job, EngineConfig::default(), matcher);
     // The wall clock is read here, at the edge; the engine only ever sees numbers.
     let wall_start = std::time::Instant::now();
@@ -158,14 +186,25 @@ pub fn run_interview_with(
             None => u64::try_from(wall_start.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
     };
-    let actions = interview.handle(now(0), Event::Start);
+    let mut actions = interview.handle(now(0), Event::Start);
     print_actions(&mut output, &actions, args.show_decisions)?;
     let mut lines = input.lines();
     let mut silence_ms = 0;
+    // A scripted candidate answers at most this many times (a loop guard, never reached by a
+    // plan that ends).
+    let mut scripted_left = 200u32;
     while !interview.is_ended() {
         write!(output, "> ")?;
         output.flush()?;
-        let Some(line) = lines.next() else {
+        let next = match replay.as_mut() {
+            Some(r) if scripted_left > 0 => {
+                scripted_left -= 1;
+                Some(Ok(r.answer(&last_question(&actions)).to_string()))
+            }
+            Some(_) => None,
+            None => lines.next(),
+        };
+        let Some(line) = next else {
             let actions = interview.handle(now(0), Event::CandidateLeft);
             writeln!(output)?;
             print_actions(&mut output, &actions, args.show_decisions)?;
@@ -176,20 +215,34 @@ pub fn run_interview_with(
         if text.is_empty() {
             // An empty line stands for a long silence.
             silence_ms += 31_000;
-            let actions = interview.handle(now(0), Event::Silence { ms: silence_ms });
+            actions = interview.handle(now(0), Event::Silence { ms: silence_ms });
             print_actions(&mut output, &actions, args.show_decisions)?;
             continue;
         }
         silence_ms = 0;
-        if args.echo_answers {
+        if args.echo_answers || replay.is_some() {
             writeln!(output, "Candidate: {text}")?;
         }
         let words = text.split_whitespace().count();
-        let actions = interview.handle(
-            now(words),
+        let at = now(words);
+        // A scripted candidate in simulated time said its words at 400 ms each, ending now (so
+        // its report quotes carry times, as a spoken interview's do).
+        let timed = args.simulated_answer_secs.filter(|_| replay.is_some()).map(|_| {
+            let from = at.saturating_sub(words as u64 * 400);
+            text.split_whitespace()
+                .enumerate()
+                .map(|(i, w)| crate::transcript::Word {
+                    text: w.to_string(),
+                    start_ms: from + i as u64 * 400,
+                    end_ms: from + i as u64 * 400 + 350,
+                })
+                .collect()
+        });
+        actions = interview.handle(
+            at,
             Event::CandidateAnswered {
                 text: text.to_string(),
-                words: None,
+                words: timed,
             },
         );
         print_actions(&mut output, &actions, args.show_decisions)?;

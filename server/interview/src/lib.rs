@@ -24,6 +24,7 @@
 
 pub mod analysis;
 pub mod bank;
+pub mod candidate;
 pub mod cli;
 pub mod draft;
 pub mod engine;

@@ -18,6 +18,7 @@ fn interview_args(out: PathBuf, job: Option<PathBuf>) -> InterviewArgs {
         simulated_answer_secs: Some(20),
         show_decisions: true,
         echo_answers: false,
+        candidate: None,
     }
 }
 

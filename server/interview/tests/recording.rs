@@ -21,6 +21,7 @@ fn recorded_demo_interview_is_reproducible() {
         simulated_answer_secs: Some(20),
         show_decisions: true,
         echo_answers: false,
+        candidate: None,
     };
     let transcript = run_interview(&args, Cursor::new(answers), Vec::new()).expect("interview");
     let produced = std::fs::read_to_string(&out).expect("transcript");

@@ -113,6 +113,16 @@ pub struct QuestionScore {
     pub reasons: Vec<String>,
     pub follow_ups: usize,
     pub evidence: Vec<Quote>,
+    /// Red flags the answer shows, each with the words that show it (never an absence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub red_flags: Vec<RedFlag>,
+}
+
+/// A red flag and the candidate's words that raised it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedFlag {
+    pub flag: String,
+    pub quote: Quote,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -199,7 +199,7 @@ pub(super) fn find(a: &Analysed, timed: &[TimedWord]) -> Vec<RedFlagEvidence> {
                 out.push(RedFlagEvidence {
                     flag: claim.flag.to_string(),
                     raised: true,
-                    why: "a confidently wrong technical claim".into(),
+                    why: crate::WRONG_CLAIM.into(),
                     spans: vec![make_span(a, quote_start, quote_end, timed)],
                     not_shown: false,
                 });

@@ -113,15 +113,7 @@ pub(super) fn narrative(f: &Findings<'_>, scored: &[Scored<'_>]) -> Narrative {
             k.name, k.verdict, k.fail_if
         ));
     }
-    for c in competencies.iter().filter(|c| !c.passed) {
-        risks.push(format!("Must-have not shown: {} — {}", c.name, c.reason));
-    }
-    for d in dims_sorted.iter().rev().filter(|d| d.score < 2.75) {
-        risks.push(format!("Weak {} ({:.1}/5)", d.name, d.score));
-    }
-    for s in required_skills.iter().filter(|s| s.score < 5) {
-        risks.push(format!("Required skill {} at {}/10", s.name, s.score));
-    }
+    // Red flags come right after knockouts: each is something the candidate said.
     for s in scored {
         if let Some(g) = &s.grade {
             // A red flag always carries the words that show it (and where they were said).
@@ -138,6 +130,15 @@ pub(super) fn narrative(f: &Findings<'_>, scored: &[Scored<'_>]) -> Narrative {
                 risks.push(format!("{}: {}{quote}", s.score.source, f.flag));
             }
         }
+    }
+    for c in competencies.iter().filter(|c| !c.passed) {
+        risks.push(format!("Must-have not shown: {} — {}", c.name, c.reason));
+    }
+    for d in dims_sorted.iter().rev().filter(|d| d.score < 2.75) {
+        risks.push(format!("Weak {} ({:.1}/5)", d.name, d.score));
+    }
+    for s in required_skills.iter().filter(|s| s.score < 5) {
+        risks.push(format!("Required skill {} at {}/10", s.name, s.score));
     }
     risks.truncate(8);
     let mut ranked: Vec<&Scored<'_>> = scored.iter().collect();

@@ -198,7 +198,7 @@ pub(super) fn score_thread(thread: Thread<'_>) -> Scored<'_> {
     let detail_part = (0.6 * spec.min(1.0) + 0.4 * star).min(1.0);
     let mut raw = match &grade {
         Some(g) if g.rejected.is_none() => {
-            0.45 * (1.0 + 0.8 * g.score)
+            0.45 * (1.0 + 0.8 * credited_grade(g, &planned_areas, area_part))
                 + 0.35 * (1.0 + 4.0 * area_part)
                 + 0.2 * (1.0 + 4.0 * detail_part)
         }
@@ -211,6 +211,12 @@ pub(super) fn score_thread(thread: Thread<'_>) -> Scored<'_> {
             g.label.as_str(),
             g.reasons.first().cloned().unwrap_or_default()
         ));
+        let credited = credited_grade(g, &planned_areas, area_part);
+        if g.rejected.is_none() && credited > g.score {
+            reasons.push(format!(
+                "credited {credited:.1}/5: the answer covers the question's knowledge areas in its own words"
+            ));
+        }
         let raised: Vec<&str> = g
             .red_flags
             .iter()
@@ -282,6 +288,27 @@ pub(super) fn score_thread(thread: Thread<'_>) -> Scored<'_> {
     evidence.truncate(3);
 
     let clarity = (clarity_n > 0).then(|| clarity_sum / clarity_n as f64);
+    let red_flags = grade
+        .iter()
+        .flat_map(|g| g.red_flags.iter().filter(|f| f.raised))
+        .filter_map(|f| {
+            let span = f.spans.first()?;
+            let turn = thread
+                .given
+                .iter()
+                .find(|g| g.answer.text.contains(span.quote.as_str()))
+                .map_or(thread.main.index, |g| g.turn.index);
+            Some(crate::report::RedFlag {
+                flag: f.flag.clone(),
+                quote: Quote {
+                    turn,
+                    text: span.quote.clone(),
+                    start_ms: span.start_ms,
+                    end_ms: span.end_ms,
+                },
+            })
+        })
+        .collect();
     let score = QuestionScore {
         turn: thread.main.index,
         source: thread.source.clone(),
@@ -293,6 +320,7 @@ pub(super) fn score_thread(thread: Thread<'_>) -> Scored<'_> {
         reasons,
         follow_ups: thread.follow_ups,
         evidence,
+        red_flags,
     };
     Scored {
         thread,
@@ -360,4 +388,18 @@ pub(super) fn all_content<'a>(scored: &[Scored<'a>]) -> Vec<(&'a Turn, &'a Answe
     let mut v: Vec<(&Turn, &Answer)> = scored.iter().flat_map(|s| s.thread.content()).collect();
     v.sort_by_key(|(t, _)| t.index);
     v
+}
+
+/// The reference answer is one good answer, not the only one: an answer that tells another
+/// story but covers the question's planned knowledge areas (matched by meaning, at their depth)
+/// earns what those areas show. A confidently wrong claim keeps the grader's cap.
+fn credited_grade(g: &viva_grading::GradeResult, planned_areas: &[String], area_part: f64) -> f64 {
+    let wrong = g
+        .red_flags
+        .iter()
+        .any(|f| f.raised && f.why == viva_grading::WRONG_CLAIM);
+    if wrong || planned_areas.is_empty() || g.rejected.is_some() {
+        return g.score;
+    }
+    g.score.max(5.0 * area_part.clamp(0.0, 1.0))
 }

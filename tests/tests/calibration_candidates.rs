@@ -1,0 +1,134 @@
+//! The team's calibration candidates (`server/interview/candidates/*.toml`) through the real
+//! binary: `viva interview --text --candidate` then `viva score`. Each must land in the band a
+//! hiring panel gives it, and every red flag in its report must quote words the candidate said.
+//! No models needed: text interviews and scoring are pure.
+
+use std::path::Path;
+
+use viva_e2e::*;
+
+struct Outcome {
+    name: String,
+    composite: f64,
+    recommendation: String,
+}
+
+fn band_key(recommendation: &str) -> String {
+    recommendation.to_lowercase().replace(' ', "_")
+}
+
+fn interview_and_score(file: &Path, dir: &Path) -> Outcome {
+    let stem = file.file_stem().and_then(|s| s.to_str()).expect("name");
+    let transcript = dir.join(format!("{stem}.json"));
+    let out = run(viva().args([
+        "interview",
+        "--text",
+        "--candidate",
+        file.to_str().expect("utf-8 path"),
+        "--simulated-answer-secs",
+        "4",
+        "--out",
+        transcript.to_str().expect("utf-8 path"),
+    ]));
+    assert!(
+        out.status.success(),
+        "{stem}: interview failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(viva().args([
+        "score",
+        transcript.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]));
+    assert!(
+        out.status.success(),
+        "{stem}: score failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report json");
+    let said: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&transcript).expect("transcript"))
+            .expect("transcript json");
+    let answers: Vec<String> = said["turns"]
+        .as_array()
+        .expect("turns")
+        .iter()
+        .flat_map(|t| t["answers"].as_array().into_iter().flatten())
+        .filter_map(|a| a["text"].as_str().map(str::to_string))
+        .collect();
+    // Every red flag cites the candidate's own words, said in that interview.
+    for q in report["questions"].as_array().expect("questions") {
+        for f in q["red_flags"].as_array().into_iter().flatten() {
+            let quote = f["quote"]["text"].as_str().expect("a red flag has a quote");
+            assert!(
+                !quote.trim().is_empty() && answers.iter().any(|a| a.contains(quote)),
+                "{stem}: red flag {} quotes {quote:?}, which the candidate did not say",
+                f["flag"]
+            );
+            assert!(
+                f["quote"]["start_ms"].is_u64(),
+                "{stem}: the quote has its time"
+            );
+        }
+    }
+    let candidate: toml::Value =
+        toml::from_str(&std::fs::read_to_string(file).expect("candidate")).expect("toml");
+    let panel: Vec<String> = candidate["panel"]
+        .as_array()
+        .expect("panel")
+        .iter()
+        .filter_map(|b| b.as_str().map(str::to_string))
+        .collect();
+    let recommendation = report["decision"]["recommendation"]
+        .as_str()
+        .expect("recommendation")
+        .to_string();
+    let composite = report["composite"].as_f64().expect("composite");
+    eprintln!("{stem:<20} {composite:>5.1} {recommendation:<10} panel {panel:?}");
+    assert!(
+        panel.contains(&band_key(&recommendation)),
+        "{stem}: scored {recommendation} ({composite}), a panel says {panel:?}; risks: {:#}",
+        report["risks"]
+    );
+    Outcome {
+        name: stem.to_string(),
+        composite,
+        recommendation,
+    }
+}
+
+#[test]
+fn calibration_candidates_land_in_their_panel_bands() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = workspace_root().join("server/interview/candidates");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .expect("candidates folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "at least six calibration candidates");
+    let outcomes: Vec<Outcome> = files
+        .iter()
+        .map(|f| interview_and_score(f, dir.path()))
+        .collect();
+    let composite = |n: &str| {
+        outcomes
+            .iter()
+            .find(|o| o.name == n)
+            .map(|o| o.composite)
+            .unwrap_or_else(|| panic!("no candidate {n}"))
+    };
+    // The order a panel would give, where it is not a tie.
+    assert!(composite("strong-senior") > composite("solid-mid"));
+    assert!(composite("solid-mid") > composite("vague-talker"));
+    assert!(composite("solid-mid") > composite("confident-bluffer"));
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| o.name == "knockout-fail")
+            .all(|o| o.recommendation == "No"),
+        "a failed knockout is a No"
+    );
+}
