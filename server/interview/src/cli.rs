@@ -227,17 +227,20 @@ pub fn run_interview_with(
         let at = now(words);
         // A scripted candidate in simulated time said its words at 400 ms each, ending now (so
         // its report quotes carry times, as a spoken interview's do).
-        let timed = args.simulated_answer_secs.filter(|_| replay.is_some()).map(|_| {
-            let from = at.saturating_sub(words as u64 * 400);
-            text.split_whitespace()
-                .enumerate()
-                .map(|(i, w)| crate::transcript::Word {
-                    text: w.to_string(),
-                    start_ms: from + i as u64 * 400,
-                    end_ms: from + i as u64 * 400 + 350,
-                })
-                .collect()
-        });
+        let timed = args
+            .simulated_answer_secs
+            .filter(|_| replay.is_some())
+            .map(|_| {
+                let from = at.saturating_sub(words as u64 * 400);
+                text.split_whitespace()
+                    .enumerate()
+                    .map(|(i, w)| crate::transcript::Word {
+                        text: w.to_string(),
+                        start_ms: from + i as u64 * 400,
+                        end_ms: from + i as u64 * 400 + 350,
+                    })
+                    .collect()
+            });
         actions = interview.handle(
             at,
             Event::CandidateAnswered {

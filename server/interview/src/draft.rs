@@ -285,7 +285,10 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         knockouts,
         custom_questions,
         blueprints,
-        rubric: Rubric { dimensions },
+        rubric: Rubric {
+            dimensions,
+            thresholds: Default::default(),
+        },
         banned_topics: vec![BannedTopic {
             topic: "Salary, equity or compensation".into(),
             terms: vec![

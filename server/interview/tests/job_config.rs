@@ -195,3 +195,21 @@ fn no_questions_at_all_is_an_error() {
         .iter()
         .any(|p| p.message == "the job has no questions"));
 }
+
+#[test]
+fn recommendation_thresholds_are_the_jobs_and_must_fall() {
+    let job = demo_job();
+    assert_eq!(
+        (
+            job.rubric.thresholds.strong_yes,
+            job.rubric.thresholds.yes,
+            job.rubric.thresholds.maybe
+        ),
+        (80, 65, 45)
+    );
+    let src = replace_once(DEMO_JOB_TOML, "yes = 65", "yes = 85");
+    let errors = JobConfig::from_toml_str(&src).expect_err("yes above strong_yes");
+    let text = errors.to_string();
+    assert!(text.contains("thresholds"), "{text}");
+    assert!(text.contains("falling order"), "{text}");
+}

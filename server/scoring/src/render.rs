@@ -138,6 +138,10 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(o, "\n## Notable quotes\n");
     md_quotes(&mut o, &r.notable_quotes);
+    if !r.weakest_quotes.is_empty() {
+        let _ = writeln!(o, "\n## Weakest moments\n");
+        md_quotes(&mut o, &r.weakest_quotes);
+    }
     let c = &r.coverage;
     let _ = writeln!(
         o,
@@ -354,6 +358,10 @@ pub fn html(r: &Report) -> String {
     }
     let _ = writeln!(o, "<h2>Notable quotes</h2>");
     html_quotes(&mut o, &r.notable_quotes);
+    if !r.weakest_quotes.is_empty() {
+        let _ = writeln!(o, "<h2>Weakest moments</h2>");
+        html_quotes(&mut o, &r.weakest_quotes);
+    }
     let c = &r.coverage;
     let _ = writeln!(
         o,

@@ -175,3 +175,54 @@ fn dump_reports_when_asked() {
             .expect("write");
     }
 }
+
+#[test]
+fn the_jobs_thresholds_set_the_band() {
+    let transcript = interview(Candidate::Strong);
+    let default = score(&demo_job(), &transcript).expect("scores");
+    let mut strict = demo_job();
+    strict.rubric.thresholds.strong_yes = 99;
+    strict.rubric.thresholds.yes = 98;
+    strict.rubric.thresholds.maybe = 97;
+    let r = score(&strict, &transcript).expect("scores");
+    assert_eq!(
+        r.composite, default.composite,
+        "the composite does not move"
+    );
+    assert_eq!(r.decision.recommendation, Recommendation::No);
+    assert_eq!(r.decision.thresholds[0].min_composite, 99.0);
+    assert_ne!(default.decision.recommendation, Recommendation::No);
+}
+
+#[test]
+fn below_the_required_language_level_the_must_have_fails_with_evidence() {
+    // The weak candidate's short answers assess well below C2.
+    let transcript = interview(Candidate::Weak);
+    let mut job = demo_job();
+    job.language.min_cefr = Some(viva_interview::job::Cefr::C2);
+    let r = score(&job, &transcript).expect("scores");
+    let lang = r.language.as_ref().expect("assessed");
+    assert_eq!(lang.meets_requirement, Some(false), "{lang:?}");
+    let c = r
+        .competencies
+        .iter()
+        .find(|c| c.name.contains("C2"))
+        .expect("the language must-have is listed");
+    assert!(!c.passed);
+    assert!(
+        c.reason.contains("below the required level"),
+        "{}",
+        c.reason
+    );
+    assert!(!c.evidence.is_empty(), "with the evidence");
+    // Where the level is met, nothing is added.
+    let strong = score(&demo_job(), &interview(Candidate::Strong)).expect("scores");
+    assert_eq!(
+        strong.language.as_ref().and_then(|l| l.meets_requirement),
+        Some(true)
+    );
+    assert!(strong
+        .competencies
+        .iter()
+        .all(|c| !c.name.contains("or above")));
+}

@@ -560,6 +560,7 @@ function renderReport(el, r, replay, id, refresh) {
     section('Strengths', list(r.strengths)),
     section('Risks', list(r.risks)),
     section('Notable quotes', evidence(r.notable_quotes)),
+    r.weakest_quotes?.length ? section('Weakest moments', evidence(r.weakest_quotes)) : null,
     section('Suggested next step', h('p', {}, r.next_step)),
     section('Coverage', h('p', {}, `${r.coverage.overall_pct.toFixed(0)}% overall · questions answered ${ratio(r.coverage.questions_answered)} · required skills ${ratio(r.coverage.required_skills)} · competencies ${ratio(r.coverage.competencies)} · follow-ups ${r.coverage.follow_ups}`,
       r.coverage.duration_ms != null ? ` · ${fmtTime(r.coverage.duration_ms)} long` : ''),

@@ -306,6 +306,9 @@ pub struct QuestionSpec {
     pub expected_answers: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_concepts: Vec<String>,
+    /// Behaviours that count against an answer when the answer shows them ("Adds indexes by
+    /// trial and error"), raised with the quote. A flag phrased as an absence ("Cannot name…",
+    /// "No mention of…") is never raised: it is reported as a point not shown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub red_flags: Vec<String>,
 }
@@ -350,6 +353,42 @@ fn default_importance() -> u8 {
 #[serde(deny_unknown_fields)]
 pub struct Rubric {
     pub dimensions: Vec<RubricDimension>,
+    /// The composite (0–100) each recommendation needs; defaults 80 / 65 / 45.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+}
+
+/// `[rubric.thresholds]`: the lowest composite (0–100) for each recommendation; below `maybe`
+/// is No. Each must be lower than the one above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    #[serde(default = "default_strong_yes")]
+    pub strong_yes: u8,
+    #[serde(default = "default_yes")]
+    pub yes: u8,
+    #[serde(default = "default_maybe")]
+    pub maybe: u8,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            strong_yes: default_strong_yes(),
+            yes: default_yes(),
+            maybe: default_maybe(),
+        }
+    }
+}
+
+fn default_strong_yes() -> u8 {
+    80
+}
+fn default_yes() -> u8 {
+    65
+}
+fn default_maybe() -> u8 {
+    45
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

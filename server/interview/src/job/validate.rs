@@ -196,6 +196,17 @@ impl JobConfig {
                 );
             }
         }
+        let t = self.rubric.thresholds;
+        if !(t.maybe < t.yes && t.yes < t.strong_yes && t.strong_yes <= 100) {
+            v.problem(
+                &[key("rubric"), key("thresholds")],
+                format!(
+                    "thresholds strong_yes {} / yes {} / maybe {} are not in falling order within 0–100",
+                    t.strong_yes, t.yes, t.maybe
+                ),
+                "set strong_yes > yes > maybe, each at most 100 (defaults 80 / 65 / 45)",
+            );
+        }
         let mut names: Vec<&str> = Vec::new();
         for (i, d) in dims.iter().enumerate() {
             let at = vec![key("rubric"), key("dimensions"), Seg::Index(i)];

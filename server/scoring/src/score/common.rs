@@ -16,12 +16,23 @@ pub(super) use crate::evidence::{find_quote, find_term, first_sentence, push_uni
 pub(super) use crate::report::*;
 pub(super) use crate::{ScoreError, SCORER_VERSION};
 
-/// Composite thresholds (0–100), highest first. Shown in every report.
+/// Default composite thresholds (0–100), highest first; a job's `[rubric.thresholds]` sets its
+/// own. Shown in every report.
 pub const THRESHOLDS: [(Recommendation, f64); 3] = [
     (Recommendation::StrongYes, 80.0),
     (Recommendation::Yes, 65.0),
     (Recommendation::Maybe, 45.0),
 ];
+
+/// The job's thresholds, highest first.
+pub(super) fn thresholds_of(job: &JobConfig) -> [(Recommendation, f64); 3] {
+    let t = job.rubric.thresholds;
+    [
+        (Recommendation::StrongYes, f64::from(t.strong_yes)),
+        (Recommendation::Yes, f64::from(t.yes)),
+        (Recommendation::Maybe, f64::from(t.maybe)),
+    ]
+}
 
 /// Anchors of seed 002's 1–5 rubric.
 pub(super) fn anchor(score: u8) -> &'static str {

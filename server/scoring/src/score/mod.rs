@@ -23,16 +23,44 @@ pub fn score(job: &JobConfig, transcript: &Transcript) -> Result<Report, ScoreEr
     let content = all_content(&scored);
     let (knockouts, failed_knockout) = profile::knockouts(job, transcript);
     let concepts = profile::concepts(&scored);
-    let (competencies, failed_competency) = profile::competencies(job, &content, &concepts.depth);
+    let (mut competencies, mut failed_competency) =
+        profile::competencies(job, &content, &concepts.depth);
     let skill = |s| profile::skill(s, &content, &concepts.depth, &scored);
     let required_skills: Vec<SkillScore> = job.skills.required.iter().map(skill).collect();
     let preferred_skills: Vec<SkillScore> = job.skills.preferred.iter().map(skill).collect();
     let (cefr, language) = profile::language(job, transcript, &content);
+    // `language.min_cefr` is a must-have: below it the competency fails, with the evidence.
+    if let Some(l) = language
+        .as_ref()
+        .filter(|l| l.meets_requirement == Some(false))
+    {
+        let name = format!(
+            "{} at {} or above",
+            l.language,
+            l.required.as_deref().unwrap_or("the required level")
+        );
+        competencies.push(CompetencyScore {
+            name: name.clone(),
+            description: "the job's minimum language level (language.min_cefr)".into(),
+            passed: false,
+            reason: format!(
+                "assessed {} (range {}), below the required level",
+                l.assessed, l.range
+            ),
+            evidence: l.evidence.clone(),
+        });
+        failed_competency.get_or_insert(format!("must-have \"{name}\" not met"));
+    }
     let (dimensions, composite) = verdict::dimensions(job, &scored, &content, cefr.as_ref());
     let coverage = verdict::coverage(job, transcript, &scored);
     let (confidence, ended) = verdict::confidence(transcript, &coverage);
-    let (decision, dims_sorted) =
-        narrative::decide(composite, &failed_knockout, &failed_competency, &dimensions);
+    let (decision, dims_sorted) = narrative::decide(
+        &thresholds_of(job),
+        composite,
+        &failed_knockout,
+        &failed_competency,
+        &dimensions,
+    );
     let words = narrative::narrative(
         &narrative::Findings {
             composite,
@@ -69,6 +97,7 @@ pub fn score(job: &JobConfig, transcript: &Transcript) -> Result<Report, ScoreEr
         strengths: words.strengths,
         risks: words.risks,
         notable_quotes: words.notable_quotes,
+        weakest_quotes: words.weakest_quotes,
         next_step: words.next_step,
         coverage,
         candidate_questions: transcript.candidate_questions.clone(),

@@ -6,12 +6,13 @@ use super::thread::Scored;
 
 /// The recommendation with its rationale, and the dimensions strongest first.
 pub(super) fn decide<'d>(
+    thresholds: &[(Recommendation, f64); 3],
     composite: f64,
     failed_knockout: &Option<String>,
     failed_competency: &Option<String>,
     dimensions: &'d [DimensionScore],
 ) -> (Decision, Vec<&'d DimensionScore>) {
-    let by_score = THRESHOLDS
+    let by_score = thresholds
         .iter()
         .find(|(_, min)| composite >= *min)
         .map(|(r, _)| *r)
@@ -39,7 +40,7 @@ pub(super) fn decide<'d>(
     let decision = Decision {
         recommendation,
         by_score,
-        thresholds: THRESHOLDS
+        thresholds: thresholds
             .iter()
             .map(|(r, m)| Threshold {
                 recommendation: *r,
@@ -61,6 +62,7 @@ pub(super) struct Narrative {
     pub strengths: Vec<String>,
     pub risks: Vec<String>,
     pub notable_quotes: Vec<Quote>,
+    pub weakest_quotes: Vec<Quote>,
     pub next_step: String,
     pub summary: String,
 }
@@ -164,6 +166,22 @@ pub(super) fn narrative(f: &Findings<'_>, scored: &[Scored<'_>]) -> Narrative {
             break;
         }
     }
+    // The weakest moments: what raised a red flag first, then the lowest-scored answers.
+    let mut weakest_quotes = Vec::new();
+    for s in scored {
+        for f in &s.score.red_flags {
+            push_unique(&mut weakest_quotes, f.quote.clone());
+        }
+    }
+    for s in ranked.iter().rev().filter(|s| s.score.score <= 2) {
+        if weakest_quotes.len() >= 3 {
+            break;
+        }
+        if let Some(q) = s.score.evidence.first() {
+            push_unique(&mut weakest_quotes, q.clone());
+        }
+    }
+    weakest_quotes.truncate(3);
     let focus: Vec<String> = dims_sorted
         .iter()
         .rev()
@@ -196,6 +214,7 @@ pub(super) fn narrative(f: &Findings<'_>, scored: &[Scored<'_>]) -> Narrative {
         strengths,
         risks,
         notable_quotes,
+        weakest_quotes,
         next_step,
         summary,
     }
