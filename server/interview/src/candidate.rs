@@ -9,6 +9,25 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::engine::Action;
+
+/// The last thing the interviewer asked in `actions` (empty when it asked nothing): what a
+/// candidate replies to.
+pub fn last_question(actions: &[Action]) -> String {
+    actions
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            Action::Say {
+                text,
+                awaits_answer: true,
+                ..
+            } => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// One scripted candidate.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -91,22 +91,6 @@ fn load_job(path: Option<&Path>) -> Result<JobConfig, CliError> {
     }
 }
 
-/// The last thing the interviewer asked in `actions` (empty when it asked nothing).
-fn last_question(actions: &[Action]) -> String {
-    actions
-        .iter()
-        .rev()
-        .find_map(|a| match a {
-            Action::Say {
-                text,
-                awaits_answer: true,
-                ..
-            } => Some(text.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
 fn print_actions(
     out: &mut impl Write,
     actions: &[Action],
@@ -199,7 +183,9 @@ pub fn run_interview_with(
         let next = match replay.as_mut() {
             Some(r) if scripted_left > 0 => {
                 scripted_left -= 1;
-                Some(Ok(r.answer(&last_question(&actions)).to_string()))
+                Some(Ok(r
+                    .answer(&crate::candidate::last_question(&actions))
+                    .to_string()))
             }
             Some(_) => None,
             None => lines.next(),
