@@ -217,7 +217,7 @@ pub struct Report {
     pub language: Option<LanguageResult>,
     pub strengths: Vec<String>,
     pub risks: Vec<String>,
-    /// The strongest moments (up to three), each with its audio time.
+    /// The strongest moments (up to five answers scored 3 or more), each with its audio time.
     pub notable_quotes: Vec<Quote>,
     /// The weakest moments: words that raised a red flag, then the lowest-scored answers.
     #[serde(default)]

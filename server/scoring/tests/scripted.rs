@@ -226,3 +226,27 @@ fn below_the_required_language_level_the_must_have_fails_with_evidence() {
         .iter()
         .all(|c| !c.name.contains("or above")));
 }
+
+#[test]
+fn the_report_names_the_weakest_moments_and_where_the_composite_lost_most() {
+    for c in [Candidate::Strong, Candidate::Mixed, Candidate::Weak] {
+        let r = report(c);
+        assert!(
+            !r.weakest_quotes.is_empty(),
+            "{c:?}: the weakest moment is named"
+        );
+        assert!(r.weakest_quotes.iter().all(|q| q.start_ms.is_some()));
+        assert!(
+            r.weakest_quotes
+                .iter()
+                .all(|q| !r.notable_quotes.contains(q)),
+            "{c:?}: a moment is strong or weak, not both"
+        );
+        assert!((1..=5).contains(&r.notable_quotes.len()) || r.notable_quotes.is_empty());
+        assert!(
+            r.decision.rationale.contains("Most points lost on"),
+            "{}",
+            r.decision.rationale
+        );
+    }
+}

@@ -29,11 +29,29 @@ pub(super) fn decide<'d>(
     let top = dims_sorted.first();
     let low = dims_sorted.last();
     let rationale = match (&overridden_by, top, low) {
-        (Some(o), _, _) => format!("{} because {o}; the composite alone gives {}.", recommendation.as_str(), by_score.as_str()),
-        (None, Some(t), Some(l)) => format!(
-            "Composite {composite}/100 is in the {} band. Strongest: {} ({:.1}/5); weakest: {} ({:.1}/5).",
-            by_score.as_str(), t.name, t.score, l.name, l.score
+        (Some(o), _, _) => format!(
+            "{} because {o}; the composite alone gives {}.",
+            recommendation.as_str(),
+            by_score.as_str()
         ),
+        (None, Some(t), Some(l)) => {
+            // Which dimension cost the composite most: its weight minus what it contributed.
+            let lost = dimensions
+                .iter()
+                .map(|d| (f64::from(d.weight) - d.contribution, d))
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.name.cmp(&a.1.name)));
+            let lost = match lost {
+                Some((points, d)) if points >= 0.05 => format!(
+                    " Most points lost on {}: {:.1} of its {}.",
+                    d.name, points, d.weight
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "Composite {composite}/100 is in the {} band. Strongest: {} ({:.1}/5); weakest: {} ({:.1}/5).{lost}",
+                by_score.as_str(), t.name, t.score, l.name, l.score
+            )
+        }
         _ => format!("Composite {composite}/100."),
     };
 
@@ -162,7 +180,8 @@ pub(super) fn narrative(f: &Findings<'_>, scored: &[Scored<'_>]) -> Narrative {
         if let Some(q) = q {
             push_unique(&mut notable_quotes, q.clone());
         }
-        if notable_quotes.len() == 3 {
+        // The three to five strongest moments: every well-scored answer up to five.
+        if notable_quotes.len() == 5 {
             break;
         }
     }
@@ -173,12 +192,18 @@ pub(super) fn narrative(f: &Findings<'_>, scored: &[Scored<'_>]) -> Narrative {
             push_unique(&mut weakest_quotes, f.quote.clone());
         }
     }
-    for s in ranked.iter().rev().filter(|s| s.score.score <= 2) {
-        if weakest_quotes.len() >= 3 {
+    // Then the lowest-scored answers (the weakest is named even in a strong interview, unless
+    // it is already among the strongest moments).
+    let mut lowest = 0;
+    for s in ranked.iter().rev() {
+        if weakest_quotes.len() >= 3 || lowest == 2 {
             break;
         }
         if let Some(q) = s.score.evidence.first() {
-            push_unique(&mut weakest_quotes, q.clone());
+            if !notable_quotes.contains(q) {
+                push_unique(&mut weakest_quotes, q.clone());
+                lowest += 1;
+            }
         }
     }
     weakest_quotes.truncate(3);
