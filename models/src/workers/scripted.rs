@@ -2,7 +2,7 @@
 //! runner and the benchmarks' plumbing are tested with these; what the candidate meets is always
 //! the real implementations.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use viva_audio::vad::EnergyVad;
@@ -106,7 +106,6 @@ impl Transcriber for ScriptedTranscriber {
 pub struct ScriptedSpeech {
     ms_per_word: u64,
     spoken: Mutex<Vec<String>>,
-    chunks: AtomicUsize,
 }
 
 impl ScriptedSpeech {
@@ -114,7 +113,6 @@ impl ScriptedSpeech {
         Self {
             ms_per_word,
             spoken: Mutex::new(Vec::new()),
-            chunks: AtomicUsize::new(0),
         }
     }
 
@@ -149,7 +147,6 @@ impl TextToSpeech for ScriptedSpeech {
             let samples = (0..len)
                 .map(|i| 0.05 * (i as f32 * 2.0 * std::f32::consts::PI * 220.0 / RATE as f32).sin())
                 .collect();
-            self.chunks.fetch_add(1, Ordering::Relaxed);
             if !emit(SpeechChunk {
                 samples,
                 from_cache: false,

@@ -196,9 +196,12 @@ pub(super) fn score_thread(thread: Thread<'_>) -> Scored<'_> {
             / planned_areas.len() as f64
     };
     let detail_part = (0.6 * spec.min(1.0) + 0.4 * star).min(1.0);
-    let mut raw = match &grade {
-        Some(g) if g.rejected.is_none() => {
-            0.45 * (1.0 + 0.8 * credited_grade(g, &planned_areas, area_part))
+    let credited = grade
+        .as_ref()
+        .map(|g| credited_grade(g, &planned_areas, area_part));
+    let mut raw = match (&grade, credited) {
+        (Some(g), Some(credited)) if g.rejected.is_none() => {
+            0.45 * (1.0 + 0.8 * credited)
                 + 0.35 * (1.0 + 4.0 * area_part)
                 + 0.2 * (1.0 + 4.0 * detail_part)
         }
@@ -211,7 +214,7 @@ pub(super) fn score_thread(thread: Thread<'_>) -> Scored<'_> {
             g.label.as_str(),
             g.reasons.first().cloned().unwrap_or_default()
         ));
-        let credited = credited_grade(g, &planned_areas, area_part);
+        let credited = credited.unwrap_or(g.score);
         if g.rejected.is_none() && credited > g.score {
             reasons.push(format!(
                 "credited {credited:.1}/5: the answer covers the question's knowledge areas in its own words"
