@@ -7,7 +7,7 @@ export VIVA_MODELS_DIR
 VIVA := $(CARGO_TARGET_DIR)/release/viva
 CARGO_FLAGS := --release --locked
 
-.PHONY: run test setup build models fmt lint clean-models
+.PHONY: run test setup build models fmt lint clean-models package
 
 run: setup models
 	VIVA_DEMO_ENABLED=$${VIVA_DEMO_ENABLED:-true} $(VIVA) serve
@@ -27,6 +27,10 @@ models: build
 test: models
 	cargo fmt --all -- --check
 	VIVA_REQUIRE_MODELS=1 VIVA_BIN=$(VIVA) cargo test $(CARGO_FLAGS) --workspace
+
+# A release tarball and a .deb in dist/ (binary, example config, systemd unit, install guide).
+package: build
+	bash scripts/package.sh --binary $(VIVA) --out dist
 
 lint:
 	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings

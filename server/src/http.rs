@@ -225,6 +225,8 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
 pub struct InProcessServer {
     _stop: tokio::sync::oneshot::Sender<()>,
     _task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// The server's database (a benchmark files its job there).
+    pub store: Option<crate::store::Store>,
 }
 
 /// The base URL a benchmark or simulation talks to: `external` when given, else a server it
@@ -241,6 +243,7 @@ pub async fn server_for(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let store = state.store.clone();
     let task = tokio::spawn(serve_on(listener, state, async move {
         let _ = rx.await;
     }));
@@ -249,6 +252,7 @@ pub async fn server_for(
         Some(InProcessServer {
             _stop: tx,
             _task: task,
+            store,
         }),
     ))
 }

@@ -29,7 +29,9 @@ pub struct BenchLiveArgs {
     /// and memory can be measured.
     #[arg(long)]
     pub server: Option<String>,
-    /// Job to interview for.
+    /// Job to interview for: `demo`, or a job file (TOML; filed through the API first, with
+    /// `VIVA_API_TOKEN` when --server is given), e.g. one whose knockouts do not end an
+    /// interview answered with read speech.
     #[arg(long, default_value = "demo")]
     pub job: String,
     /// Delay between session starts, so they do not speak in lock step.
@@ -82,6 +84,39 @@ struct BenchReport {
     rss_mb_before: Option<f64>,
     rss_mb_peak: Option<f64>,
     rss_mb_per_session: Option<f64>,
+    /// Mean time in each pipeline stage over the run, from the server's `/metrics` (ms): where
+    /// the response latency went (the silence the end-of-turn decision waited vs the work
+    /// after it).
+    stage_mean_ms: std::collections::BTreeMap<String, f64>,
+}
+
+/// Mean of each `viva_stage_seconds` stage (ms) in a Prometheus text exposition.
+fn stage_means(metrics: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut sums = std::collections::BTreeMap::new();
+    let mut counts = std::collections::BTreeMap::new();
+    for line in metrics.lines() {
+        let (name, value) = match line.rsplit_once(' ') {
+            Some((n, v)) => (n, v.parse::<f64>().unwrap_or(0.0)),
+            None => continue,
+        };
+        let stage = |prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix("{stage=\""))
+                .and_then(|r| r.strip_suffix("\"}"))
+                .map(str::to_string)
+        };
+        if let Some(st) = stage("viva_stage_seconds_sum") {
+            sums.insert(st, value);
+        } else if let Some(st) = stage("viva_stage_seconds_count") {
+            counts.insert(st, value);
+        }
+    }
+    sums.into_iter()
+        .filter_map(|(st, sum)| {
+            let n = counts.get(&st).copied().unwrap_or(0.0);
+            (n > 0.0).then(|| (st, (sum / n * 1000.0 * 10.0).round() / 10.0))
+        })
+        .collect()
 }
 
 pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
@@ -98,7 +133,10 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let in_process = args.server.is_none();
     let report = runtime.block_on(async {
-        let (base, _server) = crate::http::server_for(cfg, args.server.as_deref()).await?;
+        let (base, server) = crate::http::server_for(cfg, args.server.as_deref()).await?;
+        let job_arg = super::job_arg::JobArg::parse(&args.job)?
+            .prepare(&base, server.as_ref())
+            .await?;
         let (rss_before, _) = rss_mb();
         let cpu_before = cpu_seconds();
         let started = Instant::now();
@@ -116,7 +154,8 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|p| load_answer(p))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let (base, job, transport) = (base.clone(), args.job.clone(), args.transport.clone());
+            let job = job_arg.session_job(&base).await?;
+            let (base, transport) = (base.clone(), args.transport.clone());
             let data_dir = cfg.storage.data_dir.clone();
             let delay = Duration::from_millis(args.stagger_ms * i as u64);
             tasks.push(tokio::spawn(async move {
@@ -152,6 +191,14 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
         };
         let wall_s = started.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu_before;
+        let metrics = match super::simulate::http_client()?
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+        {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         let mut reports: Vec<Report> = Vec::new();
         let mut failed = Vec::new();
         for (i, r) in results.into_iter().enumerate() {
@@ -187,6 +234,7 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
             rss_mb_before: in_process.then_some(rss_before),
             rss_mb_peak: in_process.then_some(peak),
             rss_mb_per_session: in_process.then(|| (peak - rss_before).max(0.0) / n),
+            stage_mean_ms: stage_means(&metrics),
         })
     })?;
     if args.json {
@@ -223,6 +271,14 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
             println!(
                 "server CPU {cpu:.2} cores  RSS {before:.0} MB before, {peak:.0} MB peak, {per:.1} MB per session"
             );
+        }
+        if !report.stage_mean_ms.is_empty() {
+            let stages: Vec<String> = report
+                .stage_mean_ms
+                .iter()
+                .map(|(st, ms)| format!("{st} {ms}"))
+                .collect();
+            println!("stage means ms: {}", stages.join("  "));
         }
         for f in &report.failed {
             println!("FAILED {f}");
@@ -268,6 +324,18 @@ pub fn rss_mb() -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stage_means_read_the_prometheus_text() {
+        let text = "viva_stage_seconds_sum{stage=\"dialogue\"} 0.5\n\
+                    viva_stage_seconds_count{stage=\"dialogue\"} 4\n\
+                    viva_stage_seconds_sum{stage=\"idle\"} 0\n\
+                    viva_stage_seconds_count{stage=\"idle\"} 0\n\
+                    viva_response_seconds_sum 3\n";
+        let m = stage_means(text);
+        assert_eq!(m.get("dialogue"), Some(&125.0));
+        assert!(!m.contains_key("idle"));
+    }
 
     #[test]
     fn percentiles_of_nothing_and_of_a_list() {

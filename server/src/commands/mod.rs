@@ -8,6 +8,7 @@ mod bench_turns_twilio;
 pub mod eval_cefr;
 pub mod eval_grading_asr;
 pub mod eval_stt;
+pub mod job_arg;
 pub mod models;
 pub mod report;
 pub mod score;

@@ -33,7 +33,8 @@ pub struct SimulateArgs {
     /// A running server, e.g. http://127.0.0.1:8080. Absent: an in-process server on 127.0.0.1:0.
     #[arg(long)]
     pub server: Option<String>,
-    /// Job to interview for.
+    /// Job to interview for: `demo`, or a job file (TOML; filed through the API first, with
+    /// `VIVA_API_TOKEN` when --server is given).
     #[arg(long, default_value = "demo")]
     pub job: String,
     /// Print one JSON document.
@@ -134,21 +135,25 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
-        let (base, _server) = crate::http::server_for(cfg, args.server.as_deref()).await?;
+        let (base, server) = crate::http::server_for(cfg, args.server.as_deref()).await?;
+        let job = super::job_arg::JobArg::parse(&args.job)?
+            .prepare(&base, server.as_ref())
+            .await?;
+        let job = job.session_job(&base).await?;
         let call = async {
             if args.transport == "twilio" {
                 super::simulate_twilio::simulate(
                     &base,
-                    &args.job,
+                    &job,
                     answers,
                     args.barge_in,
                     &cfg.storage.data_dir,
                 )
                 .await
             } else if args.transport == "webrtc" {
-                super::simulate_webrtc::simulate(&base, &args.job, answers, args.packet_loss).await
+                super::simulate_webrtc::simulate(&base, &job, answers, args.packet_loss).await
             } else {
-                simulate(&base, &args.job, answers).await
+                simulate(&base, &job, answers).await
             }
         };
         tokio::time::timeout(Duration::from_secs(args.timeout_s), call)
@@ -192,12 +197,17 @@ pub(crate) fn http_client() -> anyhow::Result<reqwest::Client> {
 }
 
 /// `POST {base}/v1/sessions`: the session's id, resume token and WebSocket path.
+/// `job` is `demo`, or `invite:TOKEN` (a stored job's invite, see [`super::job_arg`]).
 pub(crate) async fn create_session(base: &str, job: &str) -> anyhow::Result<serde_json::Value> {
     let url = format!("{base}/v1/sessions");
+    let body = match job.strip_prefix(super::job_arg::INVITE_PREFIX) {
+        Some(token) => serde_json::json!({ "invite": token }),
+        None => serde_json::json!({ "job": job }),
+    };
     let resp = http_client()?
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(serde_json::json!({ "job": job }).to_string())
+        .body(body.to_string())
         .send()
         .await
         .with_context(|| format!("POST {url}"))?;

@@ -330,8 +330,11 @@ impl Listener {
             self.last_partial_ms = end;
             return;
         }
+        // Nothing was said since the last pass (the candidate is pausing after the endpoint
+        // pass): another caption would only add silence, and costs a pass every 0.5 s.
         if !self.collecting
             || self.partial_pending
+            || self.last_speech_ms <= self.endpoint_for_ms
             || end.saturating_sub(self.last_partial_ms) < PARTIAL_EVERY_MS
         {
             return;

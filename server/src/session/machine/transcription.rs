@@ -151,7 +151,9 @@ impl TranscriptionState {
             .running
             .iter()
             .rev()
-            .find(|(p, _)| Self::covers(p, &fin))
+            // Not a caption pass: it waits at the back of the scheduler's queue, so under
+            // load a turn that counted on one waited seconds (`viva bench live`, 24 sessions).
+            .find(|(p, _)| p.kind != PassKind::Partial && Self::covers(p, &fin))
         {
             fin.waiting_on = Some(p.seq);
             None
@@ -386,6 +388,26 @@ mod tests {
         assert_eq!(rerun.kind, PassKind::Final);
         assert!(s.pop_ready().is_none());
         s.pass_done(rerun, Ok(text("done")));
+        assert_eq!(s.pop_ready().unwrap().ready.unwrap().0.text, "done");
+    }
+
+    /// A running caption pass is never waited for: it has the lowest priority on the
+    /// scheduler, so the final gets its own pass (a running endpoint pass is waited for).
+    #[test]
+    fn a_final_never_waits_behind_a_caption_pass() {
+        let mut s = TranscriptionState::default();
+        let _caption = s.plan(3, 1_000, &audio(2_400), PassKind::Partial).pass;
+        let planned = s.add_final(fin(0, 3, 3_100)).expect("its own pass");
+        assert_eq!(planned.pass.kind, PassKind::Final);
+        let mut s = TranscriptionState::default();
+        let _caption = s.plan(3, 1_000, &audio(2_400), PassKind::Partial).pass;
+        let endpoint = s.plan(3, 1_000, &audio(2_400), PassKind::Endpoint).pass;
+        let _later_caption = s.plan(3, 1_000, &audio(2_400), PassKind::Partial).pass;
+        assert!(
+            s.add_final(fin(0, 3, 3_100)).is_none(),
+            "waits for the endpoint pass"
+        );
+        s.pass_done(endpoint, Ok(text("done")));
         assert_eq!(s.pop_ready().unwrap().ready.unwrap().0.text, "done");
     }
 
