@@ -161,6 +161,71 @@ fn live_interview_over_websocket_with_spoken_answers() {
     assert!(metrics.contains("stage=\"front_end\""));
 }
 
+/// `--job FILE`: the job is filed through the API and the candidate joins by an invite of it,
+/// so the interviewer asks that job's questions; a bad file or a missing token is a clear error.
+#[test]
+fn simulate_runs_any_job_file() {
+    if !model_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let job = workspace_root().join("server/interview/jobs/bench-open-questions.toml");
+    let a = tmp.path().join("a.wav");
+    espeak_wav("Yes, I am ready to begin.", &a);
+    let out = run(viva()
+        .args(["simulate", "--json", "--timeout-s", "240", "--job"])
+        .arg(&job)
+        .arg("--answers")
+        .arg(&a)
+        .env("VIVA_STORAGE_DATA_DIR", tmp.path().join("data"))
+        .env_remove("DATABASE_URL"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "simulate failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json report");
+    let interviewer: Vec<String> = report["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["speaker"] == "interviewer")
+        .map(|l| l["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        interviewer
+            .iter()
+            .any(|t| t.contains("Tell me about a system you built that you are proud of")),
+        "the job file's first question was not asked: {interviewer:?}"
+    );
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "title = 3").unwrap();
+    let out = run(viva()
+        .args(["simulate", "--job"])
+        .arg(&bad)
+        .arg("--answers")
+        .arg(&a)
+        .env("VIVA_STORAGE_DATA_DIR", tmp.path().join("data2")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("is not a valid job"),
+        "{err}"
+    );
+    let out = run(viva()
+        .args(["simulate", "--server", "http://127.0.0.1:9", "--job"])
+        .arg(&job)
+        .arg("--answers")
+        .arg(&a)
+        .env_remove("VIVA_API_TOKEN"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("VIVA_API_TOKEN"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_input_gets_clear_refusals_and_the_server_stays_healthy() {
     if !model_available() {

@@ -78,7 +78,10 @@ fn package_builds_a_tarball_and_a_deb_that_install_a_hardened_service() {
     let deb = found(out.path(), ".deb");
     let info = ok(Command::new("dpkg-deb").arg("--info").arg(&deb));
     assert!(info.contains("Package: viva"), "{info}");
-    assert!(info.contains("viva models fetch"), "description cut short: {info}");
+    assert!(
+        info.contains("viva models fetch"),
+        "description cut short: {info}"
+    );
     assert!(
         info.contains("libopus0") && info.contains("libespeak-ng1"),
         "{info}"

@@ -65,3 +65,45 @@ fn thinking_pauses_never_split_an_answer_across_two_questions() {
         "{r}"
     );
 }
+
+/// The same bench over the WebRTC gateway (Opus at 48 kHz, events on a data channel), on the
+/// first answers of the set: the transport a browser candidate uses carries the decision and
+/// the recovery as the WebSocket does. Counts only.
+#[test]
+fn thinking_pauses_over_webrtc() {
+    if !model_available() {
+        return;
+    }
+    let manifest = std::env::var_os("VIVA_PAUSES_MANIFEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/speech/pauses/manifest.tsv"));
+    if !manifest.exists() {
+        eprintln!("SKIPPED: {} not found", manifest.display());
+        return;
+    }
+    let data = tempfile::tempdir().expect("tmp");
+    let out = run(viva()
+        .args([
+            "bench",
+            "turns",
+            "--json",
+            "--transport",
+            "webrtc",
+            "--limit",
+            "4",
+        ])
+        .args(["--stagger-ms", "12000"])
+        .arg(&manifest)
+        .env("VIVA_STORAGE_DATA_DIR", data.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("VIVA_MODELS_THREADS"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench turns failed: {stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    eprintln!("webrtc: {r}");
+    let n = |k: &str| r[k].as_u64().unwrap_or(u64::MAX);
+    assert_eq!((n("answers"), n("errors")), (4, 0), "{r}");
+    assert_eq!(n("missed_ends"), 0, "every answer gets a reply: {r}");
+    assert_eq!(n("split_answers"), 0, "{r}");
+    assert!(n("false_cutoffs") <= 2, "{r}");
+}

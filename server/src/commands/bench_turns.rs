@@ -36,7 +36,8 @@ pub struct BenchTurnsArgs {
     /// A manifest TSV (`file` column; `pause_at_s` and `pause_s` when the answers carry an
     /// inserted thinking pause, as in `speech/pauses/manifest.tsv`). Files are relative to it.
     pub manifest: PathBuf,
-    /// Transport: ws (the WebSocket protocol) or twilio (the phone gateway, 8 kHz μ-law).
+    /// Transport: ws (the WebSocket protocol), webrtc (Opus over WHIP, events on a data
+    /// channel) or twilio (the phone gateway, 8 kHz μ-law).
     #[arg(long, default_value = "ws")]
     pub transport: String,
     /// Over the phone the greeting is answered by voice: this recording (default: the
@@ -198,9 +199,9 @@ pub(super) fn response_latency(outcomes: &[TurnOutcome]) -> Percentiles {
 
 /// Plays every answer of the manifest, each in its own session, and returns what happened.
 pub(super) fn measure(cfg: &Config, args: &BenchTurnsArgs) -> anyhow::Result<Vec<TurnOutcome>> {
-    if !matches!(args.transport.as_str(), "ws" | "twilio") {
+    if !matches!(args.transport.as_str(), "ws" | "twilio" | "webrtc") {
         bail!(
-            "transport {:?} is not available for bench turns; use --transport ws or twilio",
+            "transport {:?} is not available for bench turns; use --transport ws, webrtc or twilio",
             args.transport
         );
     }
@@ -251,6 +252,7 @@ pub(super) fn measure(cfg: &Config, args: &BenchTurnsArgs) -> anyhow::Result<Vec
                         ("twilio", Some(g)) => {
                             super::bench_turns_twilio::one(&base, &job, item, g).await
                         }
+                        ("webrtc", _) => super::bench_turns_webrtc::one(&base, &job, item).await,
                         _ => one(&base, &job, item).await,
                     }
                 };

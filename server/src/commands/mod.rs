@@ -5,6 +5,7 @@ pub mod bench_live;
 pub mod bench_stt;
 pub mod bench_turns;
 mod bench_turns_twilio;
+mod bench_turns_webrtc;
 pub mod eval_cefr;
 pub mod eval_grading_asr;
 pub mod eval_stt;

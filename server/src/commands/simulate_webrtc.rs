@@ -21,7 +21,12 @@ use crate::gateway::webrtc::{new_peer_connection, opus_track, write_opus_after_l
 const FRAME_48K: usize = viva_audio::OPUS_FRAME_SAMPLES;
 
 /// WHIP: `POST` the SDP offer, the answer comes back.
-async fn post_sdp(base: &str, path: &str, token: &str, sdp: &str) -> anyhow::Result<String> {
+pub(super) async fn post_sdp(
+    base: &str,
+    path: &str,
+    token: &str,
+    sdp: &str,
+) -> anyhow::Result<String> {
     let url = format!("{base}{path}");
     let resp = super::simulate::http_client()?
         .post(&url)

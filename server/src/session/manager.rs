@@ -360,7 +360,8 @@ impl SessionManager {
     ) -> anyhow::Result<()> {
         let dir = self.config.recordings_dir.join(&id);
         std::fs::create_dir_all(&dir)?;
-        self.engines.prerender_in_background(&job);
+        self.engines
+            .prerender_in_background(std::slice::from_ref(&job));
         let (in_tx, in_rx) = mpsc::channel(runner::INBOUND_CAPACITY);
         let (out_tx, out_rx) = mpsc::channel(runner::OUTBOUND_CAPACITY);
         let ended = Arc::new(AtomicBool::new(false));

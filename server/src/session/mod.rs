@@ -63,7 +63,7 @@ pub struct Engines {
     /// The interviewer's voice renders here (threads of its own).
     pub synth: synth_pool::SynthPool,
     /// Jobs whose prompts were already prerendered by this process.
-    prerendered: Mutex<std::collections::HashSet<String>>,
+    prerendered: Mutex<std::collections::HashSet<u64>>,
 }
 
 impl Engines {
@@ -157,21 +157,27 @@ impl Engines {
         )?)
     }
 
-    /// Renders a job's fixed phrases into the prompt cache in the background, so the
-    /// interviewer's questions cost no synthesis when asked.
-    pub fn prerender_in_background(&self, job: &JobConfig) {
-        let first = self
-            .prerendered
-            .lock()
-            .map(|mut seen| seen.insert(job.title.clone()))
-            .unwrap_or(true);
-        if !first {
-            // Once per job per process: the cache is on disk, a second pass would only check it
-            // while competing with live sessions for the CPU.
+    /// Renders jobs' fixed phrases into the prompt cache in the background (one task, job
+    /// after job), so the interviewer's questions cost no synthesis when asked.
+    pub fn prerender_in_background(&self, jobs: &[JobConfig]) {
+        let mut phrases = Vec::new();
+        if let Ok(mut seen) = self.prerendered.lock() {
+            for job in jobs {
+                let mine = viva_interview::prerenderable_phrases(job);
+                // Once per set of phrases per process: the cache is on disk, a second pass
+                // would only check it while competing with live sessions for the CPU. (An
+                // edited job has other phrases, and is rendered again.)
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::hash::Hash::hash(&mine, &mut h);
+                if seen.insert(std::hash::Hasher::finish(&h)) {
+                    phrases.extend(mine);
+                }
+            }
+        }
+        if phrases.is_empty() {
             return;
         }
         let voice = self.voice.clone();
-        let phrases = viva_interview::prerenderable_phrases(job);
         tokio::task::spawn_blocking(move || {
             if let Err(e) = voice.prepare(&phrases) {
                 tracing::warn!(error = %e, "prerendering prompts failed");

@@ -1,0 +1,206 @@
+//! `viva bench turns --transport webrtc`: one answer through the WebRTC gateway, as a browser
+//! candidate meets it: 20 ms Opus packets at 48 kHz in real time, the interviewer's audio back
+//! as RTP, events on the `events` data channel (what the candidate page reads).
+//!
+//! - **false cut-off**: the interviewer's next utterance is announced while the answer still
+//!   has speech to come;
+//! - **recovered**: a `flush` with reason `resume` after a cut-off (the reply was withdrawn);
+//! - **latency**: the answer's last voiced frame sent → the first interviewer RTP packet.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+use webrtc::data_channel::data_channel_message::DataChannelMessage;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::track::track_local::TrackLocal;
+
+use super::bench_turns::{Item, TurnOutcome};
+use super::simulate::create_session;
+use super::simulate_webrtc::post_sdp;
+use crate::gateway::webrtc::{new_peer_connection, opus_track, write_opus_after_loss};
+
+const FRAME_48K: usize = viva_audio::OPUS_FRAME_SAMPLES;
+
+/// One session: the greeting answered in text on the data channel, then `item` as the answer
+/// to the first question.
+pub(super) async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<TurnOutcome> {
+    let voiced_end_s = item.answer.voiced_end as f64 / 16_000.0;
+    let mut out = TurnOutcome::new(item.file.clone(), item.pause, voiced_end_s);
+    let samples = viva_audio::resample(&item.answer.samples, viva_audio::SPEECH_RATE_HZ, 48_000)?;
+    let voiced_end_48k = item.answer.voiced_end * 3;
+
+    let created = create_session(base, job).await?;
+    let id = created["id"].as_str().context("no id")?.to_string();
+    let token = created["resume_token"]
+        .as_str()
+        .context("no resume_token")?
+        .to_string();
+    let pc = new_peer_connection(&[], true).await?;
+    let track = opus_track("candidate");
+    let sender = pc
+        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
+        .await?;
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 1500];
+        while sender.read(&mut buf).await.is_ok() {}
+    });
+    let (ev_tx, mut ev_rx) = mpsc::channel::<String>(256);
+    let dc = pc.create_data_channel("events", None).await?;
+    dc.on_message(Box::new(move |m: DataChannelMessage| {
+        let ev_tx = ev_tx.clone();
+        Box::pin(async move {
+            let _ = ev_tx
+                .send(String::from_utf8_lossy(&m.data).to_string())
+                .await;
+        })
+    }));
+    let (pkt_tx, mut pkt_rx) = mpsc::channel::<Instant>(1024);
+    pc.on_track(Box::new(move |remote, _, _| {
+        let pkt_tx = pkt_tx.clone();
+        Box::pin(async move {
+            while let Ok((p, _)) = remote.read_rtp().await {
+                if !p.payload.is_empty() {
+                    let _ = pkt_tx.try_send(Instant::now());
+                }
+            }
+        })
+    }));
+    let offer = pc.create_offer(None).await?;
+    let mut gathered = pc.gathering_complete_promise().await;
+    pc.set_local_description(offer).await?;
+    let _ = tokio::time::timeout(Duration::from_secs(5), gathered.recv()).await;
+    let local = pc
+        .local_description()
+        .await
+        .context("no local description")?;
+    let answer = post_sdp(
+        base,
+        &format!("/v1/sessions/{id}/webrtc"),
+        &token,
+        &local.sdp,
+    )
+    .await?;
+    pc.set_remote_description(RTCSessionDescription::answer(answer)?)
+        .await?;
+
+    // The microphone: one 20 ms Opus packet every 20 ms, silence until the answer plays.
+    let (play_tx, mut play_rx) = mpsc::channel::<()>(1);
+    let (started_tx, mut started_rx) = mpsc::channel::<Instant>(1);
+    let (voiced_tx, mut voiced_rx) = mpsc::channel::<Instant>(1);
+    let writer_track = track.clone();
+    let writer = tokio::spawn(async move {
+        let Ok(mut enc) = viva_audio::OpusEncoder::new(32_000) else {
+            return;
+        };
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        let mut pos: Option<usize> = None;
+        loop {
+            tokio::select! {
+                p = play_rx.recv() => match p {
+                    Some(()) => pos = Some(0),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    let mut frame = vec![0f32; FRAME_48K];
+                    if let Some(p) = pos {
+                        if p == 0 {
+                            let _ = started_tx.send(Instant::now()).await;
+                        }
+                        let end = (p + FRAME_48K).min(samples.len());
+                        frame[..end - p].copy_from_slice(&samples[p..end]);
+                        if p < voiced_end_48k && end >= voiced_end_48k {
+                            let _ = voiced_tx.send(Instant::now()).await;
+                        }
+                        pos = (end < samples.len()).then_some(end);
+                    }
+                    if let Ok(packet) = enc.encode(&frame) {
+                        write_opus_after_loss(&writer_track, packet, 0).await;
+                    }
+                }
+            }
+        }
+    });
+
+    let mut greeted = false;
+    let mut greeting_id = String::new();
+    let mut playing = false;
+    let mut t0: Option<Instant> = None;
+    let mut voiced_at: Option<Instant> = None;
+    let give_up = Instant::now() + Duration::from_secs(150);
+    loop {
+        let deadline = match t0 {
+            Some(t) => t + Duration::from_secs_f64(voiced_end_s + 5.0),
+            None => give_up,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline.into()) => break,
+            s = started_rx.recv() => if let Some(t) = s { t0 = Some(t) },
+            v = voiced_rx.recv() => if let Some(t) = v { voiced_at = Some(t) },
+            p = pkt_rx.recv() => {
+                let Some(at) = p else { break };
+                if let (Some(v), None, Some(_), false) = (voiced_at, out.latency_ms, out.reply.as_ref(), out.false_cutoff) {
+                    if at >= v {
+                        out.latency_ms = Some(at.duration_since(v).as_millis() as u64);
+                    }
+                }
+            }
+            e = ev_rx.recv() => {
+                let Some(text) = e else { break };
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                match v["type"].as_str().unwrap_or("") {
+                    "interviewer" if !greeted => {
+                        greeted = true;
+                        greeting_id = v["utterance_id"].as_str().unwrap_or_default().to_string();
+                        let ready = serde_json::json!({"type": "text_answer", "text": "Yes, I'm ready."});
+                        let _ = dc.send_text(ready.to_string()).await;
+                    }
+                    "interviewer" if playing && out.reply.is_none() => {
+                        let at = t0.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                        out.interviewer_at_s = Some(at);
+                        out.reply = v["text"].as_str().map(str::to_string);
+                        out.false_cutoff = at + 0.1 < voiced_end_s;
+                    }
+                    "interviewer_audio_end"
+                        if greeted
+                            && !playing
+                            && v["awaits_answer"] == true
+                            && v["interrupted"] == false
+                            && v["utterance_id"].as_str() != Some(greeting_id.as_str()) =>
+                    {
+                        playing = true;
+                        let _ = play_tx.send(()).await;
+                    }
+                    "flush" if out.false_cutoff && v["reason"] == "resume" => out.recovered = true,
+                    "caption" if playing && v["final"] == true => {
+                        if let (None, Some(v)) = (out.final_after_ms, voiced_at) {
+                            out.final_after_ms = Some(v.elapsed().as_millis() as u64);
+                        }
+                        out.finals += 1;
+                        out.heard.push(v["text"].as_str().unwrap_or_default().to_string());
+                    }
+                    "ended" => break,
+                    _ => {}
+                }
+            }
+        }
+    }
+    if t0.is_none() {
+        anyhow::bail!("the first question never finished playing");
+    }
+    out.missed_end = !out.false_cutoff
+        && out
+            .interviewer_at_s
+            .is_none_or(|at| at > voiced_end_s + 5.0);
+    if let Some(reference) = &item.reference {
+        let errors = viva_models::text::text_errors(reference, &out.heard.join(" "));
+        out.wer = Some(errors.wer());
+        out.word_errors = Some(errors);
+    }
+    let _ = dc.send_text(r#"{"type":"bye"}"#.to_string()).await;
+    drop(play_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(3), writer).await;
+    let _ = pc.close().await;
+    Ok(out)
+}
