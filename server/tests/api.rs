@@ -747,6 +747,125 @@ on_both!(
     a_silent_session_is_abandoned_not_scored
 );
 
+/// A candidate rates their own interview with their invite token (the last rating counts);
+/// recruiters read it per job, never through the report; erasure removes it.
+async fn candidates_rate_their_interview(db: &TestDb) {
+    let api = api(db).await;
+    let job = api.demo_job().await;
+    let (token, invite, candidate) = api.invite(&job).await;
+    let (iv, _) = api.voice_interview(&job, &candidate, Some(&invite)).await;
+    let path = format!("/v1/interviews/{iv}/feedback");
+    let rate = |body: Value, token: String| {
+        let path = path.clone();
+        let api = &api;
+        async move {
+            api.call("POST", &path, Some(&token), Some(body.to_string()))
+                .await
+        }
+    };
+    let (s, v) = rate(
+        serde_json::json!({"rating": 3, "comment": "Fine."}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["rating"], 3);
+    let secret = "The questions were clear; I wanted more time to think.";
+    let (s, v) = rate(
+        serde_json::json!({"rating": 5, "comment": secret}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!((s, v["rating"].as_i64()), (StatusCode::CREATED, Some(5)));
+    for (body, status) in [
+        (
+            serde_json::json!({"rating": 0}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            serde_json::json!({"rating": 6}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            serde_json::json!({"rating": 4, "comment": "x".repeat(2_001)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            serde_json::json!({"rating": 4, "channel": "fax"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (s, v) = rate(body.clone(), token.clone()).await;
+        assert_eq!(s, status, "{body}: {v}");
+        assert!(v["message"].is_string(), "{v}");
+    }
+    // A recruiter cannot rate for the candidate; another candidate's token opens nothing here.
+    let (s, _) = rate(serde_json::json!({"rating": 1}), api.token.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (other, _, _) = api.invite(&job).await;
+    let (s, _) = rate(serde_json::json!({"rating": 1}), other).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The job's view: one rating (the last), its distribution and its comment.
+    let (s, v) = api.get(&format!("/v1/jobs/{job}/feedback")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["count"], 1);
+    assert_eq!(v["average"], 5.0);
+    assert_eq!(v["distribution"], serde_json::json!([0, 0, 0, 0, 1]));
+    assert_eq!(v["comments"][0]["comment"], secret);
+    let (s, _) = api
+        .call(
+            "GET",
+            &format!("/v1/jobs/{job}/feedback"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a candidate does not read the job's ratings"
+    );
+
+    // The scorer never sees it.
+    score_one(&api.store, "w", now_ms(), 60_000)
+        .await
+        .expect("score");
+    let (s, report) = api.get(&format!("/v1/interviews/{iv}/report")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !report.to_string().contains("wanted more time"),
+        "rating leaked into the report"
+    );
+
+    // Webhooks may subscribe to it.
+    let (s, v) = api
+        .post(
+            "/v1/webhooks",
+            serde_json::json!({"url": "http://127.0.0.1:9/hook", "events": ["feedback.received"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Erasure removes the rating with the rest.
+    let (s, _) = api
+        .call(
+            "DELETE",
+            &format!("/v1/candidates/{candidate}"),
+            Some(&api.token),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, v) = api.get(&format!("/v1/jobs/{job}/feedback")).await;
+    assert_eq!(v["count"], 0, "{v}");
+}
+on_both!(
+    feedback_sqlite,
+    feedback_postgres,
+    candidates_rate_their_interview
+);
+
 /// `(path, method)` of every `.route(...)` in a source file.
 fn routes_in(source: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();

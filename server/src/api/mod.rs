@@ -235,6 +235,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
     let shared = Router::new()
         .route("/v1/interviews/{id}", get(get_interview))
         .route("/v1/interviews/{id}/transcript", get(get_transcript))
+        .route("/v1/interviews/{id}/feedback", post(post_feedback))
         .route_layer(middleware::from_fn_with_state(store.clone(), auth_any));
     // Its own auth step: a bearer token or a signed link (an <audio src> sends no header).
     let public = Router::new()
@@ -256,6 +257,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
             get(list_invites).post(create_invite),
         )
         .route("/v1/invites/{id}", delete(revoke_invite))
+        .route("/v1/jobs/{id}/feedback", get(job_feedback))
         .route("/v1/interviews", get(list_interviews))
         .route("/v1/interviews/{id}/report", get(review::get_report))
         .route("/v1/interviews/{id}/review", get(review::get_review))
@@ -536,6 +538,75 @@ async fn create_invite(
         StatusCode::CREATED,
         Json(json!({"invite": invite, "token": token, "link": format!("/i/{token}")})),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedbackBody {
+    rating: u8,
+    #[serde(default)]
+    comment: Option<String>,
+    /// `web` (default) or `phone`.
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+/// The candidate rates their own interview (1–5, optional comment); the last rating counts.
+/// Only the candidate's invite token may: a recruiter cannot rate for them.
+async fn post_feedback(
+    State(store): State<Store>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<FeedbackBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    check_id(&id)?;
+    if matches!(principal, Principal::Recruiter(_)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the candidate rates their interview (with their invite token)",
+        ));
+    }
+    principal.may_read(&id)?;
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
+    if !(1..=5).contains(&body.rating) {
+        return Err(invalid(format!(
+            "rating must be 1 to 5, got {}",
+            body.rating
+        )));
+    }
+    if body
+        .comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > crate::store::feedback::MAX_COMMENT_CHARS)
+    {
+        return Err(invalid(format!(
+            "comment must be at most {} characters",
+            crate::store::feedback::MAX_COMMENT_CHARS
+        )));
+    }
+    let channel = match body.channel.as_deref() {
+        None | Some("web") => "web",
+        Some("phone") => "phone",
+        Some(other) => {
+            return Err(invalid(format!(
+                "channel must be web or phone, not {other:?}"
+            )))
+        }
+    };
+    let row = store
+        .save_feedback(&id, body.rating, body.comment.as_deref(), channel, now_ms())
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(row))))
+}
+
+/// A job's candidate-experience ratings: count, average, distribution, comments.
+async fn job_feedback(
+    State(store): State<Store>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    check_id(&id)?;
+    Ok(Json(json!(store.job_feedback(&id).await?)))
 }
 
 async fn list_invites(

@@ -46,9 +46,13 @@ pub(super) async fn create_webhook(
         }
         None => format!("whsec_{}", random_hex(24)?),
     };
-    let events = body
-        .events
-        .unwrap_or_else(|| crate::store::EVENTS.iter().map(|e| e.to_string()).collect());
+    // Without a list: the interview events (a candidate's rating is opted into by name).
+    let events = body.events.unwrap_or_else(|| {
+        crate::store::DEFAULT_EVENTS
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    });
     let now = now_ms();
     let hook = store
         .create_webhook(&body.url, &events, &secret, now)

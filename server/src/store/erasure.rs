@@ -29,6 +29,7 @@ impl Store {
             "scoring_queue",
             "recordings",
             "live_sessions",
+            "interview_feedback",
         ] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE interview_id IN ({sub})"

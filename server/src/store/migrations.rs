@@ -207,4 +207,19 @@ CREATE TABLE IF NOT EXISTS live_sessions (
 CREATE INDEX IF NOT EXISTS live_sessions_interview ON live_sessions (interview_id)
 "#,
     ),
+    (
+        6,
+        r#"
+CREATE TABLE IF NOT EXISTS interview_feedback (
+    interview_id TEXT PRIMARY KEY REFERENCES interviews(id),
+    job_id TEXT NOT NULL,
+    rating BIGINT NOT NULL,
+    comment TEXT,
+    channel TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS interview_feedback_job ON interview_feedback (job_id, created_at)
+"#,
+    ),
 ];

@@ -16,12 +16,13 @@ pub mod review;
 mod webhooks;
 
 mod erasure;
+pub mod feedback;
 mod interviews;
 mod jobs;
 mod queue;
 
 pub use recordings::RecordingStore;
-pub use webhooks::{AttemptOutcome, DeliveryJob, DeliveryRow, WebhookRow, EVENTS};
+pub use webhooks::{AttemptOutcome, DeliveryJob, DeliveryRow, WebhookRow, DEFAULT_EVENTS, EVENTS};
 
 use std::path::Path;
 

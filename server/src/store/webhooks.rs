@@ -12,7 +12,9 @@ use sqlx::{Any, Row, Transaction};
 use super::{random_hex, Backend, Result, Store, StoreError};
 
 /// The events a webhook may subscribe to.
-pub const EVENTS: &[&str] = &["interview.completed", "report.ready"];
+pub const EVENTS: &[&str] = &["interview.completed", "report.ready", "feedback.received"];
+/// What a subscription without an event list receives.
+pub const DEFAULT_EVENTS: &[&str] = &["interview.completed", "report.ready"];
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct WebhookRow {
