@@ -278,6 +278,38 @@ async function micDenied({ base, out }) {
   }
 }
 
+/// An invited candidate starts without a microphone, ends the interview, and rates it 4 with a
+/// comment on the end screen.
+async function rateExperience({ link, out }) {
+  const ctx = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
+  const page = await ctx.newPage();
+  watch(page, 'rating');
+  try {
+    await page.goto(link);
+    await page.locator('#consent').check();
+    await page.locator('#to-mic').click();
+    await page.locator('#no-mic').click();
+    await page.waitForSelector('#screen-live:not([hidden])');
+    await page.waitForFunction(() => document.querySelectorAll('#captions .line.interviewer').length >= 1, null, { timeout: 60000 });
+    await page.locator('#end').click();
+    await page.locator('#end-yes').click();
+    await page.waitForSelector('#feedback:not([hidden])', { timeout: 10000 });
+    check(true, 'an invited candidate is asked to rate the interview');
+    await page.locator('#feedback-send').click();
+    check(/Choose a rating/.test(await page.locator('#feedback-status').textContent()), 'sending without a rating asks for one');
+    await page.locator('label[for=rate-4]').click();
+    await page.locator('#feedback-comment').fill('Clear questions, friendly pace.');
+    await axe(page, 'candidate rating');
+    await shot(page, out, 'candidate-5-rating');
+    await page.locator('#feedback-send').click();
+    await page.waitForFunction(() => /Thank you/.test(document.getElementById('feedback-status').textContent), null, { timeout: 10000 });
+    check(await page.locator('#feedback').isHidden(), 'the form is gone once the rating is sent');
+    return 'candidate-5-rating.png';
+  } finally {
+    await ctx.close();
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd }) {
   const ctx = await launch([]);
@@ -344,6 +376,18 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     await revoke.click();
     await page.waitForFunction(() => [...document.querySelectorAll('td')].some((t) => t.textContent === 'revoked'));
     check(true, 'invite revoked');
+    // A candidate follows a fresh invite, ends at once, and rates the experience; the job's
+    // page then shows the rating.
+    await page.locator('#inv-name').fill('Rae Rater');
+    await page.locator('#invite-form button[type=submit]').click();
+    await page.waitForSelector('#invite-link');
+    const rateLink = await page.locator('#invite-link').textContent();
+    result.feedback = await rateExperience({ link: rateLink, out });
+    await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+    await page.waitForSelector('#feedback-average', { timeout: 15000 });
+    const avg = await page.locator('#feedback-average').textContent();
+    check(/^4\.0 \/ 5 from 1 rating$/.test(avg), `the job shows the candidate's rating: "${avg}"`);
+    check((await page.locator('#feedback .comments').textContent()).includes('Clear questions'), 'and the comment');
     await axe(page, 'dashboard job');
     await shot(page, out, 'dashboard-2-job'); result.shots.push('dashboard-2-job.png');
 

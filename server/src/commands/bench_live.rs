@@ -19,9 +19,10 @@ pub struct BenchLiveArgs {
     /// Transport every candidate uses: ws, twilio (phone, 8 kHz μ-law) or webrtc (Opus).
     #[arg(long, default_value = "ws")]
     pub transport: String,
-    /// Concurrent simulated candidates.
-    #[arg(long, default_value_t = 1)]
-    pub sessions: usize,
+    /// Concurrent simulated candidates; several counts (`8,16,24,32`) run one after the other,
+    /// each on a fresh in-process server, and end with a table of all of them.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub sessions: Vec<usize>,
     /// WAV files each candidate answers with, in order (comma-separated).
     #[arg(long, value_delimiter = ',', required = true)]
     pub answers: Vec<PathBuf>,
@@ -120,7 +121,10 @@ fn stage_means(metrics: &str) -> std::collections::BTreeMap<String, f64> {
 }
 
 pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.sessions >= 1, "--sessions must be at least 1");
+    anyhow::ensure!(
+        !args.sessions.is_empty() && args.sessions.iter().all(|&n| n >= 1),
+        "--sessions must be at least 1 (or a list such as 8,16,24,32)"
+    );
     anyhow::ensure!(
         matches!(args.transport.as_str(), "ws" | "twilio" | "webrtc"),
         "transport {:?} is not available; use --transport ws, twilio or webrtc",
@@ -131,8 +135,50 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
         load_answer(p)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let mut reports = Vec::new();
+    for &sessions in &args.sessions {
+        let report = runtime.block_on(one_count(cfg, &args, sessions))?;
+        if !args.json {
+            print_report(&report);
+        }
+        reports.push(report);
+    }
+    if args.json {
+        if let [one] = reports.as_slice() {
+            println!("{}", serde_json::to_string_pretty(one)?);
+        } else {
+            println!("{}", serde_json::to_string_pretty(&reports)?);
+        }
+    } else if reports.len() > 1 {
+        println!("\nsessions  p50 ms  p95 ms  max ms  late frames  CPU cores  RSS MB/session");
+        for r in &reports {
+            let l = &r.response_latency_ms;
+            println!(
+                "{:>8}  {:>6}  {:>6}  {:>6}  {:>11}  {:>9}  {:>14}",
+                r.sessions,
+                l.p50,
+                l.p95,
+                l.max,
+                r.late_interviewer_frames,
+                r.cpu_cores_used.map_or("-".into(), |c| format!("{c:.2}")),
+                r.rss_mb_per_session
+                    .map_or("-".into(), |m| format!("{m:.1}")),
+            );
+        }
+    }
+    let failed: usize = reports.iter().map(|r| r.failed.len()).sum();
+    anyhow::ensure!(failed == 0, "{failed} session(s) failed");
+    Ok(())
+}
+
+/// One run of `sessions` simulated candidates, on a fresh server when none is given.
+async fn one_count(
+    cfg: &Config,
+    args: &BenchLiveArgs,
+    sessions: usize,
+) -> anyhow::Result<BenchReport> {
     let in_process = args.server.is_none();
-    let report = runtime.block_on(async {
+    {
         let (base, server) = crate::http::server_for(cfg, args.server.as_deref()).await?;
         let job_arg = super::job_arg::JobArg::parse(&args.job)?
             .prepare(&base, server.as_ref())
@@ -142,13 +188,13 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
         let started = Instant::now();
         eprintln!(
             "bench live: {} session(s) over {}, {} answer(s) each, {} ms apart…",
-            args.sessions,
+            sessions,
             args.transport,
             args.answers.len(),
             args.stagger_ms
         );
         let mut tasks = Vec::new();
-        for i in 0..args.sessions {
+        for i in 0..sessions {
             let answers = args
                 .answers
                 .iter()
@@ -213,10 +259,10 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
             .flat_map(|r| r.turns.iter().filter_map(|t| t.response_latency_ms))
             .collect();
         let turns: usize = reports.iter().map(|r| r.turns.len()).sum();
-        let n = args.sessions as f64;
+        let n = sessions as f64;
         anyhow::Ok(BenchReport {
             transport: args.transport.clone(),
-            sessions: args.sessions,
+            sessions,
             completed: reports.len(),
             failed,
             turns_answered: latencies.len(),
@@ -236,60 +282,53 @@ pub fn run(cfg: &Config, args: BenchLiveArgs) -> anyhow::Result<()> {
             rss_mb_per_session: in_process.then(|| (peak - rss_before).max(0.0) / n),
             stage_mean_ms: stage_means(&metrics),
         })
-    })?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        let r = &report.response_latency_ms;
-        let c = &report.caption_lag_ms;
+    }
+}
+
+fn print_report(report: &BenchReport) {
+    let r = &report.response_latency_ms;
+    let c = &report.caption_lag_ms;
+    println!(
+        "transport {}  sessions {}  completed {}  turns answered {} (no reply: {})",
+        report.transport,
+        report.sessions,
+        report.completed,
+        report.turns_answered,
+        report.turns_without_reply
+    );
+    println!(
+        "response latency ms  p50 {}  p95 {}  max {}  (n {})",
+        r.p50, r.p95, r.max, r.n
+    );
+    println!(
+        "caption lag ms       p50 {}  p95 {}  max {}  (n {})",
+        c.p50, c.p95, c.max, c.n
+    );
+    println!(
+        "late interviewer frames {}  wall {:.1} s",
+        report.late_interviewer_frames, report.wall_s
+    );
+    if let (Some(cpu), Some(before), Some(peak), Some(per)) = (
+        report.cpu_cores_used,
+        report.rss_mb_before,
+        report.rss_mb_peak,
+        report.rss_mb_per_session,
+    ) {
         println!(
-            "transport {}  sessions {}  completed {}  turns answered {} (no reply: {})",
-            report.transport,
-            report.sessions,
-            report.completed,
-            report.turns_answered,
-            report.turns_without_reply
-        );
-        println!(
-            "response latency ms  p50 {}  p95 {}  max {}  (n {})",
-            r.p50, r.p95, r.max, r.n
-        );
-        println!(
-            "caption lag ms       p50 {}  p95 {}  max {}  (n {})",
-            c.p50, c.p95, c.max, c.n
-        );
-        println!(
-            "late interviewer frames {}  wall {:.1} s",
-            report.late_interviewer_frames, report.wall_s
-        );
-        if let (Some(cpu), Some(before), Some(peak), Some(per)) = (
-            report.cpu_cores_used,
-            report.rss_mb_before,
-            report.rss_mb_peak,
-            report.rss_mb_per_session,
-        ) {
-            println!(
                 "server CPU {cpu:.2} cores  RSS {before:.0} MB before, {peak:.0} MB peak, {per:.1} MB per session"
             );
-        }
-        if !report.stage_mean_ms.is_empty() {
-            let stages: Vec<String> = report
-                .stage_mean_ms
-                .iter()
-                .map(|(st, ms)| format!("{st} {ms}"))
-                .collect();
-            println!("stage means ms: {}", stages.join("  "));
-        }
-        for f in &report.failed {
-            println!("FAILED {f}");
-        }
     }
-    anyhow::ensure!(
-        report.failed.is_empty(),
-        "{} session(s) failed",
-        report.failed.len()
-    );
-    Ok(())
+    if !report.stage_mean_ms.is_empty() {
+        let stages: Vec<String> = report
+            .stage_mean_ms
+            .iter()
+            .map(|(st, ms)| format!("{st} {ms}"))
+            .collect();
+        println!("stage means ms: {}", stages.join("  "));
+    }
+    for f in &report.failed {
+        println!("FAILED {f}");
+    }
 }
 
 /// User + system CPU seconds of this process.

@@ -314,10 +314,11 @@ function jobFormSection() {
 
 // ---- one job: invites and ranked candidates
 async function renderJob(id) {
-  const [job, { invites }, { interviews }] = await Promise.all([
+  const [job, { invites }, { interviews }, feedback] = await Promise.all([
     api(`/v1/jobs/${encodeURIComponent(id)}`),
     api(`/v1/jobs/${encodeURIComponent(id)}/invites`),
     api(`/v1/interviews?job_id=${encodeURIComponent(id)}`),
+    api(`/v1/jobs/${encodeURIComponent(id)}/feedback`).catch(() => null),
   ]);
   const reports = await Promise.all(interviews.map((iv) =>
     iv.state === 'completed' || iv.state === 'interrupted' || iv.state === 'scored'
@@ -396,12 +397,37 @@ async function renderJob(id) {
     h('table', { class: 'list', 'aria-labelledby': 'h-candidates' },
       h('thead', {}, h('tr', {}, ...['Rank', 'Candidate', 'Composite', 'Recommendation', 'Date'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody),
+    feedbackSection(feedback),
     h('h2', {}, 'Invites'),
     inviteForm, created,
     invites.length ? h('table', { class: 'list' },
       h('thead', {}, h('tr', {}, ...['Invite', 'Created', 'Expires', 'State', ''].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, ...inviteRows)) : h('p', {}, 'No invites yet.'),
     h('details', {}, h('summary', {}, 'Job configuration'), h('pre', {}, job.config_toml)));
+}
+
+// What candidates said about the interview itself (never part of their assessment).
+function feedbackSection(f) {
+  const section = h('section', { id: 'feedback', 'aria-labelledby': 'h-feedback' },
+    h('h2', { id: 'h-feedback' }, 'Candidate experience'));
+  if (!f || !f.count) {
+    section.append(h('p', { class: 'muted' }, 'No ratings yet. Candidates are asked for one (1–5) after the closing words.'));
+    return section;
+  }
+  const most = Math.max(...f.distribution, 1);
+  section.append(
+    h('p', { id: 'feedback-average' }, `${f.average.toFixed(1)} / 5 from ${f.count} rating${f.count === 1 ? '' : 's'}`),
+    h('table', { class: 'list', 'aria-label': 'Ratings by value' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Rating'), h('th', { scope: 'col' }, 'Interviews'), h('th', { scope: 'col' }, ''))),
+      h('tbody', {}, ...[5, 4, 3, 2, 1].map((r) => h('tr', {},
+        h('td', {}, String(r)), h('td', { class: 'num' }, String(f.distribution[r - 1])),
+        h('td', {}, h('meter', { min: 0, max: most, value: f.distribution[r - 1], 'aria-label': `${f.distribution[r - 1]} rated ${r}` })))))));
+  if (f.comments.length) {
+    section.append(h('h3', {}, 'Comments'), h('ul', { class: 'comments' },
+      ...f.comments.map((c) => h('li', {}, h('strong', {}, `${c.rating}/5`), ` ${c.comment} `,
+        h('span', { class: 'muted' }, `— ${fmtDate(c.created_at)}`)))));
+  }
+  return section;
 }
 
 async function copyText(text, button) {

@@ -114,7 +114,8 @@ async function getSession() {
     }[j.error] || j.message || `The interview could not be started (HTTP ${r.status}).`;
     throw new Error(why);
   }
-  const s = { id: j.id, ws_url: j.ws_url, resume_token: j.resume_token, page: location.pathname + location.search };
+  const s = { id: j.id, ws_url: j.ws_url, resume_token: j.resume_token, page: location.pathname + location.search,
+    interview_id: j.interview_id || null, invite };
   sessionStorage.setItem('viva.session', JSON.stringify(s));
   return s;
 }
@@ -321,8 +322,39 @@ async function finish(reason) {
   $('end-text').textContent = reason === 'candidate_left'
     ? 'You ended the interview. Thank you for your time; the hiring team will be in touch.'
     : 'The interview is over. Thank you for your time; the hiring team will be in touch.';
+  // The experience rating: only an invited candidate's interview is on file to rate.
+  $('feedback').hidden = !(state.session && state.session.interview_id && state.session.invite);
   show('end');
 }
+
+for (const r of document.querySelectorAll('input[name="rating"]')) {
+  r.addEventListener('change', () => { $('feedback-status').textContent = ''; });
+}
+$('feedback').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const picked = document.querySelector('input[name="rating"]:checked');
+  if (!picked) { $('feedback-status').textContent = 'Choose a rating from 1 to 5 first.'; return; }
+  const body = { rating: Number(picked.value) };
+  const comment = $('feedback-comment').value.trim();
+  if (comment) body.comment = comment;
+  $('feedback-send').disabled = true;
+  try {
+    const r = await fetch(`/v1/interviews/${encodeURIComponent(state.session.interview_id)}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${state.session.invite}` },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) {
+      const j = await r.json().catch(() => ({}));
+      throw new Error(j.message || `HTTP ${r.status}`);
+    }
+    $('feedback').hidden = true;
+    $('feedback-status').textContent = 'Thank you for your feedback.';
+  } catch (err) {
+    $('feedback-status').textContent = `Your rating could not be sent (${err.message}). Try again.`;
+    $('feedback-send').disabled = false;
+  }
+});
 
 $('repeat').addEventListener('click', () => {
   if (!state.transport.sendControl({ type: 'repeat' })) alertMsg('Not connected right now; try again in a moment.');
