@@ -866,6 +866,69 @@ on_both!(
     candidates_rate_their_interview
 );
 
+/// The job's candidates as CSV: ranked, name-blind, scored ones first, recruiters only.
+async fn candidates_export_as_csv(db: &TestDb) {
+    let api = api(db).await;
+    let job = api.demo_job().await;
+    let (_, _, scored_cand) = api.invite(&job).await;
+    let (scored, _) = api.voice_interview(&job, &scored_cand, None).await;
+    score_one(&api.store, "w", now_ms(), 60_000)
+        .await
+        .expect("score");
+    let (token, invite, waiting_cand) = api.invite(&job).await;
+    let (waiting, _) = api
+        .voice_interview(&job, &waiting_cand, Some(&invite))
+        .await;
+    let r = api
+        .raw(
+            "GET",
+            &format!("/v1/jobs/{job}/candidates.csv"),
+            Some(&api.token.clone()),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(r.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".csv"));
+    let text = String::from_utf8(r.body).expect("utf-8");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with("rank,interview_id,candidate,state"),
+        "{text}"
+    );
+    let first: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!((first[0], first[1]), ("1", scored.as_str()), "{text}");
+    assert!(first[5].parse::<f64>().is_ok(), "composite: {text}");
+    assert!(!first[6].is_empty(), "a recommendation: {text}");
+    let second: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(
+        (second[0], second[1], second[5]),
+        ("2", waiting.as_str(), ""),
+        "{text}"
+    );
+    assert!(!text.contains("Ada"), "name-blind until revealed: {text}");
+    let (s, _) = api
+        .call(
+            "GET",
+            &format!("/v1/jobs/{job}/candidates.csv"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = api.get("/v1/jobs/nope/candidates.csv").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+on_both!(csv_sqlite, csv_postgres, candidates_export_as_csv);
+
 /// `(path, method)` of every `.route(...)` in a source file.
 fn routes_in(source: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();

@@ -364,6 +364,12 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     const shownBadges = await page.locator('#candidates .badge').allTextContents();
     check(shownBadges.length >= 1 && shownBadges.every((b) => b === badgeText), `filter "${badgeText}" shows only ${badgeText}: ${shownBadges}`);
     await page.selectOption('#f-rec', 'All');
+    // The ranked list as a CSV file, name-blind like the page.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-csv').click()]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const csvLines = csv.split('\r\n').filter(Boolean);
+    check(csvLines[0].startsWith('rank,interview_id,candidate') && csvLines.length >= 3 && csv.includes(interview),
+      `CSV export: ${csvLines.length - 1} candidates, ${download.suggestedFilename()}`);
     // An invite: create, shown link, revoke.
     await tabTo(page, '#inv-name');
     await page.keyboard.type('Ada Example');

@@ -9,6 +9,7 @@
 //! transcript, recording). Errors are JSON `{"error": code, "message": text}` with a 4xx status
 //! for anything the client can fix.
 
+mod export;
 pub mod openapi;
 pub mod recordings;
 mod review;
@@ -258,6 +259,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
         )
         .route("/v1/invites/{id}", delete(revoke_invite))
         .route("/v1/jobs/{id}/feedback", get(job_feedback))
+        .route(
+            "/v1/jobs/{id}/candidates.csv",
+            get(export::job_candidates_csv),
+        )
         .route("/v1/interviews", get(list_interviews))
         .route("/v1/interviews/{id}/report", get(review::get_report))
         .route("/v1/interviews/{id}/review", get(review::get_review))

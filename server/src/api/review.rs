@@ -65,14 +65,14 @@ fn who(by: &str, token_id: &str) -> String {
 }
 
 /// The stored review of one interview's report, as the scoring crate's [`Review`].
-struct Loaded {
-    report: viva_scoring::Report,
-    review: Review,
-    overrides: Vec<OverrideRow>,
+pub(super) struct Loaded {
+    pub report: viva_scoring::Report,
+    pub review: Review,
+    pub overrides: Vec<OverrideRow>,
     reveals: Vec<RevealRow>,
 }
 
-async fn load(store: &Store, id: &str) -> ApiResult<Loaded> {
+pub(super) async fn load(store: &Store, id: &str) -> ApiResult<Loaded> {
     let interview = store.interview(id).await?;
     let row = store.latest_report(id).await?;
     let report: viva_scoring::Report = serde_json::from_str(&row.report_json)
