@@ -9,18 +9,26 @@ use std::path::PathBuf;
 
 use viva_e2e::*;
 
-#[test]
-fn thinking_pauses_never_split_an_answer_across_two_questions() {
+/// The pauses set's manifest, when the models and the recordings are here (else a visible skip).
+fn pauses_manifest() -> Option<PathBuf> {
     if !model_available() {
-        return;
+        return None;
     }
     let manifest = std::env::var_os("VIVA_PAUSES_MANIFEST")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("../shared/speech/pauses/manifest.tsv"));
     if !manifest.exists() {
         eprintln!("SKIPPED: {} not found", manifest.display());
-        return;
+        return None;
     }
+    Some(manifest)
+}
+
+#[test]
+fn thinking_pauses_never_split_an_answer_across_two_questions() {
+    let Some(manifest) = pauses_manifest() else {
+        return;
+    };
     let data = tempfile::tempdir().expect("tmp");
     let out = run(viva()
         .args(["bench", "turns", "--json"])
@@ -71,16 +79,9 @@ fn thinking_pauses_never_split_an_answer_across_two_questions() {
 /// the recovery as the WebSocket does. Counts only.
 #[test]
 fn thinking_pauses_over_webrtc() {
-    if !model_available() {
+    let Some(manifest) = pauses_manifest() else {
         return;
-    }
-    let manifest = std::env::var_os("VIVA_PAUSES_MANIFEST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared/speech/pauses/manifest.tsv"));
-    if !manifest.exists() {
-        eprintln!("SKIPPED: {} not found", manifest.display());
-        return;
-    }
+    };
     let data = tempfile::tempdir().expect("tmp");
     let out = run(viva()
         .args([

@@ -7,19 +7,13 @@
 //! - **recovered**: a `flush` with reason `resume` after a cut-off (the reply was withdrawn);
 //! - **latency**: the answer's last voiced frame sent → the first interviewer RTP packet.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use tokio::sync::mpsc;
-use webrtc::data_channel::data_channel_message::DataChannelMessage;
-use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
-use webrtc::track::track_local::TrackLocal;
 
 use super::bench_turns::{Item, TurnOutcome};
-use super::simulate::create_session;
-use super::simulate_webrtc::post_sdp;
-use crate::gateway::webrtc::{new_peer_connection, opus_track, write_opus_after_loss};
+use super::simulate_webrtc::Peer;
+use crate::gateway::webrtc::write_opus_after_loss;
 
 const FRAME_48K: usize = viva_audio::OPUS_FRAME_SAMPLES;
 
@@ -31,59 +25,14 @@ pub(super) async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<Tur
     let samples = viva_audio::resample(&item.answer.samples, viva_audio::SPEECH_RATE_HZ, 48_000)?;
     let voiced_end_48k = item.answer.voiced_end * 3;
 
-    let created = create_session(base, job).await?;
-    let id = created["id"].as_str().context("no id")?.to_string();
-    let token = created["resume_token"]
-        .as_str()
-        .context("no resume_token")?
-        .to_string();
-    let pc = new_peer_connection(&[], true).await?;
-    let track = opus_track("candidate");
-    let sender = pc
-        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
-        .await?;
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 1500];
-        while sender.read(&mut buf).await.is_ok() {}
-    });
-    let (ev_tx, mut ev_rx) = mpsc::channel::<String>(256);
-    let dc = pc.create_data_channel("events", None).await?;
-    dc.on_message(Box::new(move |m: DataChannelMessage| {
-        let ev_tx = ev_tx.clone();
-        Box::pin(async move {
-            let _ = ev_tx
-                .send(String::from_utf8_lossy(&m.data).to_string())
-                .await;
-        })
-    }));
-    let (pkt_tx, mut pkt_rx) = mpsc::channel::<Instant>(1024);
-    pc.on_track(Box::new(move |remote, _, _| {
-        let pkt_tx = pkt_tx.clone();
-        Box::pin(async move {
-            while let Ok((p, _)) = remote.read_rtp().await {
-                if !p.payload.is_empty() {
-                    let _ = pkt_tx.try_send(Instant::now());
-                }
-            }
-        })
-    }));
-    let offer = pc.create_offer(None).await?;
-    let mut gathered = pc.gathering_complete_promise().await;
-    pc.set_local_description(offer).await?;
-    let _ = tokio::time::timeout(Duration::from_secs(5), gathered.recv()).await;
-    let local = pc
-        .local_description()
-        .await
-        .context("no local description")?;
-    let answer = post_sdp(
-        base,
-        &format!("/v1/sessions/{id}/webrtc"),
-        &token,
-        &local.sdp,
-    )
-    .await?;
-    pc.set_remote_description(RTCSessionDescription::answer(answer)?)
-        .await?;
+    let Peer {
+        pc,
+        track,
+        dc,
+        mut ev_rx,
+        mut pkt_rx,
+        ..
+    } = Peer::connect(base, job).await?;
 
     // The microphone: one 20 ms Opus packet every 20 ms, silence until the answer plays.
     let (play_tx, mut play_rx) = mpsc::channel::<()>(1);

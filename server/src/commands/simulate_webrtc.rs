@@ -44,6 +44,93 @@ pub(super) async fn post_sdp(
     Ok(body)
 }
 
+/// A candidate's peer connection to a new session: its Opus track, the `events` data channel
+/// (messages as text), the interviewer's RTP packets (arrival times) and the connection state.
+pub(super) struct Peer {
+    pub id: String,
+    pub pc: Arc<webrtc::peer_connection::RTCPeerConnection>,
+    pub track: Arc<webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample>,
+    pub dc: Arc<webrtc::data_channel::RTCDataChannel>,
+    pub ev_rx: mpsc::Receiver<String>,
+    pub pkt_rx: mpsc::Receiver<Instant>,
+    pub state_rx: mpsc::Receiver<RTCPeerConnectionState>,
+}
+
+impl Peer {
+    /// Creates a session for `job` and connects to it (WHIP: one offer after ICE gathering).
+    pub(super) async fn connect(base: &str, job: &str) -> anyhow::Result<Peer> {
+        let created = create_session(base, job).await?;
+        let id = created["id"].as_str().context("no id")?.to_string();
+        let token = created["resume_token"]
+            .as_str()
+            .context("no resume_token")?
+            .to_string();
+        let pc = new_peer_connection(&[], true).await?;
+        let track = opus_track("candidate");
+        let sender = pc
+            .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
+            .await?;
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 1500];
+            while sender.read(&mut buf).await.is_ok() {}
+        });
+        let (ev_tx, ev_rx) = mpsc::channel::<String>(256);
+        let dc = pc.create_data_channel("events", None).await?;
+        dc.on_message(Box::new(move |m: DataChannelMessage| {
+            let ev_tx = ev_tx.clone();
+            Box::pin(async move {
+                let _ = ev_tx
+                    .send(String::from_utf8_lossy(&m.data).to_string())
+                    .await;
+            })
+        }));
+        let (pkt_tx, pkt_rx) = mpsc::channel::<Instant>(1024);
+        pc.on_track(Box::new(move |remote, _, _| {
+            let pkt_tx = pkt_tx.clone();
+            Box::pin(async move {
+                while let Ok((p, _)) = remote.read_rtp().await {
+                    if !p.payload.is_empty() {
+                        let _ = pkt_tx.try_send(Instant::now());
+                    }
+                }
+            })
+        }));
+        let (state_tx, state_rx) = mpsc::channel::<RTCPeerConnectionState>(8);
+        pc.on_peer_connection_state_change(Box::new(move |s| {
+            let state_tx = state_tx.clone();
+            Box::pin(async move {
+                let _ = state_tx.send(s).await;
+            })
+        }));
+        let offer = pc.create_offer(None).await?;
+        let mut gathered = pc.gathering_complete_promise().await;
+        pc.set_local_description(offer).await?;
+        let _ = tokio::time::timeout(Duration::from_secs(5), gathered.recv()).await;
+        let local = pc
+            .local_description()
+            .await
+            .context("no local description")?;
+        let answer = post_sdp(
+            base,
+            &format!("/v1/sessions/{id}/webrtc"),
+            &token,
+            &local.sdp,
+        )
+        .await?;
+        pc.set_remote_description(RTCSessionDescription::answer(answer)?)
+            .await?;
+        Ok(Peer {
+            id,
+            pc,
+            track,
+            dc,
+            ev_rx,
+            pkt_rx,
+            state_rx,
+        })
+    }
+}
+
 pub(crate) async fn simulate(
     base: &str,
     job: &str,
@@ -60,67 +147,15 @@ pub(crate) async fn simulate(
             Ok((a.name, s, a.voiced_end * 3))
         })
         .collect::<anyhow::Result<_>>()?;
-    let created = create_session(base, job).await?;
-    let id = created["id"].as_str().context("no id")?.to_string();
-    let token = created["resume_token"]
-        .as_str()
-        .context("no resume_token")?
-        .to_string();
-
-    let pc = new_peer_connection(&[], true).await?;
-    let track = opus_track("candidate");
-    let sender = pc
-        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
-        .await?;
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 1500];
-        while sender.read(&mut buf).await.is_ok() {}
-    });
-    let (ev_tx, mut ev_rx) = mpsc::channel::<String>(256);
-    let dc = pc.create_data_channel("events", None).await?;
-    dc.on_message(Box::new(move |m: DataChannelMessage| {
-        let ev_tx = ev_tx.clone();
-        Box::pin(async move {
-            let _ = ev_tx
-                .send(String::from_utf8_lossy(&m.data).to_string())
-                .await;
-        })
-    }));
-    let (pkt_tx, mut pkt_rx) = mpsc::channel::<()>(1024);
-    pc.on_track(Box::new(move |remote, _, _| {
-        let pkt_tx = pkt_tx.clone();
-        Box::pin(async move {
-            while let Ok((p, _)) = remote.read_rtp().await {
-                if !p.payload.is_empty() {
-                    let _ = pkt_tx.try_send(());
-                }
-            }
-        })
-    }));
-    let (state_tx, mut state_rx) = mpsc::channel::<RTCPeerConnectionState>(8);
-    pc.on_peer_connection_state_change(Box::new(move |s| {
-        let state_tx = state_tx.clone();
-        Box::pin(async move {
-            let _ = state_tx.send(s).await;
-        })
-    }));
-    let offer = pc.create_offer(None).await?;
-    let mut gathered = pc.gathering_complete_promise().await;
-    pc.set_local_description(offer).await?;
-    let _ = tokio::time::timeout(Duration::from_secs(5), gathered.recv()).await;
-    let local = pc
-        .local_description()
-        .await
-        .context("no local description")?;
-    let answer = post_sdp(
-        base,
-        &format!("/v1/sessions/{id}/webrtc"),
-        &token,
-        &local.sdp,
-    )
-    .await?;
-    pc.set_remote_description(RTCSessionDescription::answer(answer)?)
-        .await?;
+    let Peer {
+        id,
+        pc,
+        track,
+        dc,
+        mut ev_rx,
+        mut pkt_rx,
+        mut state_rx,
+    } = Peer::connect(base, job).await?;
 
     let names: Vec<String> = answers.iter().map(|a| a.0.clone()).collect();
     let (play_tx, mut play_rx) = mpsc::channel::<usize>(8);
