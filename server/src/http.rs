@@ -157,46 +157,37 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
     tracing::info!(model = %whisper.path().display(), "whisper model loaded");
     let whisper = Arc::new(whisper);
     let store = crate::store::open_and_seed(&config).await?;
-    let sessions =
+    let sessions = {
+        let models = config.models.dir.clone();
+        let (w, threads) = (whisper.clone(), crate::commands::threads(&config));
+        match tokio::task::spawn_blocking(move || {
+            crate::session::Engines::load(&models, w, threads)
+        })
+        .await
+        .context("loading the session engines")?
         {
-            let models = config.models.dir.clone();
-            let (w, threads) = (whisper.clone(), crate::commands::threads(&config));
-            match tokio::task::spawn_blocking(move || {
-                crate::session::Engines::load(&models, w, threads)
-            })
-            .await
-            .context("loading the session engines")?
-            {
-                Ok(engines) => {
-                    let engines = Arc::new(engines);
-                    // The demo job's and every stored job's prompts, rendered while nobody waits
-                    // for them (the first candidate of a job would otherwise hear each question
-                    // synthesized on the spot).
-                    let stored = store.list_jobs().await.unwrap_or_default();
-                    let mut jobs = vec![viva_interview::demo_job()];
-                    jobs.extend(stored.iter().filter_map(|j| {
-                        viva_interview::JobConfig::from_toml_str(&j.config_toml).ok()
-                    }));
-                    engines.prerender_in_background(&jobs);
-                    let cfg = crate::session::SessionConfig::from_settings(
-                        &config.storage.data_dir,
-                        &config.session,
-                    );
-                    // Sessions linked to stored interviews write their state as it changes and are
-                    // filed when they end.
-                    let sink = crate::store::link::StoreSink::start(store.clone());
-                    Some(crate::session::SessionManager::with_sink(
-                        engines,
-                        cfg,
-                        Some(Arc::new(sink)),
-                    ))
-                }
-                Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "live sessions disabled");
-                    None
-                }
+            Ok(engines) => {
+                let engines = Arc::new(engines);
+                prerender_jobs(&engines, &store).await;
+                let cfg = crate::session::SessionConfig::from_settings(
+                    &config.storage.data_dir,
+                    &config.session,
+                );
+                // Sessions linked to stored interviews write their state as it changes and are
+                // filed when they end.
+                let sink = crate::store::link::StoreSink::start(store.clone());
+                Some(crate::session::SessionManager::with_sink(
+                    engines,
+                    cfg,
+                    Some(Arc::new(sink)),
+                ))
             }
-        };
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "live sessions disabled");
+                None
+            }
+        }
+    };
     // Interviews a crashed or stopped process left: restored for their candidates, or filed.
     let recordings_dir = config.storage.data_dir.join("recordings");
     let window = Duration::from_secs(config.session.resume_window_s);
@@ -227,6 +218,22 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
         store: Some(store),
         demo_limiter,
     }))
+}
+
+/// The demo job's and every stored job's prompts, rendered while nobody waits for them (a
+/// job's first candidate would otherwise hear each question synthesized on the spot).
+async fn prerender_jobs(engines: &crate::session::Engines, store: &crate::store::Store) {
+    let stored = store.list_jobs().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "stored jobs' prompts not prerendered");
+        Vec::new()
+    });
+    let mut jobs = vec![viva_interview::demo_job()];
+    jobs.extend(
+        stored
+            .iter()
+            .filter_map(|j| viva_interview::JobConfig::from_toml_str(&j.config_toml).ok()),
+    );
+    engines.prerender_in_background(&jobs);
 }
 
 /// A server is kept running in this process while this lives (dropping it stops the server).
