@@ -320,6 +320,82 @@ fn failed(file: String, pause: Option<(f64, f64)>, voiced_end_s: f64, e: String)
     }
 }
 
+/// The candidate's text answer to the greeting, on every transport that carries events.
+pub(super) const READY: &str = r#"{"type":"text_answer","text":"Yes, I'm ready."}"#;
+
+/// What the simulated candidate does after a server event.
+pub(super) enum Step {
+    Nothing,
+    /// The greeting was heard: send [`READY`].
+    SayReady,
+    /// The first question has played: start the answer under test.
+    Play,
+    Ended,
+}
+
+/// Reads the session's events (the same over the WebSocket and the WebRTC data channel) into
+/// a [`TurnOutcome`]: the greeting, the question the answer goes to, the reply and whether it
+/// cut the answer off, a withdrawn reply, the final captions.
+#[derive(Default)]
+pub(super) struct AnswerWatch {
+    greeted: bool,
+    greeting_id: String,
+    playing: bool,
+}
+
+impl AnswerWatch {
+    /// `at_s`: seconds since the answer started; `after_voiced_ms`: since its last voiced
+    /// frame, once that is past.
+    pub(super) fn on_event(
+        &mut self,
+        v: &serde_json::Value,
+        at_s: f64,
+        after_voiced_ms: Option<u64>,
+        out: &mut TurnOutcome,
+    ) -> Step {
+        match v["type"].as_str().unwrap_or("") {
+            "interviewer" if !self.greeted => {
+                self.greeted = true;
+                self.greeting_id = v["utterance_id"].as_str().unwrap_or_default().to_string();
+                Step::SayReady
+            }
+            "interviewer" if self.playing && out.reply.is_none() => {
+                out.interviewer_at_s = Some(at_s);
+                out.reply = v["text"].as_str().map(str::to_string);
+                // Speech still to come (more than a frame past this moment): cut off.
+                out.false_cutoff = at_s + 0.1 < out.voiced_end_s;
+                Step::Nothing
+            }
+            "interviewer_audio_end"
+                if self.greeted
+                    && !self.playing
+                    && v["awaits_answer"] == true
+                    && v["interrupted"] == false
+                    && v["utterance_id"].as_str() != Some(self.greeting_id.as_str()) =>
+            {
+                self.playing = true;
+                Step::Play
+            }
+            // The interviewer stopped because the candidate went on (cut-off recovery).
+            "flush" if out.false_cutoff && v["reason"] == "resume" => {
+                out.recovered = true;
+                Step::Nothing
+            }
+            "caption" if self.playing && v["final"] == true => {
+                if out.final_after_ms.is_none() {
+                    out.final_after_ms = after_voiced_ms;
+                }
+                out.finals += 1;
+                out.heard
+                    .push(v["text"].as_str().unwrap_or_default().to_string());
+                Step::Nothing
+            }
+            "ended" => Step::Ended,
+            _ => Step::Nothing,
+        }
+    }
+}
+
 /// One session: greeting answered in text, then the recording as the answer to the question.
 async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<TurnOutcome> {
     let created = create_session(base, job).await?;
@@ -373,9 +449,7 @@ async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<TurnOutcome> {
     let voiced_end_s = item.answer.voiced_end as f64 / 16_000.0;
     let item_reference = item.reference.clone();
     let mut out = TurnOutcome::new(item.file.clone(), item.pause, voiced_end_s);
-    let mut greeted = false;
-    let mut greeting_id = String::new();
-    let mut playing = false;
+    let mut watch = AnswerWatch::default();
     let mut started_rx = Some(started_rx);
     let mut t0: Option<Instant> = None;
     let since = |t0: Option<Instant>| t0.map(|t| t.elapsed().as_secs_f64());
@@ -400,48 +474,21 @@ async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<TurnOutcome> {
             }
             Message::Text(t) => {
                 let v: serde_json::Value = serde_json::from_str(&t).unwrap_or_default();
-                match v["type"].as_str().unwrap_or("") {
-                    "interviewer" if !greeted => {
-                        greeted = true;
-                        greeting_id = v["utterance_id"].as_str().unwrap_or_default().to_string();
-                        let ready =
-                            serde_json::json!({"type": "text_answer", "text": "Yes, I'm ready."});
-                        let _ = text_tx.send(ready.to_string()).await;
+                let after_voiced_ms = since(t0)
+                    .filter(|at| *at >= voiced_end_s)
+                    .map(|at| ((at - voiced_end_s) * 1000.0) as u64);
+                match watch.on_event(&v, since(t0).unwrap_or(0.0), after_voiced_ms, &mut out) {
+                    Step::SayReady => {
+                        let _ = text_tx.send(READY.to_string()).await;
                     }
-                    "interviewer" if playing && out.reply.is_none() => {
-                        let at = since(t0).unwrap_or(0.0);
-                        out.interviewer_at_s = Some(at);
-                        out.reply = v["text"].as_str().map(str::to_string);
-                        // Speech still to come (more than a frame past this moment): cut off.
-                        out.false_cutoff = at + 0.1 < voiced_end_s;
-                    }
-                    "interviewer_audio_end"
-                        if greeted
-                            && !playing
-                            && v["awaits_answer"] == true
-                            && v["interrupted"] == false
-                            && v["utterance_id"].as_str() != Some(greeting_id.as_str()) =>
-                    {
-                        // The first question after the greeting has been heard: answer it.
-                        playing = true;
+                    Step::Play => {
                         let _ = play_tx.send(()).await;
                         if let Some(rx) = started_rx.take() {
                             t0 = Some(rx.await.unwrap_or_else(|_| Instant::now()));
                         }
                     }
-                    // The interviewer stopped because the candidate went on (cut-off recovery).
-                    "flush" if out.false_cutoff && v["reason"] == "resume" => out.recovered = true,
-                    "caption" if playing && v["final"] == true => {
-                        let at = since(t0).unwrap_or(0.0);
-                        if out.final_after_ms.is_none() && at >= voiced_end_s {
-                            out.final_after_ms = Some(((at - voiced_end_s) * 1000.0) as u64);
-                        }
-                        out.finals += 1;
-                        out.heard
-                            .push(v["text"].as_str().unwrap_or_default().to_string());
-                    }
-                    "ended" => break,
-                    _ => {}
+                    Step::Ended => break,
+                    Step::Nothing => {}
                 }
             }
             Message::Close(_) => break,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::bench_turns::{Item, TurnOutcome};
+use super::bench_turns::{AnswerWatch, Item, Step, TurnOutcome, READY};
 use super::simulate_webrtc::Peer;
 use crate::gateway::webrtc::write_opus_after_loss;
 
@@ -72,9 +72,7 @@ pub(super) async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<Tur
         }
     });
 
-    let mut greeted = false;
-    let mut greeting_id = String::new();
-    let mut playing = false;
+    let mut watch = AnswerWatch::default();
     let mut t0: Option<Instant> = None;
     let mut voiced_at: Option<Instant> = None;
     let give_up = Instant::now() + Duration::from_secs(150);
@@ -98,39 +96,17 @@ pub(super) async fn one(base: &str, job: &str, item: Item) -> anyhow::Result<Tur
             e = ev_rx.recv() => {
                 let Some(text) = e else { break };
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                match v["type"].as_str().unwrap_or("") {
-                    "interviewer" if !greeted => {
-                        greeted = true;
-                        greeting_id = v["utterance_id"].as_str().unwrap_or_default().to_string();
-                        let ready = serde_json::json!({"type": "text_answer", "text": "Yes, I'm ready."});
-                        let _ = dc.send_text(ready.to_string()).await;
+                let at_s = t0.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                let after_voiced_ms = voiced_at.map(|v| v.elapsed().as_millis() as u64);
+                match watch.on_event(&v, at_s, after_voiced_ms, &mut out) {
+                    Step::SayReady => {
+                        let _ = dc.send_text(READY.to_string()).await;
                     }
-                    "interviewer" if playing && out.reply.is_none() => {
-                        let at = t0.map_or(0.0, |t| t.elapsed().as_secs_f64());
-                        out.interviewer_at_s = Some(at);
-                        out.reply = v["text"].as_str().map(str::to_string);
-                        out.false_cutoff = at + 0.1 < voiced_end_s;
-                    }
-                    "interviewer_audio_end"
-                        if greeted
-                            && !playing
-                            && v["awaits_answer"] == true
-                            && v["interrupted"] == false
-                            && v["utterance_id"].as_str() != Some(greeting_id.as_str()) =>
-                    {
-                        playing = true;
+                    Step::Play => {
                         let _ = play_tx.send(()).await;
                     }
-                    "flush" if out.false_cutoff && v["reason"] == "resume" => out.recovered = true,
-                    "caption" if playing && v["final"] == true => {
-                        if let (None, Some(v)) = (out.final_after_ms, voiced_at) {
-                            out.final_after_ms = Some(v.elapsed().as_millis() as u64);
-                        }
-                        out.finals += 1;
-                        out.heard.push(v["text"].as_str().unwrap_or_default().to_string());
-                    }
-                    "ended" => break,
-                    _ => {}
+                    Step::Ended => break,
+                    Step::Nothing => {}
                 }
             }
         }
