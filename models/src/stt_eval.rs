@@ -31,6 +31,8 @@ pub struct ManifestEntry {
     pub path: PathBuf,
     pub file: String,
     pub reference: String,
+    /// The `language` column when the manifest has one ("es"); `None` is English.
+    pub language: Option<String>,
 }
 
 /// TSV fields may be quoted CSV-style (`"a ""quoted"" word"`).
@@ -63,6 +65,7 @@ pub fn read_manifest(path: &Path) -> Result<Vec<ManifestEntry>, ManifestError> {
             .ok_or(ManifestError::MissingColumn(name))
     };
     let (file_col, ref_col) = (col("file")?, col("reference_transcript")?);
+    let lang_col = col("language").ok();
     let mut out = Vec::new();
     for (i, line) in lines {
         let fields: Vec<&str> = line.split('\t').collect();
@@ -84,6 +87,10 @@ pub fn read_manifest(path: &Path) -> Result<Vec<ManifestEntry>, ManifestError> {
             path,
             file,
             reference: unquote(fields[ref_col].trim()),
+            language: lang_col
+                .and_then(|c| fields.get(c))
+                .map(|l| l.trim().to_ascii_lowercase())
+                .filter(|l| !l.is_empty() && l != "en"),
         });
     }
     Ok(out)
@@ -181,13 +188,23 @@ fn evaluate_one(
         })
         .and_then(|(s, audio_s)| {
             model
-                .transcribe(&s, opts)
+                .transcribe(
+                    &s,
+                    &TranscribeOptions {
+                        language: e.language.clone().or_else(|| opts.language.clone()),
+                        ..opts.clone()
+                    },
+                )
                 .map_err(|err| err.to_string())
                 .map(|t| (t, audio_s))
         });
     match outcome {
         Ok((t, audio_s)) => {
-            let errors = text_errors(&e.reference, &t.text);
+            let errors = crate::text::text_errors_in(
+                &e.reference,
+                &t.text,
+                e.language.as_deref().unwrap_or("en"),
+            );
             let elapsed_s = t.elapsed_ms as f64 / 1000.0;
             FileResult {
                 file: e.file.clone(),

@@ -1,4 +1,5 @@
-//! English text normalisation for scoring transcripts, and word error rate.
+//! Text normalisation for scoring transcripts (English in depth, Spanish and German by case,
+//! punctuation and fillers), and word error rate.
 //!
 //! The normaliser makes a reference and a hypothesis comparable the way Whisper's own English
 //! normaliser does in spirit: case, punctuation, contractions, filler words, and numbers —
@@ -255,6 +256,51 @@ pub fn word_errors<S: AsRef<str>>(reference: &[S], hypothesis: &[S]) -> WordErro
     }
 }
 
+/// The normaliser for a language other than English: case, punctuation (Spanish ¿¡ and
+/// «» quotes, German „“ included) and filler words. Letters with accents are kept as they are
+/// ("año" and "ano" are different words); numbers are compared as written.
+pub fn normalize_in(text: &str, language: &str) -> Vec<String> {
+    if language == "en" {
+        return normalize(text);
+    }
+    let lower = text.to_lowercase();
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = lower.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // A separator between digits belongs to the number ("10.000", "3,5").
+        let in_number = (c == ',' || c == '.')
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if c.is_alphanumeric() || in_number {
+            if c != ',' && c != '.' {
+                current.push(c);
+            }
+        } else if !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words.retain(|w| {
+        !matches!(
+            w.as_str(),
+            "eh" | "ehm" | "em" | "mm" | "hmm" | "äh" | "ähm" | "öh" | "hm"
+        )
+    });
+    words
+}
+
+/// [`text_errors`] with the normaliser of `language` ("en", "es", "de").
+pub fn text_errors_in(reference: &str, hypothesis: &str, language: &str) -> WordErrors {
+    word_errors(
+        &normalize_in(reference, language),
+        &normalize_in(hypothesis, language),
+    )
+}
+
 /// Normalises both texts and counts word errors.
 pub fn text_errors(reference: &str, hypothesis: &str) -> WordErrors {
     word_errors(&normalize(reference), &normalize(hypothesis))
@@ -296,6 +342,21 @@ mod tests {
         );
         assert_eq!(n("two thousand twenty six"), "2 0 2 6");
         assert_eq!(n("five five"), "5 5");
+    }
+
+    #[test]
+    fn other_languages_keep_accents_and_drop_their_punctuation() {
+        assert_eq!(
+            normalize_in("¿Cierto? «Puede empoderar» a los alumnos, año 2002.", "es").join(" "),
+            "cierto puede empoderar a los alumnos año 2002"
+        );
+        assert_eq!(
+            normalize_in("Ähm, für die „besten“ Aussichten: 10.000 Männer", "de").join(" "),
+            "für die besten aussichten 10000 männer"
+        );
+        // Spanish "o" (or) is a word, not the English "oh" read as a zero.
+        assert_eq!(normalize_in("uno o dos", "es").join(" "), "uno o dos");
+        assert_eq!(text_errors_in("año", "ano", "es").errors(), 1);
     }
 
     #[test]

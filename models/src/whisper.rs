@@ -21,6 +21,8 @@ pub enum WhisperError {
     Invalid { path: PathBuf, why: String },
     #[error("whisper.cpp failed: {0}")]
     Engine(#[from] whisper_rs::WhisperError),
+    #[error("the Whisper model at {path} is English-only and cannot transcribe {language:?}: provision a multilingual model (`viva models fetch --model base-q8_0`) and set models.whisper_multilingual")]
+    Language { language: String, path: PathBuf },
     #[error("audio must be 16 kHz mono with finite samples: {0}")]
     BadAudio(String),
 }
@@ -73,6 +75,9 @@ pub struct TranscribeOptions {
     /// Each retry is another full decode, so this is what makes a pass's worst case slow;
     /// live passes turn it off and rely on the loop guards instead.
     pub temperature_fallback: bool,
+    /// The language spoken, as Whisper's code ("en", "es", "de"); `None` is English. Anything
+    /// but English needs a multilingual model.
+    pub language: Option<String>,
 }
 
 impl Default for TranscribeOptions {
@@ -84,6 +89,7 @@ impl Default for TranscribeOptions {
             initial_prompt: None,
             word_timestamps: true,
             temperature_fallback: true,
+            language: None,
         }
     }
 }
@@ -148,6 +154,11 @@ impl WhisperModel {
         &self.path
     }
 
+    /// Whether the model transcribes languages other than English.
+    pub fn is_multilingual(&self) -> bool {
+        self.ctx.is_multilingual()
+    }
+
     /// Vocabulary size whisper.cpp uses (51864 for English-only models).
     pub fn n_vocab(&self) -> i32 {
         self.ctx.n_vocab()
@@ -195,7 +206,14 @@ impl WhisperModel {
     ) -> Result<Transcription, WhisperError> {
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(opts.threads.max(1) as i32);
-        params.set_language(Some("en"));
+        let language = opts.language.as_deref().unwrap_or("en");
+        if language != "en" && !self.ctx.is_multilingual() {
+            return Err(WhisperError::Language {
+                language: language.to_string(),
+                path: self.path.clone(),
+            });
+        }
+        params.set_language(Some(language));
         params.set_translate(false);
         params.set_print_special(false);
         params.set_print_progress(false);
@@ -229,8 +247,9 @@ impl WhisperModel {
         let mut segments = Vec::new();
         for segment in state.as_iter() {
             let text = segment.to_str_lossy()?.trim().to_string();
-            let mut words: Vec<Word> = Vec::new();
-            let mut probs: Vec<f32> = Vec::new();
+            // Words are assembled from the tokens' bytes: byte-level BPE splits a non-ASCII
+            // letter (ñ, ü) across two tokens, so decoding token by token would mangle it.
+            let mut pieces: Vec<(Vec<u8>, u64, u64, Vec<f32>)> = Vec::new();
             for t in 0..segment.n_tokens() {
                 let Some(token) = segment.get_token(t) else {
                     continue;
@@ -238,34 +257,32 @@ impl WhisperModel {
                 if token.token_id() >= eot {
                     continue; // special and timestamp tokens
                 }
-                let piece = token.to_str_lossy()?.into_owned();
+                let bytes = token.to_bytes()?;
                 let data = token.token_data();
                 let (t0, t1) = (data.t0.max(0) as u64 * 10, data.t1.max(0) as u64 * 10);
-                let starts_word = piece.starts_with(' ') || words.is_empty();
-                let piece_trimmed = piece.trim();
-                if piece_trimmed.is_empty() {
+                let starts_word = bytes.first() == Some(&b' ') || pieces.is_empty();
+                let trimmed = bytes.trim_ascii();
+                if trimmed.is_empty() {
                     continue;
                 }
-                if starts_word {
-                    if let Some(w) = words.last_mut() {
-                        w.probability = mean(&probs);
+                match pieces.last_mut() {
+                    Some((text, _, end, probs)) if !starts_word => {
+                        text.extend_from_slice(trimmed);
+                        *end = (*end).max(t1);
+                        probs.push(data.p);
                     }
-                    probs.clear();
-                    words.push(Word {
-                        text: piece_trimmed.to_string(),
-                        start_ms: t0,
-                        end_ms: t1,
-                        probability: 0.0,
-                    });
-                } else if let Some(w) = words.last_mut() {
-                    w.text.push_str(piece_trimmed);
-                    w.end_ms = w.end_ms.max(t1);
+                    _ => pieces.push((trimmed.to_vec(), t0, t1, vec![data.p])),
                 }
-                probs.push(data.p);
             }
-            if let Some(w) = words.last_mut() {
-                w.probability = mean(&probs);
-            }
+            let mut words: Vec<Word> = pieces
+                .into_iter()
+                .map(|(text, start_ms, end_ms, probs)| Word {
+                    text: String::from_utf8_lossy(&text).into_owned(),
+                    start_ms,
+                    end_ms,
+                    probability: mean(&probs),
+                })
+                .collect();
             // A shortened encoder context makes Whisper invent words in the silent padding
             // (repeats, loops). Anything that starts after the real audio ended is such an
             // invention: drop it. The rest is clamped to the audio.

@@ -193,6 +193,9 @@ pub struct ModelsConfig {
     /// Whisper model name: `tiny.en-q8_0` (default: tiny.en with 8-bit weights, same WER, a
     /// quarter faster), `tiny.en`, `base` or `base-q8_0`.
     pub whisper: String,
+    /// Multilingual Whisper model for interviews in other languages (Spanish, German):
+    /// `base-q8_0` (default) or `base`. Loaded only when provisioned; empty: none.
+    pub whisper_multilingual: String,
     /// Whisper threads: offline commands use this many per pass; live sessions run this many
     /// single-threaded passes at once (ggml threads spin, so one per core). 0 = one per core.
     pub threads: usize,
@@ -250,6 +253,7 @@ impl Default for ModelsConfig {
         Self {
             dir: PathBuf::from(viva_models::DEFAULT_MODELS_DIR),
             whisper: "tiny.en-q8_0".into(),
+            whisper_multilingual: "base-q8_0".into(),
             threads: 0,
             flash_attention: false,
         }

@@ -148,6 +148,40 @@ pub async fn serve(config: Config, bind_override: Option<String>) -> anyhow::Res
     Ok(())
 }
 
+/// The multilingual Whisper model for Spanish and German interviews, when provisioned. Without
+/// it the server still serves English; an interview in another language is refused at its
+/// start with a message that says how to provision the model.
+async fn load_multilingual(config: &Config) -> Option<Arc<viva_models::WhisperModel>> {
+    let name = config.models.whisper_multilingual.trim().to_string();
+    if name.is_empty() {
+        return None;
+    }
+    let path = viva_models::provision::model_path(&config.models.dir, &name);
+    if !path.exists() {
+        tracing::info!(model = %name, "no multilingual Whisper model provisioned: English interviews only (`viva models fetch --model {name}`)");
+        return None;
+    }
+    let loaded = tokio::task::spawn_blocking(move || viva_models::WhisperModel::load(&path)).await;
+    match loaded {
+        Ok(Ok(m)) if m.is_multilingual() => {
+            tracing::info!(model = %m.path().display(), "multilingual whisper model loaded");
+            Some(Arc::new(m))
+        }
+        Ok(Ok(m)) => {
+            tracing::warn!(model = %m.path().display(), "models.whisper_multilingual is an English-only model; ignored");
+            None
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "multilingual Whisper model not loaded: English interviews only");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "loading the multilingual Whisper model failed");
+            None
+        }
+    }
+}
+
 /// Loads everything shared (Whisper, the voice, the VAD model) once.
 pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
     let model_path = crate::commands::whisper_path(&config);
@@ -156,12 +190,13 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
         .context("loading the Whisper model")??;
     tracing::info!(model = %whisper.path().display(), "whisper model loaded");
     let whisper = Arc::new(whisper);
+    let multilingual = load_multilingual(&config).await;
     let store = crate::store::open_and_seed(&config).await?;
     let sessions = {
         let models = config.models.dir.clone();
         let (w, threads) = (whisper.clone(), crate::commands::threads(&config));
         match tokio::task::spawn_blocking(move || {
-            crate::session::Engines::load(&models, w, threads)
+            crate::session::Engines::load(&models, w, multilingual, threads)
         })
         .await
         .context("loading the session engines")?

@@ -37,13 +37,15 @@
 
 mod budget;
 mod text;
+mod words_es_de;
 
 pub use budget::{silence_budget, Acoustic, Budget, Patience, Signals};
 pub use text::{
-    classify_ending, classify_question, dangling_clause, is_backchannel, lacks_verb, opened_list,
-    QuestionKind, TextEnding,
+    classify_ending, classify_ending_in, classify_question, classify_question_in,
+    dangling_clause, dangling_clause_in, is_backchannel, is_backchannel_in, lacks_verb,
+    lacks_verb_in, opened_list, opened_list_in, Language, QuestionKind, TextEnding,
 };
-use text::{words, BACKCHANNEL_WORDS, INTERRUPT_WORDS};
+use text::words;
 
 /// Tunables; the defaults are the ones argued for in the module docs.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +100,8 @@ pub struct TurnConfig {
     pub acoustic_after_ms: u64,
     /// The job's patience with pauses.
     pub patience: Patience,
+    /// The language the candidate speaks: which word lists the text rules use.
+    pub language: Language,
 }
 
 impl Default for TurnConfig {
@@ -124,6 +128,7 @@ impl Default for TurnConfig {
             acoustic: false,
             acoustic_after_ms: 120,
             patience: Patience::Normal,
+            language: Language::En,
         }
     }
 }
@@ -216,11 +221,11 @@ struct TextView {
 }
 
 impl TextView {
-    fn of(text: &str) -> Self {
+    fn of(text: &str, lang: Language) -> Self {
         Self {
-            ending: classify_ending(text),
-            open_list: opened_list(text),
-            open_syntax: dangling_clause(text) || lacks_verb(text, 5),
+            ending: classify_ending_in(text, lang),
+            open_list: opened_list_in(text, lang),
+            open_syntax: dangling_clause_in(text, lang) || lacks_verb_in(text, 5, lang),
             words: words(text).len(),
         }
     }
@@ -319,6 +324,14 @@ impl TurnDetector {
         self.question
     }
 
+    /// The candidate now speaks `language` (the interview switched): the text rules follow.
+    pub fn set_language(&mut self, language: Language) {
+        if self.config.language != language {
+            self.config.language = language;
+            self.text_view = TextView::of(&self.transcript, language);
+        }
+    }
+
     pub fn config(&self) -> &TurnConfig {
         &self.config
     }
@@ -378,7 +391,7 @@ impl TurnDetector {
             }
             TurnEvent::InterviewerStarted { at_ms, text } => {
                 self.advance(at_ms);
-                let kind = classify_question(&text);
+                let kind = classify_question_in(&text, self.config.language);
                 if kind != QuestionKind::Unknown || text.trim_end().ends_with('?') {
                     self.question = kind;
                 }
@@ -536,7 +549,8 @@ impl TurnDetector {
         } = self.state
         {
             let words_so_far_excuse =
-                is_backchannel(&self.transcript) || self.is_echo(&self.transcript);
+                is_backchannel_in(&self.transcript, self.config.language)
+                    || self.is_echo(&self.transcript);
             if speech_ms >= self.config.barge_in_fallback_ms && !words_so_far_excuse {
                 return self.barge_in(start);
             }
@@ -637,7 +651,7 @@ impl TurnDetector {
     }
 
     fn set_transcript(&mut self, text: String) {
-        self.text_view = TextView::of(&text);
+        self.text_view = TextView::of(&text, self.config.language);
         self.transcript = text;
     }
 
@@ -738,11 +752,12 @@ impl TurnDetector {
             return 0;
         }
         let ws = words(&self.transcript);
-        if ws.iter().any(|w| INTERRUPT_WORDS.contains(&w.as_str())) {
+        let lists = self.config.language.words();
+        if ws.iter().any(|w| lists.interrupt.contains(&w.as_str())) {
             return usize::MAX;
         }
         ws.iter()
-            .filter(|w| !BACKCHANNEL_WORDS.contains(&w.as_str()))
+            .filter(|w| !lists.backchannel.contains(&w.as_str()))
             .count()
     }
 
@@ -757,7 +772,7 @@ impl TurnDetector {
     }
 
     fn clear_transcript_if_backchannel(&mut self) {
-        if is_backchannel(&self.transcript) {
+        if is_backchannel_in(&self.transcript, self.config.language) {
             self.clear_transcript();
         }
     }

@@ -1,6 +1,77 @@
 //! What the words say about a turn: how a (partial) transcript ends, whether it is only a
 //! backchannel, whether it opened a list it has not finished, and what kind of answer the
-//! interviewer's question asks for. Pure functions over text (English).
+//! interviewer's question asks for. Pure functions over text, in the interview's
+//! [`Language`]: English here, Spanish and German word lists in `words_es_de.rs`.
+
+/// The language the candidate speaks (the interview's language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Language {
+    #[default]
+    En,
+    Es,
+    De,
+}
+
+impl Language {
+    /// From a BCP 47 tag ("es", "de-AT"); anything else is English.
+    pub fn from_tag(tag: &str) -> Self {
+        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        match primary.as_str() {
+            "es" => Language::Es,
+            "de" => Language::De,
+            _ => Language::En,
+        }
+    }
+
+    /// The tag Whisper and the voices know it by ("en", "es", "de").
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Es => "es",
+            Language::De => "de",
+        }
+    }
+
+    pub(crate) fn words(self) -> &'static Words {
+        match self {
+            Language::En => &EN,
+            Language::Es => &super::words_es_de::ES,
+            Language::De => &super::words_es_de::DE,
+        }
+    }
+}
+
+/// One language's word lists for the rules below.
+pub(crate) struct Words {
+    pub unfinished: &'static [&'static str],
+    pub open: &'static [&'static str],
+    pub backchannel: &'static [&'static str],
+    pub interrupt: &'static [&'static str],
+    pub list_openers: &'static [&'static str],
+    /// Words that open a list only where a clause begins with them ("First, …").
+    pub list_first: &'static [&'static str],
+    pub list_continuers: &'static [&'static str],
+    pub subordinators: &'static [&'static str],
+    /// Finite verbs (English adds its "-ed" and contraction rules; other languages rely on
+    /// the list, so [`lacks_verb_in`] never fires for them).
+    pub verbs: &'static [&'static str],
+    pub open_cues: &'static [&'static str],
+    pub closed_starts: &'static [&'static str],
+}
+
+const EN: Words = Words {
+    unfinished: UNFINISHED_WORDS,
+    open: OPEN_WORDS,
+    backchannel: BACKCHANNEL_WORDS,
+    interrupt: INTERRUPT_WORDS,
+    list_openers: LIST_OPENERS,
+    list_first: &["first"],
+    list_continuers: LIST_CONTINUERS,
+    subordinators: SUBORDINATORS,
+    verbs: VERBS,
+    open_cues: OPEN_CUES,
+    closed_starts: CLOSED_STARTS,
+};
 
 /// How a partial transcript ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,8 +209,14 @@ pub(crate) fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Classifies how a (partial) transcript ends.
+/// Classifies how a (partial) English transcript ends.
 pub fn classify_ending(text: &str) -> TextEnding {
+    classify_ending_in(text, Language::En)
+}
+
+/// Classifies how a (partial) transcript in `lang` ends.
+pub fn classify_ending_in(text: &str, lang: Language) -> TextEnding {
+    let list = lang.words();
     let trimmed = text.trim_end();
     let ws = words(trimmed);
     let Some(last) = ws.last() else {
@@ -157,13 +234,13 @@ pub fn classify_ending(text: &str) -> TextEnding {
     }
     // The word decides before the punctuation: Whisper often closes a partial hypothesis with a
     // period even when it stopped on "because".
-    if UNFINISHED_WORDS.contains(&last.as_str()) {
+    if list.unfinished.contains(&last.as_str()) {
         return TextEnding::Unfinished;
     }
     if trimmed.ends_with('.') || trimmed.ends_with('?') || trimmed.ends_with('!') {
         return TextEnding::Complete;
     }
-    if OPEN_WORDS.contains(&last.as_str()) {
+    if list.open.contains(&last.as_str()) {
         return TextEnding::Unfinished;
     }
     TextEnding::Neutral
@@ -171,8 +248,14 @@ pub fn classify_ending(text: &str) -> TextEnding {
 
 /// True when every word is a backchannel ("mm-hmm", "yeah okay", "I see").
 pub fn is_backchannel(text: &str) -> bool {
+    is_backchannel_in(text, Language::En)
+}
+
+/// [`is_backchannel`] in `lang` ("vale, claro", "ja genau").
+pub fn is_backchannel_in(text: &str, lang: Language) -> bool {
     let ws = words(text);
-    !ws.is_empty() && ws.len() <= 4 && ws.iter().all(|w| BACKCHANNEL_WORDS.contains(&w.as_str()))
+    let list = lang.words().backchannel;
+    !ws.is_empty() && ws.len() <= 4 && ws.iter().all(|w| list.contains(&w.as_str()))
 }
 
 /// Words that open an enumeration the speaker owes the rest of ("first, …", "two things").
@@ -214,14 +297,24 @@ const LIST_CONTINUERS: &[&str] = &[
 /// and has not yet gone on to a second item: the speaker is probably not done, whatever
 /// the punctuation says.
 pub fn opened_list(text: &str) -> bool {
+    opened_list_in(text, Language::En)
+}
+
+/// [`opened_list`] in `lang`.
+pub fn opened_list_in(text: &str, lang: Language) -> bool {
+    let lists = lang.words();
     let lower = format!(" {} ", words(text).join(" "));
     let has = |list: &[&str]| list.iter().any(|w| lower.contains(&format!(" {w} ")));
     // "First, …" opens a list; "the first book" does not: a bare "first" counts only where a
     // clause begins with it.
     let first_leads = text
         .split(['.', ',', ';', '?', '!', ':'])
-        .any(|clause| words(clause).first().is_some_and(|w| w == "first"));
-    (has(LIST_OPENERS) || first_leads) && !has(LIST_CONTINUERS)
+        .any(|clause| {
+            words(clause)
+                .first()
+                .is_some_and(|w| lists.list_first.contains(&w.as_str()))
+        });
+    (has(lists.list_openers) || first_leads) && !has(lists.list_continuers)
 }
 
 /// Finite verbs and auxiliaries common in spoken answers (besides any word in "-ed" and any
@@ -424,6 +517,15 @@ fn last_sentence(text: &str) -> &str {
 /// still waiting for its predicate ("the invention of movable metal letters in the middle of
 /// the fifteenth century…"), whatever period Whisper put after it.
 pub fn lacks_verb(text: &str, min_words: usize) -> bool {
+    lacks_verb_in(text, min_words, Language::En)
+}
+
+/// [`lacks_verb`] in `lang`: English only; Spanish and German inflect too many verb forms for
+/// a list to recognise, so there it never says "no verb".
+pub fn lacks_verb_in(text: &str, min_words: usize, lang: Language) -> bool {
+    if lang != Language::En {
+        return false;
+    }
     let ws = words(last_sentence(text));
     // A subject pronoun with a word after it ("we split…", "they shard…") has its verb: the
     // list below cannot name every verb, but speech rarely puts anything else there.
@@ -452,14 +554,25 @@ pub fn lacks_verb(text: &str, min_words: usize) -> bool {
 /// "that", "which", "although"… and no comma has come to close it ("that the forms of printed
 /// letters should follow more or less closely those of the written…").
 pub fn dangling_clause(text: &str) -> bool {
+    dangling_clause_in(text, Language::En)
+}
+
+/// [`dangling_clause`] in `lang` ("porque el servicio…", "weil wir die Datenbank…").
+pub fn dangling_clause_in(text: &str, lang: Language) -> bool {
+    let lists = lang.words();
     let sentence = last_sentence(text);
     let ws = words(sentence);
     // "That was…", "which is why…": a demonstrative or a relative that already has its verb.
-    let verb_next = ws.get(1).is_some_and(|w| VERBS.contains(&w.as_str()));
+    let verb_next = ws.get(1).is_some_and(|w| lists.verbs.contains(&w.as_str()));
+    // A German subordinate clause puts its verb last: one that ends in a listed verb
+    // ("weil wir das System umgebaut haben") is complete as far as this rule can tell.
+    let verb_last = lang == Language::De
+        && ws.last().is_some_and(|w| lists.verbs.contains(&w.as_str()));
     ws.len() >= 4
+        && !verb_last
         && ws
             .first()
-            .is_some_and(|w| SUBORDINATORS.contains(&w.as_str()))
+            .is_some_and(|w| lists.subordinators.contains(&w.as_str()))
         && !verb_next
         && !sentence.contains(',')
 }
@@ -538,6 +651,12 @@ const CLOSED_STARTS: &[&str] = &[
 /// Classifies the interviewer's utterance by its last question (the words after the last
 /// sentence end before the final `?`, so "Thanks. Next: how many years…?" is closed).
 pub fn classify_question(utterance: &str) -> QuestionKind {
+    classify_question_in(utterance, Language::En)
+}
+
+/// [`classify_question`] in `lang` (Spanish "¿" and "¡" are punctuation too).
+pub fn classify_question_in(utterance: &str, lang: Language) -> QuestionKind {
+    let lists = lang.words();
     let text = utterance.trim();
     if text.is_empty() {
         return QuestionKind::Unknown;
@@ -550,13 +669,13 @@ pub fn classify_question(utterance: &str) -> QuestionKind {
         .find(|s| !s.trim().is_empty())
         .unwrap_or(body);
     let lower = format!("{} ", words(last).join(" "));
-    if OPEN_CUES.iter().any(|c| lower.contains(c)) {
+    if lists.open_cues.iter().any(|c| lower.contains(c)) {
         return QuestionKind::Open;
     }
     // "To start, how many years…": the question may follow a lead-in clause.
     let closed = last.split(',').any(|clause| {
         let clause = format!("{} ", words(clause).join(" "));
-        CLOSED_STARTS.iter().any(|c| clause.starts_with(c))
+        lists.closed_starts.iter().any(|c| clause.starts_with(c))
     });
     if closed {
         return QuestionKind::Closed;
@@ -616,6 +735,71 @@ mod tests {
         assert!(!opened_list("We fixed the index."));
         // A word inside another word is not an opener.
         assert!(!opened_list("Our thirst for speed."));
+    }
+
+    #[test]
+    fn spanish_and_german_endings_lists_and_questions() {
+        use Language::{De, Es};
+        use QuestionKind::*;
+        // Whisper's period after a dangling connective or article does not finish a sentence.
+        assert_eq!(
+            classify_ending_in("Primero medimos la latencia y.", Es),
+            TextEnding::Unfinished
+        );
+        assert_eq!(
+            classify_ending_in("Optimizamos el índice de la.", Es),
+            TextEnding::Unfinished
+        );
+        assert_eq!(
+            classify_ending_in("Optimizamos el índice de la tabla.", Es),
+            TextEnding::Complete
+        );
+        assert_eq!(
+            classify_ending_in("Wir haben zuerst die Metriken angeschaut, weil.", De),
+            TextEnding::Unfinished
+        );
+        assert_eq!(
+            classify_ending_in("Wir haben den Index neu gebaut.", De),
+            TextEnding::Complete
+        );
+        // The English lists do not leak into other languages: "the" is a German word ending
+        // nothing, "y" is a Spanish one that ends nothing either.
+        assert_eq!(classify_ending_in("Es war gut.", De), TextEnding::Complete);
+        assert!(is_backchannel_in("Vale, claro.", Es));
+        assert!(is_backchannel_in("Ja genau.", De));
+        assert!(!is_backchannel_in("Espere, tengo una pregunta", Es));
+        assert!(opened_list_in("Primero, medimos la latencia.", Es));
+        assert!(!opened_list_in(
+            "Primero medimos la latencia y luego arreglamos el índice.",
+            Es
+        ));
+        assert!(opened_list_in("Da gibt es zwei Dinge.", De));
+        assert!(dangling_clause_in(
+            "aunque el servicio de facturación no escalaba bien con tantos clientes.",
+            Es
+        ));
+        assert!(dangling_clause_in(
+            "obwohl der Dienst für die Abrechnung bei so vielen Kunden.",
+            De
+        ));
+        assert!(!dangling_clause_in(
+            "obwohl wir den Dienst umgebaut haben.",
+            De
+        ));
+        assert!(!lacks_verb_in("La invención de las letras de metal móviles.", 5, Es));
+        for (q, lang, want) in [
+            ("Cuénteme de una vez que resolvió un incidente.", Es, Open),
+            ("¿Cómo diseñaría un limitador de peticiones?", Es, Open),
+            ("Para empezar, ¿cuántos años de experiencia tiene?", Es, Closed),
+            ("Erzählen Sie mir von einem Vorfall in Produktion.", De, Open),
+            ("Wie viele Jahre Erfahrung haben Sie?", De, Closed),
+            ("Ab wann könnten Sie anfangen?", De, Closed),
+        ] {
+            assert_eq!(classify_question_in(q, lang), want, "{q}");
+        }
+        assert_eq!(Language::from_tag("es-MX"), Es);
+        assert_eq!(Language::from_tag("DE"), De);
+        assert_eq!(Language::from_tag("fr"), Language::En);
     }
 
     #[test]

@@ -93,12 +93,18 @@ impl Transcriber for ScriptedTranscriber {
         kind: PassKind,
         samples: Vec<f32>,
         _prompt: Option<String>,
+        _language: &str,
     ) -> PassFuture {
         if let Ok(mut p) = self.passes.lock() {
             p.push(kind);
         }
         let result = self.recognise(&samples);
         Box::pin(async move { Ok(result) })
+    }
+
+    /// The script is text in whatever language it was written in.
+    fn supports_language(&self, _language: &str) -> bool {
+        true
     }
 }
 

@@ -13,6 +13,10 @@ use crate::streaming::{
 };
 use crate::whisper::{Transcription, WhisperModel};
 
+/// The languages besides English a multilingual model is used for (the interview languages
+/// viva has phrases, voices and text rules for).
+pub const SUPPORTED: &[&str] = &["es", "de"];
+
 /// Why a pass failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscribeError {
@@ -57,14 +61,20 @@ pub type PassFuture = Pin<Box<dyn Future<Output = Result<PassResult, TranscribeE
 pub trait Transcriber: Send + Sync {
     /// A fresh stream id (one per session).
     fn new_stream(&self) -> u64;
-    /// Queues a pass over 16 kHz `samples`; `prompt` is the committed text before them.
+    /// Queues a pass over 16 kHz `samples` spoken in `language` ("en", "es", "de");
+    /// `prompt` is the committed text before them.
     fn submit(
         &self,
         stream: u64,
         kind: PassKind,
         samples: Vec<f32>,
         prompt: Option<String>,
+        language: &str,
     ) -> PassFuture;
+    /// Whether passes in `language` can run (a multilingual model is loaded for it).
+    fn supports_language(&self, language: &str) -> bool {
+        language == "en"
+    }
     /// Passes waiting for a worker (all sessions).
     fn queued(&self) -> usize {
         0
@@ -76,18 +86,33 @@ pub struct WhisperTranscriber {
     scheduler: Arc<InferenceScheduler>,
     ctx_margin: u32,
     next_stream: AtomicU64,
+    multilingual: bool,
 }
 
 impl WhisperTranscriber {
     /// `workers` concurrent single-threaded decodes (one per core).
     pub fn new(model: Arc<WhisperModel>, workers: usize) -> Self {
+        Self::with_multilingual(model, None, workers)
+    }
+
+    /// English passes on `model`, Spanish and German ones on `multilingual` (when given), all
+    /// on one pool of `workers`.
+    pub fn with_multilingual(
+        model: Arc<WhisperModel>,
+        multilingual: Option<Arc<WhisperModel>>,
+        workers: usize,
+    ) -> Self {
+        let multilingual = multilingual.filter(|m| m.is_multilingual());
+        let covers_all = multilingual.is_some() || model.is_multilingual();
         Self {
-            scheduler: Arc::new(InferenceScheduler::new(
+            scheduler: Arc::new(InferenceScheduler::with_multilingual(
                 model,
+                multilingual,
                 SchedulerConfig::for_cores(workers),
             )),
             ctx_margin: LIVE_CTX_MARGIN,
             next_stream: AtomicU64::new(1),
+            multilingual: covers_all,
         }
     }
 }
@@ -103,6 +128,7 @@ impl Transcriber for WhisperTranscriber {
         kind: PassKind,
         samples: Vec<f32>,
         prompt: Option<String>,
+        language: &str,
     ) -> PassFuture {
         let priority = match kind {
             PassKind::Partial => Priority::Partial,
@@ -112,6 +138,7 @@ impl Transcriber for WhisperTranscriber {
         let mut opts = live_options(self.ctx_margin);
         // The committed text before this audio (a long answer's earlier part): continuity.
         opts.initial_prompt = prompt;
+        opts.language = (language != "en").then(|| language.to_string());
         let ticket = self.scheduler.submit(stream, priority, samples, opts);
         Box::pin(async move {
             match ticket.await {
@@ -127,6 +154,10 @@ impl Transcriber for WhisperTranscriber {
 
     fn queued(&self) -> usize {
         self.scheduler.queued()
+    }
+
+    fn supports_language(&self, language: &str) -> bool {
+        language == "en" || (self.multilingual && SUPPORTED.contains(&language))
     }
 }
 

@@ -20,6 +20,12 @@ pub const MAX_SENTENCE_CHARS: usize = 220;
 ///
 /// Errors: [`TtsError::EmptyText`], [`TtsError::TooLong`], [`TtsError::NothingToSay`].
 pub fn prepare(text: &str) -> Result<Vec<String>, TtsError> {
+    prepare_with(text, true)
+}
+
+/// [`prepare`], with the English jargon respellings only when `respell` (a Spanish or German
+/// voice reads the terms by its own rules: an English respelling would only mislead it).
+pub fn prepare_with(text: &str, respell: bool) -> Result<Vec<String>, TtsError> {
     if text.trim().is_empty() {
         return Err(TtsError::EmptyText);
     }
@@ -31,7 +37,11 @@ pub fn prepare(text: &str) -> Result<Vec<String>, TtsError> {
         });
     }
     let cleaned = clean(&strip_markup(text));
-    let respelled = lexicon::respell(&cleaned);
+    let respelled = if respell {
+        lexicon::respell(&cleaned)
+    } else {
+        cleaned
+    };
     let mut sentences = Vec::new();
     for sentence in split_sentences(&respelled) {
         for piece in chunk_long(&sentence, MAX_SENTENCE_CHARS) {

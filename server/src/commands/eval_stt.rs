@@ -39,14 +39,33 @@ pub struct EvalSttArgs {
     /// Never re-decode at a higher temperature (the live passes' setting: bounded cost).
     #[arg(long)]
     pub no_fallback: bool,
+    /// Only the manifest's rows in this language (its `language` column: "es", "de", "en").
+    /// Rows in a language other than English are decoded in it with the multilingual model
+    /// (`models.whisper_multilingual`) and scored with that language's normaliser.
+    #[arg(long)]
+    pub language: Option<String>,
     /// Threads per pass (overrides models.threads).
     #[arg(long)]
     pub threads: Option<usize>,
 }
 
 pub fn run(cfg: &Config, args: EvalSttArgs) -> anyhow::Result<()> {
-    let entries = viva_models::stt_eval::read_manifest(&args.manifest)?;
-    let model = super::load_whisper(cfg)?;
+    let mut entries = viva_models::stt_eval::read_manifest(&args.manifest)?;
+    if let Some(language) = &args.language {
+        let language = language.trim().to_ascii_lowercase();
+        entries.retain(|e| e.language.as_deref().unwrap_or("en") == language);
+        if entries.is_empty() {
+            anyhow::bail!(
+                "{} has no rows in language {language:?} (its `language` column)",
+                args.manifest.display()
+            );
+        }
+    }
+    let model = if entries.iter().any(|e| e.language.is_some()) {
+        super::load_multilingual_whisper(cfg)?
+    } else {
+        super::load_whisper(cfg)?
+    };
     let opts = viva_models::TranscribeOptions {
         threads: args.threads.unwrap_or_else(|| super::threads(cfg)),
         audio_ctx: args.audio_ctx,

@@ -592,6 +592,11 @@ fn creation_refusal(e: crate::session::CreateError) -> Response {
             format!("the server is restarting; try again in {retry_after_s} s"),
             retry_after_s,
         ),
+        CreateError::Language(message) => error_json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "language_unavailable",
+            message,
+        ),
         CreateError::Failed(e) => error_json(
             StatusCode::INTERNAL_SERVER_ERROR,
             "session_failed",

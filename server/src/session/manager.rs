@@ -42,6 +42,9 @@ pub enum CreateError {
     Full { retry_after_s: u64 },
     #[error("the server is restarting; try again in {retry_after_s} s")]
     Draining { retry_after_s: u64 },
+    /// The job's interview language cannot be served by this node's models.
+    #[error("{0}")]
+    Language(String),
     #[error("{0:#}")]
     Failed(anyhow::Error),
 }
@@ -310,6 +313,13 @@ impl SessionManager {
         job: JobConfig,
         interview_id: Option<String>,
     ) -> Result<Created, CreateError> {
+        let language = viva_audio::turn::Language::from_tag(&job.language.interview);
+        if !self.engines.supports(language) {
+            return Err(CreateError::Language(format!(
+                "this interview is in {:?}, which this server cannot transcribe or speak yet: provision the multilingual Whisper model (`viva models fetch --model base-q8_0`, part of `make models`) and restart",
+                job.language.interview
+            )));
+        }
         self.admit()?;
         let id = format!("s-{}", random_hex(8).map_err(CreateError::Failed)?);
         let token = random_hex(16).map_err(CreateError::Failed)?;

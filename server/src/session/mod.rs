@@ -34,6 +34,7 @@ pub mod synth_pool;
 
 use std::sync::{Arc, Mutex};
 
+use viva_audio::turn::Language;
 use viva_interview::JobConfig;
 use viva_models::workers::{
     SileroActivity, TextToSpeech, Transcriber, VoiceActivity, WebRtcActivity, WhisperTranscriber,
@@ -53,7 +54,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Models and pools every session shares.
 pub struct Engines {
     pub transcriber: Arc<dyn Transcriber>,
+    /// The interviewer's English voice (and the voice of any language without its own).
     pub voice: Arc<dyn TextToSpeech>,
+    /// The voices of the other interview languages (Spanish, German).
+    voices: std::collections::HashMap<Language, Arc<dyn TextToSpeech>>,
     /// A voice activity detector per session (Silero when provisioned, else WebRTC's).
     pub vad: Arc<dyn VoiceActivity>,
     /// Smart Turn when provisioned: the acoustic half of the end-of-turn decision (without it,
@@ -78,6 +82,7 @@ impl Engines {
         Ok(Engines {
             transcriber,
             voice,
+            voices: Default::default(),
             vad,
             smart_turn,
             metrics: Arc::new(Metrics::new()),
@@ -86,12 +91,35 @@ impl Engines {
         })
     }
 
+    /// The voice for `language` (another language's voice is added with
+    /// [`Engines::with_voice`]).
+    pub fn with_voice(mut self, language: Language, voice: Arc<dyn TextToSpeech>) -> Self {
+        self.voices.insert(language, voice);
+        self
+    }
+
+    /// Who speaks `language`: its own voice, else the English one.
+    pub fn voice_for(&self, language: Language) -> Arc<dyn TextToSpeech> {
+        self.voices
+            .get(&language)
+            .cloned()
+            .unwrap_or_else(|| self.voice.clone())
+    }
+
+    /// Whether an interview in `language` can run: its speech can be transcribed and it has a
+    /// voice of its own.
+    pub fn supports(&self, language: Language) -> bool {
+        self.transcriber.supports_language(language.tag())
+            && (language == Language::En || self.voices.contains_key(&language))
+    }
+
     /// Loads the voice (Piper when provisioned, else espeak-ng) with its prompt cache, the
     /// Silero VAD pool and Smart Turn, sharing one ONNX Runtime environment, around `whisper`.
     /// Blocking (seconds).
     pub fn load(
         models_dir: &std::path::Path,
         whisper: Arc<viva_models::WhisperModel>,
+        multilingual: Option<Arc<viva_models::WhisperModel>>,
         threads: usize,
     ) -> anyhow::Result<Engines> {
         let env = viva_audio::vad::provision::locate_onnxruntime(models_dir)
@@ -148,19 +176,40 @@ impl Engines {
             smart_turn = smart_turn.is_some(),
             "session engines loaded"
         );
-        Ok(Engines::new(
-            Arc::new(WhisperTranscriber::new(whisper, threads)),
+        let mut engines = Engines::new(
+            Arc::new(WhisperTranscriber::with_multilingual(
+                whisper,
+                multilingual,
+                threads,
+            )),
             Arc::new(voice),
             vad,
             smart_turn,
             threads,
-        )?)
+        )?;
+        // Spanish and German speak with espeak-ng's voices: no neural voice for them ships in
+        // a registry package, and the English one reading their phonemes was not understood
+        // (see docs/languages.md); their phrases share the prompt cache.
+        for (language, espeak_voice, wpm) in [
+            (Language::Es, "es", viva_tts::ESPEAK_WPM_ES),
+            (Language::De, "de", viva_tts::ESPEAK_WPM_DE),
+        ] {
+            match viva_tts::Voice::espeak_voice_at(espeak_voice, wpm) {
+                Ok(v) => {
+                    let cache = viva_tts::PromptCache::open(models_dir.join("cache").join("tts"))?;
+                    engines = engines.with_voice(language, Arc::new(v.with_cache(cache)));
+                }
+                Err(e) => tracing::warn!(error = %e, language = language.tag(), "no voice for this language"),
+            }
+        }
+        Ok(engines)
     }
 
     /// Renders jobs' fixed phrases into the prompt cache in the background (one task, job
     /// after job), so the interviewer's questions cost no synthesis when asked.
     pub fn prerender_in_background(&self, jobs: &[JobConfig]) {
-        let mut phrases = Vec::new();
+        // Each job's phrases in its interview language's voice.
+        let mut work: Vec<(Arc<dyn TextToSpeech>, Vec<String>)> = Vec::new();
         if let Ok(mut seen) = self.prerendered.lock() {
             for job in jobs {
                 let mine = viva_interview::prerenderable_phrases(job);
@@ -170,17 +219,19 @@ impl Engines {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 std::hash::Hash::hash(&mine, &mut h);
                 if seen.insert(std::hash::Hasher::finish(&h)) {
-                    phrases.extend(mine);
+                    let voice = self.voice_for(Language::from_tag(&job.language.interview));
+                    work.push((voice, mine));
                 }
             }
         }
-        if phrases.is_empty() {
+        if work.is_empty() {
             return;
         }
-        let voice = self.voice.clone();
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = voice.prepare(&phrases) {
-                tracing::warn!(error = %e, "prerendering prompts failed");
+            for (voice, phrases) in work {
+                if let Err(e) = voice.prepare(&phrases) {
+                    tracing::warn!(error = %e, "prerendering prompts failed");
+                }
             }
         });
     }

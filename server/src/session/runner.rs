@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 use viva_audio::frame::samples_to_ms;
+use viva_audio::turn::Language;
 use viva_interview::{Interview, JobConfig};
 
 use super::journal::{self, Journal, JournalKey};
@@ -193,7 +194,7 @@ struct Runner {
     turns_path: PathBuf,
     /// Where the workers' results come back.
     work_tx: mpsc::UnboundedSender<Input>,
-    synth_tx: mpsc::UnboundedSender<(u64, String)>,
+    synth_tx: mpsc::UnboundedSender<(u64, String, Language)>,
     /// Utterances up to this id are no longer wanted.
     cancel_through: Arc<AtomicU64>,
     /// When the current step began (what the step metrics measure).
@@ -280,14 +281,19 @@ impl Runner {
                 kind,
                 samples,
                 prompt,
+                language,
                 ..
-            } => self.transcribe(pass, kind, samples, prompt),
+            } => self.transcribe(pass, kind, samples, prompt, language),
             Output::AskAcoustic {
                 speech_end_ms,
                 samples,
             } => self.ask_acoustic(speech_end_ms, samples),
-            Output::Synthesize { utterance, text } => {
-                let _ = self.synth_tx.send((utterance, text));
+            Output::Synthesize {
+                utterance,
+                text,
+                language,
+            } => {
+                let _ = self.synth_tx.send((utterance, text, language));
             }
             Output::CancelSynthesis { through } => {
                 self.cancel_through.fetch_max(through, Ordering::SeqCst);
@@ -316,11 +322,18 @@ impl Runner {
     }
 
     /// A pass on the shared scheduler; its result comes back as [`Input::Transcribed`].
-    fn transcribe(&self, pass: u64, kind: PassKind, samples: Vec<f32>, prompt: Option<String>) {
-        let fut = self
-            .engines
-            .transcriber
-            .submit(self.stream, kind, samples, prompt);
+    fn transcribe(
+        &self,
+        pass: u64,
+        kind: PassKind,
+        samples: Vec<f32>,
+        prompt: Option<String>,
+        language: Language,
+    ) {
+        let fut =
+            self.engines
+                .transcriber
+                .submit(self.stream, kind, samples, prompt, language.tag());
         let work_tx = self.work_tx.clone();
         let metrics = self.engines.metrics.clone();
         let started = Instant::now();
@@ -373,16 +386,16 @@ fn spawn_synthesis(
     engines: Arc<Engines>,
     cancel_through: Arc<AtomicU64>,
     work_tx: mpsc::UnboundedSender<Input>,
-) -> mpsc::UnboundedSender<(u64, String)> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, String)>();
+) -> mpsc::UnboundedSender<(u64, String, Language)> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, String, Language)>();
     tokio::spawn(
         async move {
-            while let Some((utterance, text)) = rx.recv().await {
+            while let Some((utterance, text, language)) = rx.recv().await {
                 if cancel_through.load(Ordering::SeqCst) >= utterance {
                     tracing::debug!(utterance, "stale utterance dropped after a stop");
                     continue;
                 }
-                let voice = engines.voice.clone();
+                let voice = engines.voice_for(language);
                 let metrics = engines.metrics.clone();
                 let cancelled = cancel_through.clone();
                 let out = work_tx.clone();

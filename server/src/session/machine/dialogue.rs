@@ -2,6 +2,7 @@
 //! as utterances, the silence timer, the write-ahead journal, withdrawing a reply when the
 //! candidate had not finished, and pausing for a server restart (sans-IO).
 
+use viva_audio::turn::Language;
 use viva_interview::{Action, EngineConfig, Event, Interview, UtteranceKind, Word};
 
 use super::super::journal::{self, Journal, JournalKey};
@@ -15,7 +16,15 @@ with the same link in a minute or two, and we will continue exactly where we lef
 const RESUME_TEXT: &str =
     "Welcome back, and thank you for waiting. Let's continue where we left off.";
 /// The spoken request a "repeat" button stands for (the engine understands it).
-pub(super) const REPEAT_REQUEST: &str = "Could you repeat the question, please?";
+/// What the candidate page's "repeat" button stands for, in the interview's language (the
+/// engine reads it as the candidate's own words).
+pub(super) fn repeat_request(language: Language) -> &'static str {
+    match language {
+        Language::En => "Could you repeat the question, please?",
+        Language::Es => "¿Podría repetir la pregunta, por favor?",
+        Language::De => "Könnten Sie die Frage bitte wiederholen?",
+    }
+}
 
 /// A spoken answer as the dialogue received it, with where the journal stood before it.
 struct VoiceAnswer {
@@ -90,6 +99,11 @@ impl Dialogue {
     #[cfg(test)]
     pub fn interview(&self) -> &Interview {
         &self.interview
+    }
+
+    /// The language the interview is held in now.
+    pub fn language(&self) -> Language {
+        Language::from_tag(&self.interview.job().language.interview)
     }
 
     /// The candidate is connected: the interview begins.
@@ -286,12 +300,14 @@ impl Dialogue {
         let text = format!("{RESUME_TEXT} {prompt}");
         tracing::info!("restored interview resumed");
         self.silent_since = None;
+        let language = self.language();
         cx.note(Note::Say(Say {
             utterance_id: viva_interview::utterance_id(&text),
             text,
             kind: UtteranceKind::Repeat,
             awaits_answer: true,
             speech_end_ms: None,
+            language,
         }));
     }
 
@@ -306,12 +322,14 @@ impl Dialogue {
         self.save(now, cx);
         tracing::info!(say, "interview paused for a server restart");
         if say {
-            cx.note(Note::Say(Say {
+            let language = self.language();
+        cx.note(Note::Say(Say {
                 utterance_id: viva_interview::utterance_id(PAUSE_TEXT),
                 text: PAUSE_TEXT.into(),
                 kind: UtteranceKind::Transition,
                 awaits_answer: false,
                 speech_end_ms: None,
+                language,
             }));
         }
         cx.note(Note::End(REASON_PAUSED.into()));
@@ -359,13 +377,15 @@ impl Dialogue {
                     if kind != UtteranceKind::Reprompt {
                         self.silent_since = None;
                     }
-                    cx.note(Note::Say(Say {
+                    let language = self.language();
+        cx.note(Note::Say(Say {
                         utterance_id,
                         text,
                         kind,
                         awaits_answer,
                         // Only the first utterance answers the candidate's turn.
                         speech_end_ms: speech_end_ms.take(),
+                        language,
                     }));
                 }
                 Action::EndInterview { reason } => {

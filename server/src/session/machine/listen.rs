@@ -181,6 +181,11 @@ impl Listener {
         self.housekeeping(cx);
     }
 
+    /// The candidate now speaks `language`.
+    pub fn set_language(&mut self, language: viva_audio::turn::Language) {
+        self.det.set_language(language);
+    }
+
     pub fn interviewer_started(&mut self, at_ms: u64, text: String, cx: &mut Cx) {
         self.interviewer_since = Some(at_ms);
         let d = self

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 
+use viva_audio::turn::Language;
 use viva_audio::{AudioFrame, Track};
 use viva_interview::UtteranceKind;
 
@@ -28,6 +29,8 @@ pub struct Say {
     pub awaits_answer: bool,
     /// Set on the first utterance that answers a candidate's turn: their last speech.
     pub speech_end_ms: Option<u64>,
+    /// The language it is said in (the voice that renders it).
+    pub language: Language,
 }
 
 /// Everything that happens to a session, with the time it happened at.
@@ -64,6 +67,8 @@ pub enum Output {
         samples: Vec<f32>,
         /// The text before these samples (continuity across a committed pause).
         prompt: Option<String>,
+        /// The language the candidate speaks now.
+        language: Language,
     },
     /// Ask the acoustic end-of-turn model about the pause after `speech_end_ms`.
     AskAcoustic {
@@ -75,6 +80,8 @@ pub enum Output {
     Synthesize {
         utterance: u64,
         text: String,
+        /// Which language's voice renders it.
+        language: Language,
     },
     /// Utterances up to `through` are no longer wanted: stop rendering them.
     CancelSynthesis {

@@ -33,7 +33,7 @@ use viva_interview::{EngineConfig, Interview, Word};
 
 use super::journal::{Journal, JournalKey};
 use super::messages::{Inbound, Outbound, ServerEvent};
-use dialogue::{Dialogue, REPEAT_REQUEST};
+use dialogue::{repeat_request, Dialogue};
 use listen::Listener;
 use messages::{Cx, Note, RATE};
 pub use messages::{
@@ -232,8 +232,8 @@ impl Session {
             }
             Inbound::TextAnswer(text) => self.dialogue.answer(now, text, None, None, &mut self.cx),
             Inbound::Repeat => {
-                self.dialogue
-                    .answer(now, REPEAT_REQUEST.into(), None, None, &mut self.cx)
+                let asked = repeat_request(self.dialogue.language()).to_string();
+                self.dialogue.answer(now, asked, None, None, &mut self.cx)
             }
             Inbound::Bye => {
                 // At once: not after the sentence the interviewer is saying.
@@ -321,6 +321,7 @@ impl Session {
             start_ms: pass.start_ms,
             samples,
             prompt,
+            language: self.dialogue.language(),
         });
     }
 
@@ -357,6 +358,9 @@ impl Session {
     /// Handles every note the parts left, then plays what is due.
     fn settle(&mut self) {
         let now = self.now;
+        // The interview may have switched language: the text rules of the end-of-turn
+        // decision follow (transcription and voice take it from each request).
+        self.listen.set_language(self.dialogue.language());
         loop {
             while let Some(note) = self.cx.notes.pop_front() {
                 self.route(now, note);

@@ -57,6 +57,7 @@ impl Playout {
         cx.output(Output::Synthesize {
             utterance: id,
             text: say.text.clone(),
+            language: say.language,
         });
         self.queue.push_back(Entry::Utterance(Utterance {
             id,

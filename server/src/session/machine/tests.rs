@@ -192,7 +192,9 @@ impl Harness {
                         p_complete: 0.9,
                     }),
                 )),
-                Output::Synthesize { utterance, text } => {
+                Output::Synthesize {
+                    utterance, text, ..
+                } => {
                     let words = text.split_whitespace().count();
                     self.work
                         .push((self.now + TTS_MS, Work::Render { utterance, words }));
