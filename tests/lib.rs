@@ -45,9 +45,9 @@ pub fn model_available() -> bool {
         "whisper/ggml-tiny.en.bin",
         "whisper/ggml-base-q8_0.bin",
     ]
-        .iter()
-        .map(|p| models_dir().join(p))
-        .find(|p| !p.exists());
+    .iter()
+    .map(|p| models_dir().join(p))
+    .find(|p| !p.exists());
     let Some(path) = missing else {
         return true;
     };

@@ -40,12 +40,12 @@ mod text;
 mod words_es_de;
 
 pub use budget::{silence_budget, Acoustic, Budget, Patience, Signals};
-pub use text::{
-    classify_ending, classify_ending_in, classify_question, classify_question_in,
-    dangling_clause, dangling_clause_in, is_backchannel, is_backchannel_in, lacks_verb,
-    lacks_verb_in, opened_list, opened_list_in, Language, QuestionKind, TextEnding,
-};
 use text::words;
+pub use text::{
+    classify_ending, classify_ending_in, classify_question, classify_question_in, dangling_clause,
+    dangling_clause_in, is_backchannel, is_backchannel_in, lacks_verb, lacks_verb_in, opened_list,
+    opened_list_in, Language, QuestionKind, TextEnding,
+};
 
 /// Tunables; the defaults are the ones argued for in the module docs.
 #[derive(Debug, Clone, PartialEq)]
@@ -548,9 +548,8 @@ impl TurnDetector {
             start, speech_ms, ..
         } = self.state
         {
-            let words_so_far_excuse =
-                is_backchannel_in(&self.transcript, self.config.language)
-                    || self.is_echo(&self.transcript);
+            let words_so_far_excuse = is_backchannel_in(&self.transcript, self.config.language)
+                || self.is_echo(&self.transcript);
             if speech_ms >= self.config.barge_in_fallback_ms && !words_so_far_excuse {
                 return self.barge_in(start);
             }

@@ -15,7 +15,11 @@ pub enum Language {
 impl Language {
     /// From a BCP 47 tag ("es", "de-AT"); anything else is English.
     pub fn from_tag(tag: &str) -> Self {
-        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "es" => Language::Es,
             "de" => Language::De,
@@ -307,13 +311,11 @@ pub fn opened_list_in(text: &str, lang: Language) -> bool {
     let has = |list: &[&str]| list.iter().any(|w| lower.contains(&format!(" {w} ")));
     // "First, …" opens a list; "the first book" does not: a bare "first" counts only where a
     // clause begins with it.
-    let first_leads = text
-        .split(['.', ',', ';', '?', '!', ':'])
-        .any(|clause| {
-            words(clause)
-                .first()
-                .is_some_and(|w| lists.list_first.contains(&w.as_str()))
-        });
+    let first_leads = text.split(['.', ',', ';', '?', '!', ':']).any(|clause| {
+        words(clause)
+            .first()
+            .is_some_and(|w| lists.list_first.contains(&w.as_str()))
+    });
     (has(lists.list_openers) || first_leads) && !has(lists.list_continuers)
 }
 
@@ -566,8 +568,8 @@ pub fn dangling_clause_in(text: &str, lang: Language) -> bool {
     let verb_next = ws.get(1).is_some_and(|w| lists.verbs.contains(&w.as_str()));
     // A German subordinate clause puts its verb last: one that ends in a listed verb
     // ("weil wir das System umgebaut haben") is complete as far as this rule can tell.
-    let verb_last = lang == Language::De
-        && ws.last().is_some_and(|w| lists.verbs.contains(&w.as_str()));
+    let verb_last =
+        lang == Language::De && ws.last().is_some_and(|w| lists.verbs.contains(&w.as_str()));
     ws.len() >= 4
         && !verb_last
         && ws
@@ -786,12 +788,24 @@ mod tests {
             "obwohl wir den Dienst umgebaut haben.",
             De
         ));
-        assert!(!lacks_verb_in("La invención de las letras de metal móviles.", 5, Es));
+        assert!(!lacks_verb_in(
+            "La invención de las letras de metal móviles.",
+            5,
+            Es
+        ));
         for (q, lang, want) in [
             ("Cuénteme de una vez que resolvió un incidente.", Es, Open),
             ("¿Cómo diseñaría un limitador de peticiones?", Es, Open),
-            ("Para empezar, ¿cuántos años de experiencia tiene?", Es, Closed),
-            ("Erzählen Sie mir von einem Vorfall in Produktion.", De, Open),
+            (
+                "Para empezar, ¿cuántos años de experiencia tiene?",
+                Es,
+                Closed,
+            ),
+            (
+                "Erzählen Sie mir von einem Vorfall in Produktion.",
+                De,
+                Open,
+            ),
             ("Wie viele Jahre Erfahrung haben Sie?", De, Closed),
             ("Ab wann könnten Sie anfangen?", De, Closed),
         ] {

@@ -181,4 +181,3 @@ fn spanish_and_german_voices_are_understood_by_whisper() {
         );
     }
 }
-

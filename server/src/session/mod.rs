@@ -199,7 +199,9 @@ impl Engines {
                     let cache = viva_tts::PromptCache::open(models_dir.join("cache").join("tts"))?;
                     engines = engines.with_voice(language, Arc::new(v.with_cache(cache)));
                 }
-                Err(e) => tracing::warn!(error = %e, language = language.tag(), "no voice for this language"),
+                Err(e) => {
+                    tracing::warn!(error = %e, language = language.tag(), "no voice for this language")
+                }
             }
         }
         Ok(engines)

@@ -323,7 +323,7 @@ impl Dialogue {
         tracing::info!(say, "interview paused for a server restart");
         if say {
             let language = self.language();
-        cx.note(Note::Say(Say {
+            cx.note(Note::Say(Say {
                 utterance_id: viva_interview::utterance_id(PAUSE_TEXT),
                 text: PAUSE_TEXT.into(),
                 kind: UtteranceKind::Transition,
@@ -378,7 +378,7 @@ impl Dialogue {
                         self.silent_since = None;
                     }
                     let language = self.language();
-        cx.note(Note::Say(Say {
+                    cx.note(Note::Say(Say {
                         utterance_id,
                         text,
                         kind,
