@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::job::{AnswerExpectation, KnowledgeArea};
-use crate::text::{is_stopword, Cue, Span, Tokens};
+use crate::lang::Lang;
+use crate::lexicon::{tense, Lexicon};
+use crate::text::{Cue, Span, Tokens};
 
 /// How deep an answer went on a knowledge area (seed 004's ladder).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -36,6 +38,13 @@ pub struct AreaHit {
 /// Finds which knowledge areas an answer covers, and how deeply.
 pub trait AreaMatcher {
     fn match_areas(&self, answer: &str, areas: &[KnowledgeArea]) -> Vec<AreaHit>;
+
+    /// The same for an answer in `lang`; matchers that know no language but English read it
+    /// as [`AreaMatcher::match_areas`] does.
+    fn match_areas_in(&self, lang: Lang, answer: &str, areas: &[KnowledgeArea]) -> Vec<AreaHit> {
+        let _ = lang;
+        self.match_areas(answer, areas)
+    }
 }
 
 /// Cue-phrase matching on stemmed tokens, skipping negated mentions ("never used tracing").
@@ -44,6 +53,11 @@ pub struct LexicalAreaMatcher;
 
 impl AreaMatcher for LexicalAreaMatcher {
     fn match_areas(&self, answer: &str, areas: &[KnowledgeArea]) -> Vec<AreaHit> {
+        self.match_areas_in(Lang::En, answer, areas)
+    }
+
+    fn match_areas_in(&self, lang: Lang, answer: &str, areas: &[KnowledgeArea]) -> Vec<AreaHit> {
+        let lex = Lexicon::of(lang);
         let tokens = Tokens::new(answer);
         let mut hits = Vec::new();
         for area in areas {
@@ -56,7 +70,7 @@ impl AreaMatcher for LexicalAreaMatcher {
                 for cue_text in cues {
                     let cue = Cue::new(cue_text);
                     for (a, b) in cue.find_all(&tokens) {
-                        if !negated(&tokens, a) {
+                        if !negated(lex, &tokens, a) {
                             evidence.push(Evidence {
                                 span: tokens.span(a, b),
                                 cue: cue_text.clone(),
@@ -79,10 +93,10 @@ impl AreaMatcher for LexicalAreaMatcher {
     }
 }
 
-/// A mention is negated when "not", "never", "no" or "without" comes up to three words before it.
-fn negated(tokens: &Tokens<'_>, at: usize) -> bool {
-    (at.saturating_sub(3)..at)
-        .any(|i| matches!(tokens.norm(i), "not" | "never" | "no" | "without" | "nor"))
+/// A mention is negated when "not", "never", "no", "without" or "nor" (or the language's
+/// equivalent) comes up to three words before it.
+fn negated(lex: &Lexicon, tokens: &Tokens<'_>, at: usize) -> bool {
+    (at.saturating_sub(3)..at).any(|i| lex.is(tokens.norm(i), lex.negators))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,11 +233,23 @@ pub struct QuestionContext<'a> {
     pub references: &'a [String],
 }
 
+/// Analyses an English answer.
 pub fn analyze(
     answer: &str,
     question: &QuestionContext<'_>,
     matcher: &dyn AreaMatcher,
 ) -> AnswerSignals {
+    analyze_in(Lang::En, answer, question, matcher)
+}
+
+/// Analyses an answer given in `lang`.
+pub fn analyze_in(
+    lang: Lang,
+    answer: &str,
+    question: &QuestionContext<'_>,
+    matcher: &dyn AreaMatcher,
+) -> AnswerSignals {
+    let lex = Lexicon::of(lang);
     let tokens = Tokens::new(answer);
     let words = tokens.len();
     let length = match words {
@@ -233,17 +259,17 @@ pub fn analyze(
         30..=300 => LengthClass::Adequate,
         _ => LengthClass::Long,
     };
-    let areas = matcher.match_areas(answer, question.areas);
+    let areas = matcher.match_areas_in(lang, answer, question.areas);
     let best_depth = areas.iter().map(|h| h.depth).max();
 
-    let request = find_request(&tokens, words);
-    let question_back = find_question_back(answer, &tokens, words);
-    let non_answer = find_non_answer(&tokens, words, best_depth);
-    let specificity = specificity(&tokens);
-    let star = star(&tokens);
-    let ownership = ownership(&tokens);
-    let (experience, experience_evidence) = experience(&tokens);
-    let hedges = cue_spans(&tokens, HEDGES);
+    let request = find_request(lex, &tokens, words);
+    let question_back = find_question_back(lex, answer, &tokens, words);
+    let non_answer = find_non_answer(lex, &tokens, words, best_depth);
+    let specificity = specificity(lex, &tokens);
+    let star = star(lex, &tokens);
+    let ownership = ownership(lex, &tokens);
+    let (experience, experience_evidence) = experience(lex, &tokens);
+    let hedges = cue_spans(&tokens, lex.hedges);
 
     let hedge_density = hedges.len() as f32 / (words.max(1) as f32 / 25.0).max(1.0);
     let concrete = specificity.score.max(match best_depth {
@@ -260,11 +286,11 @@ pub fn analyze(
     let vagueness =
         ((1.0 - concrete) * 0.6 + (hedge_density * 0.2).min(0.3) + brevity).clamp(0.0, 1.0);
 
-    let topical_overlap = topical_overlap(&tokens, question);
+    let topical_overlap = topical_overlap(lex, &tokens, question);
     let content_words = tokens
         .tokens
         .iter()
-        .filter(|t| !is_stopword(&t.norm) && t.norm.chars().count() > 2)
+        .filter(|t| !lex.is_stopword(&t.norm) && t.norm.chars().count() > 2)
         .count();
     let off_topic = non_answer.is_none()
         && request.is_none()
@@ -308,23 +334,20 @@ fn cue_spans(tokens: &Tokens<'_>, cues: &str) -> Vec<Span> {
     spans
 }
 
-const HEDGES: &str = "i think|i guess|maybe|probably|perhaps|kind of|sort of|not sure|i believe|something like|stuff|things like that|and so on|etc|whatever|more or less|basically|it depends|various|somehow|some sort|i suppose|roughly speaking|in general";
-
-fn find_request(tokens: &Tokens<'_>, words: usize) -> Option<(RequestKind, Span)> {
+fn find_request(lex: &Lexicon, tokens: &Tokens<'_>, words: usize) -> Option<(RequestKind, Span)> {
     if words > 25 {
         return None;
     }
-    const REPHRASE: &str = "rephrase|what do you mean|don't understand the question|do not understand the question|didn't understand|did not understand|not sure what you mean|explain the question|another way|say it differently|put it differently|clarify the question|in other words|what are you asking";
-    const REPEAT: &str = "repeat|say that again|say it again|come again|pardon|didn't hear|did not hear|didn't catch|did not catch|what was the question|couldn't hear|could not hear|missed the question|one more time";
-    if let Some(span) = cue_spans(tokens, REPHRASE).first() {
+    if let Some(span) = cue_spans(tokens, lex.rephrase).first() {
         return Some((RequestKind::Rephrase, *span));
     }
-    cue_spans(tokens, REPEAT)
+    cue_spans(tokens, lex.repeat)
         .first()
         .map(|s| (RequestKind::Repeat, *s))
 }
 
 fn find_question_back(
+    lex: &Lexicon,
     answer: &str,
     tokens: &Tokens<'_>,
     words: usize,
@@ -332,36 +355,34 @@ fn find_question_back(
     if words == 0 || words > 45 {
         return None;
     }
-    let trimmed = answer.trim_end();
-    let ends_with_q = trimmed.ends_with('?') || trimmed.ends_with('？');
+    let trimmed = answer.trim();
+    // Spanish opens a question with "¿" (speech recognition writes it).
+    let ends_with_q = trimmed.ends_with('?')
+        || trimmed.ends_with('？')
+        || (lex.lang == Lang::Es && trimmed.starts_with('¿'));
     let first = tokens.norm(0);
     let second = tokens.norm(1);
-    let interrogative_start = matches!(
-        first,
-        "what" | "how" | "why" | "which" | "who" | "where" | "when"
-    ) || (matches!(
-        first,
-        "do" | "does" | "did" | "is" | "are" | "can" | "could" | "should" | "would" | "will"
-    ) && matches!(
-        second,
-        "you" | "i" | "it" | "the" | "your" | "this" | "that" | "we" | "there"
-    ));
+    let interrogative_start = lex.is(first, lex.interrogatives)
+        || (lex.is(first, lex.question_verbs) && lex.is(second, lex.question_subjects))
+        || lex
+            .question_openers
+            .iter()
+            .any(|(a, b)| lex.is(first, &[a]) && lex.is(second, &[b]));
     if !(ends_with_q || (interrogative_start && words <= 20)) {
         return None;
     }
     let span = tokens.span(0, tokens.len().saturating_sub(1));
-    const ABOUT_ROLE: &str = "your team|the team|the company|your company|the role|this role|the position|your stack|tech stack|you use|do you have|remote|office|on call rotation|the product|your customers|next step|next steps|the process|hiring process";
-    const CLARIFY: &str = "you mean|should i|do you want me|is it about|are you asking|talking about|does it have to|can i|in terms of|like a|for example|which one|or do you";
-    if !cue_spans(tokens, CLARIFY).is_empty() {
+    if !cue_spans(tokens, lex.clarify).is_empty() {
         return Some((QuestionBackKind::Clarifying, span));
     }
-    if !cue_spans(tokens, ABOUT_ROLE).is_empty() {
+    if !cue_spans(tokens, lex.about_role).is_empty() {
         return Some((QuestionBackKind::AboutRole, span));
     }
     Some((QuestionBackKind::Clarifying, span))
 }
 
 fn find_non_answer(
+    lex: &Lexicon,
     tokens: &Tokens<'_>,
     words: usize,
     best_depth: Option<Depth>,
@@ -369,31 +390,22 @@ fn find_non_answer(
     if words > 30 || best_depth >= Some(Depth::Working) {
         return None;
     }
-    const DONT_KNOW: &str = "i don't know|i do not know|no idea|not sure|i have no clue|no clue|i can't remember|i cannot remember|don't remember|do not remember|can't say|cannot say|i'm blanking|blank on this|can't think of|cannot think of";
-    const NO_EXPERIENCE: &str = "never used|never worked|haven't worked|have not worked|haven't used|have not used|no experience|not familiar|never done|haven't done|have not done|never had to|not something i've";
-    const SKIP: &str = "skip|pass|next question|move on|rather not";
-    if let Some(s) = cue_spans(tokens, NO_EXPERIENCE).first() {
+    if let Some(s) = cue_spans(tokens, lex.no_experience).first() {
         return Some((NonAnswerKind::NoExperience, *s));
     }
-    if let Some(s) = cue_spans(tokens, DONT_KNOW).first() {
+    if let Some(s) = cue_spans(tokens, lex.dont_know).first() {
         return Some((NonAnswerKind::DontKnow, *s));
     }
     if words <= 8 {
-        if let Some(s) = cue_spans(tokens, SKIP).first() {
+        if let Some(s) = cue_spans(tokens, lex.skip).first() {
             return Some((NonAnswerKind::Skip, *s));
         }
     }
     None
 }
 
-/// Named tools and technologies; lower-case, matched as cues.
+/// Named tools and technologies; lower-case, matched as cues (the same in every language).
 const TOOLS: &str = "postgres|postgresql|mysql|mariadb|sqlite|oracle|sql server|redis|memcached|kafka|rabbitmq|sqs|sns|kinesis|pubsub|nats|kubernetes|k8s|docker|helm|terraform|ansible|aws|gcp|azure|lambda|ec2|s3|cloudwatch|datadog|prometheus|grafana|opentelemetry|otel|jaeger|zipkin|tempo|honeycomb|new relic|sentry|splunk|elasticsearch|opensearch|kibana|loki|mongodb|dynamodb|cassandra|clickhouse|snowflake|bigquery|nginx|envoy|istio|linkerd|haproxy|jenkins|github actions|gitlab|circleci|argo|argocd|spinnaker|launchdarkly|flyway|liquibase|alembic|pgbouncer|explain analyze|pg_stat_statements|pg stat statements|grpc|graphql|openapi|swagger|protobuf|celery|sidekiq|airflow|spark|flink|vault|keycloak|auth0|okta|jwt|oauth|go|golang|java|kotlin|python|rust|node|nodejs|typescript|spring|django|rails|fastapi|express|hibernate|jmeter|k6|locust|pprof|async profiler|flame graph";
-
-const NUMBER_WORDS: &[&str] = &[
-    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion",
-    "dozen", "percent",
-];
 
 /// Named tools and technologies in `text`, as written there, in order, without repeats.
 pub fn named_tools(text: &str) -> Vec<String> {
@@ -408,28 +420,26 @@ pub fn named_tools(text: &str) -> Vec<String> {
     out
 }
 
-fn is_number_word(norm: &str) -> bool {
-    NUMBER_WORDS.iter().any(|w| crate::text::stem(w) == norm)
+fn is_number_word(lex: &Lexicon, norm: &str) -> bool {
+    lex.number_words
+        .iter()
+        .any(|w| crate::text::stem(w) == norm)
 }
 
-fn specificity(tokens: &Tokens<'_>) -> Specificity {
-    let numbers: Vec<Span> = tokens
-        .tokens
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.norm.chars().any(|c| c.is_ascii_digit()) || is_number_word(&t.norm))
-        .map(|(i, _)| tokens.span(i, i))
-        .collect();
-    let tools = cue_spans(tokens, TOOLS);
-    const RESULT_VERBS: &str = "reduced|reduce|cut|dropped|drop|improved|improve|increased|decreased|saved|sped up|speed up|lowered|brought down|went from|from|halved|doubled|faster|slower|fewer|less than|under|down to|up to";
+fn specificity(lex: &Lexicon, tokens: &Tokens<'_>) -> Specificity {
     let number_positions: Vec<usize> = tokens
         .tokens
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.norm.chars().any(|c| c.is_ascii_digit()) || is_number_word(&t.norm))
+        .filter(|(_, t)| t.norm.chars().any(|c| c.is_ascii_digit()) || is_number_word(lex, &t.norm))
         .map(|(i, _)| i)
         .collect();
-    let results: Vec<Span> = Cue::new(RESULT_VERBS)
+    let numbers: Vec<Span> = number_positions
+        .iter()
+        .map(|&i| tokens.span(i, i))
+        .collect();
+    let tools = cue_spans(tokens, TOOLS);
+    let results: Vec<Span> = Cue::new(lex.result_verbs)
         .find_all(tokens)
         .into_iter()
         .filter(|(_, b)| number_positions.iter().any(|&n| n > *b && n <= b + 8))
@@ -447,26 +457,46 @@ fn specificity(tokens: &Tokens<'_>) -> Specificity {
     }
 }
 
-fn star(tokens: &Tokens<'_>) -> Star {
+fn star(lex: &Lexicon, tokens: &Tokens<'_>) -> Star {
     Star {
-        situation: cue_spans(tokens, "at my last|at my previous|in my previous|in my last|at my current|in my current|when i was at|when i worked at|last year|a few years ago|one time|we had a|there was a|our team|our system|our service|at the time|back then"),
-        task: cue_spans(tokens, "i was responsible|my job was|my task|i was asked|the goal was|we needed to|i needed to|i had to|we had to|the problem was|the challenge was|my role was"),
-        action: cue_spans(tokens, "i built|i wrote|i added|i implemented|i designed|i decided|i proposed|i led|i ran|i used|i set up|i introduced|i changed|i moved|i created|i migrated|i investigated|i found|i fixed|i profiled|i rewrote|i measured|i looked|i checked|i split|i replaced|i traced|i started|i suggested|i convinced|i talked"),
-        result: cue_spans(tokens, "as a result|the result|resulted|in the end|the outcome|after that|which reduced|which cut|which improved|went from|brought it down|dropped to|we saw|that fixed|it fixed"),
+        situation: cue_spans(tokens, lex.star_situation),
+        task: cue_spans(tokens, lex.star_task),
+        action: cue_spans(tokens, lex.star_action),
+        result: cue_spans(tokens, lex.star_result),
     }
 }
 
-fn ownership(tokens: &Tokens<'_>) -> Ownership {
-    let singular = tokens
-        .tokens
-        .iter()
-        .filter(|t| matches!(t.norm.as_str(), "i" | "my" | "me" | "myself"))
-        .count();
-    let plural = tokens
-        .tokens
-        .iter()
-        .filter(|t| matches!(t.norm.as_str(), "we" | "our" | "us" | "ourselves"))
-        .count();
+/// Spanish verbs carry the person: "implementé" is "I", "implementamos" is "we".
+fn person_of_verb(lex: &Lexicon, raw: &str) -> Option<bool> {
+    if lex.lang != Lang::Es || raw.chars().count() < 5 {
+        return None;
+    }
+    if raw.ends_with('é') {
+        Some(true)
+    } else if raw.ends_with("amos") || raw.ends_with("imos") || raw.ends_with("emos") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn ownership(lex: &Lexicon, tokens: &Tokens<'_>) -> Ownership {
+    let mut singular = 0;
+    let mut plural = 0;
+    for t in &tokens.tokens {
+        if lex.is(&t.norm, lex.singular) {
+            singular += 1;
+        } else if lex.is(&t.norm, lex.plural) {
+            plural += 1;
+        } else {
+            let raw = tokens.text.get(t.start..t.end).unwrap_or("").to_lowercase();
+            match person_of_verb(lex, &raw) {
+                Some(true) => singular += 1,
+                Some(false) => plural += 1,
+                None => {}
+            }
+        }
+    }
     let total = singular + plural;
     Ownership {
         singular,
@@ -475,72 +505,44 @@ fn ownership(tokens: &Tokens<'_>) -> Ownership {
     }
 }
 
-const IRREGULAR_PAST: &[&str] = &[
-    "built",
-    "wrote",
-    "ran",
-    "found",
-    "led",
-    "made",
-    "chose",
-    "took",
-    "had",
-    "was",
-    "were",
-    "did",
-    "saw",
-    "set",
-    "put",
-    "cut",
-    "got",
-    "went",
-    "gave",
-    "knew",
-    "brought",
-    "caught",
-    "kept",
-    "spent",
-    "sent",
-    "began",
-    "became",
-    "thought",
-    "told",
-    "rewrote",
-    "shipped",
-    "broke",
-    "fought",
-    "held",
-    "left",
-    "lost",
-    "met",
-    "paid",
-    "split",
-    "spoke",
-    "understood",
-];
-
-fn experience(tokens: &Tokens<'_>) -> (ExperienceMode, Vec<Span>) {
-    const HYPOTHETICAL: &str = "i would|we would|would|i could|you could|you would|you can|one would|if i were|if i had to|i might|typically|usually|generally|in general|in theory|ideally|best practice|the idea is|you want to|you need to|you should|i'd probably";
-    let hypothetical = cue_spans(tokens, HYPOTHETICAL);
+fn experience(lex: &Lexicon, tokens: &Tokens<'_>) -> (ExperienceMode, Vec<Span>) {
+    let mut hypothetical = cue_spans(tokens, lex.hypothetical);
     let mut past = Vec::new();
-    for i in 0..tokens.len() {
-        let subject = matches!(tokens.norm(i), "i" | "we" | "they" | "it");
-        if !subject {
-            continue;
-        }
-        // Look at the next one or two words ("we quickly added", "I then rewrote").
-        for k in 1..=2 {
-            let Some(t) = tokens.tokens.get(i + k) else {
-                break;
-            };
-            let raw = tokens.text.get(t.start..t.end).unwrap_or("").to_lowercase();
-            if (raw.ends_with("ed") && raw.len() > 3) || IRREGULAR_PAST.contains(&raw.as_str()) {
-                past.push(tokens.span(i, i + k));
-                break;
+    if lex.lang == Lang::En {
+        for i in 0..tokens.len() {
+            let subject = lex.is(tokens.norm(i), lex.past_subjects);
+            if !subject {
+                continue;
+            }
+            // Look at the next one or two words ("we quickly added", "I then rewrote").
+            for k in 1..=2 {
+                let Some(t) = tokens.tokens.get(i + k) else {
+                    break;
+                };
+                let raw = tokens.text.get(t.start..t.end).unwrap_or("").to_lowercase();
+                if (raw.ends_with("ed") && raw.len() > 3)
+                    || lex.irregular_past.contains(&raw.as_str())
+                {
+                    past.push(tokens.span(i, i + k));
+                    break;
+                }
             }
         }
+    } else {
+        hypothetical.extend(
+            tense::hypothetical(lex.lang, tokens)
+                .into_iter()
+                .map(|(a, b)| tokens.span(a, b)),
+        );
+        hypothetical.sort();
+        hypothetical.dedup();
+        past.extend(
+            tense::past(lex, tokens)
+                .into_iter()
+                .map(|(a, b)| tokens.span(a, b)),
+        );
     }
-    let situational = cue_spans(tokens, "at my last|at my previous|in my previous|in my last|when i was at|when i worked at|last year|a few years ago|back then|at the time");
+    let situational = cue_spans(tokens, lex.past_situational);
     past.extend(situational);
     past.sort();
     past.dedup();
@@ -562,15 +564,11 @@ fn experience(tokens: &Tokens<'_>) -> (ExperienceMode, Vec<Span>) {
     (mode, evidence)
 }
 
-/// General software vocabulary: an answer made of these words is on the subject of engineering,
-/// even if it matches no cue of the question.
-const TECH_WORDS: &str = "service|services|system|systems|database|api|server|code|deploy|deployment|test|tests|data|query|request|requests|user|users|client|clients|latency|cache|queue|team|production|bug|bugs|performance|scale|design|architecture|endpoint|table|index|traffic|load|error|errors|monitor|monitoring|log|logs|metric|metrics|release|feature|customer|customers|backend|frontend|cloud|cluster|container|message|messages|event|events|thread|lock|transaction|schema|migration|incident|alert|debug|debugging|profile|memory|cpu|network|http|rest|json|library|framework|microservice|microservices|monolith|pipeline|review|engineer|engineers|product|project|requirement|requirements|version|storage|throughput|reliability|availability|security|auth|token|key|protocol";
-
-fn topical_overlap(tokens: &Tokens<'_>, question: &QuestionContext<'_>) -> f32 {
+fn topical_overlap(lex: &Lexicon, tokens: &Tokens<'_>, question: &QuestionContext<'_>) -> f32 {
     let mut vocabulary: Vec<String> = Vec::new();
     let mut add = |text: &str| {
         for t in crate::text::tokenize(text) {
-            if !is_stopword(&t.norm) && t.norm.chars().count() > 2 {
+            if !lex.is_stopword(&t.norm) && t.norm.chars().count() > 2 {
                 vocabulary.push(t.norm);
             }
         }
@@ -585,14 +583,18 @@ fn topical_overlap(tokens: &Tokens<'_>, question: &QuestionContext<'_>) -> f32 {
     for r in question.references {
         add(r);
     }
-    add(&TECH_WORDS.replace('|', " "));
+    add(&lex.tech_words.replace('|', " "));
+    // Engineers speaking Spanish or German use the English terms too ("deploy", "tracing").
+    if lex.lang != Lang::En {
+        add(&Lexicon::of(Lang::En).tech_words.replace('|', " "));
+    }
     vocabulary.sort();
     vocabulary.dedup();
     let content: Vec<&str> = tokens
         .tokens
         .iter()
         .map(|t| t.norm.as_str())
-        .filter(|n| !is_stopword(n) && n.chars().count() > 2)
+        .filter(|n| !lex.is_stopword(n) && n.chars().count() > 2)
         .collect();
     if content.is_empty() {
         return 0.0;
@@ -713,5 +715,115 @@ mod tests {
             &LexicalAreaMatcher,
         );
         assert!(s.off_topic, "{s:?}");
+    }
+
+    fn read(lang: Lang, text: &str) -> AnswerSignals {
+        let areas = [area()];
+        analyze_in(lang, text, &ctx(&areas), &LexicalAreaMatcher)
+    }
+
+    #[test]
+    fn spanish_requests_non_answers_and_questions_back() {
+        let es = |t| read(Lang::Es, t);
+        // The candidate page's repeat button says this in a Spanish interview.
+        assert_eq!(
+            es("¿Podría repetir la pregunta, por favor?")
+                .request
+                .map(|r| r.0),
+            Some(RequestKind::Repeat)
+        );
+        assert_eq!(
+            es("Perdone, no entiendo la pregunta.").request.map(|r| r.0),
+            Some(RequestKind::Rephrase)
+        );
+        assert_eq!(
+            es("La verdad es que no lo sé.").non_answer.map(|r| r.0),
+            Some(NonAnswerKind::DontKnow)
+        );
+        assert_eq!(
+            es("Nunca he usado trazas distribuidas.")
+                .non_answer
+                .map(|r| r.0),
+            Some(NonAnswerKind::NoExperience)
+        );
+        assert_eq!(
+            es("¿Se refiere a trazas entre servicios o dentro de uno?")
+                .question_back
+                .map(|r| r.0),
+            Some(QuestionBackKind::Clarifying)
+        );
+        assert_eq!(
+            es("¿Su equipo trabaja en remoto?")
+                .question_back
+                .map(|r| r.0),
+            Some(QuestionBackKind::AboutRole)
+        );
+    }
+
+    #[test]
+    fn spanish_past_hypothetical_and_vague_answers() {
+        let past = read(
+            Lang::Es,
+            "En mi último trabajo añadí OpenTelemetry a los consumidores de Kafka y la latencia p99 bajó de 900 ms a 200 ms.",
+        );
+        assert_eq!(past.experience, ExperienceMode::Past);
+        assert!(!past.is_vague());
+        assert!(
+            !past.specificity.results.is_empty(),
+            "{:?}",
+            past.specificity
+        );
+        assert!(!past.off_topic);
+        let would = read(
+            Lang::Es,
+            "Normalmente haría un análisis primero y yo usaría alguna herramienta de monitorización.",
+        );
+        assert_eq!(would.experience, ExperienceMode::Hypothetical);
+        let vague = read(
+            Lang::Es,
+            "Pues depende, creo que hicimos cosas así, más o menos.",
+        );
+        assert!(vague.is_vague(), "{vague:?}");
+        let ours = read(
+            Lang::Es,
+            "Implementé el cambio y revisamos los resultados juntos.",
+        );
+        assert_eq!((ours.ownership.singular, ours.ownership.plural), (1, 1));
+    }
+
+    #[test]
+    fn german_signals() {
+        let de = |t| read(Lang::De, t);
+        assert_eq!(
+            de("Könnten Sie die Frage bitte wiederholen?")
+                .request
+                .map(|r| r.0),
+            Some(RequestKind::Repeat)
+        );
+        assert_eq!(
+            de("Wie meinen Sie das?").request.map(|r| r.0),
+            Some(RequestKind::Rephrase)
+        );
+        assert_eq!(
+            de("Keine Ahnung, ehrlich gesagt.").non_answer.map(|r| r.0),
+            Some(NonAnswerKind::DontKnow)
+        );
+        assert_eq!(
+            de("Meinen Sie Tracing zwischen Diensten?")
+                .question_back
+                .map(|r| r.0),
+            Some(QuestionBackKind::Clarifying)
+        );
+        let past = de("Bei meinem letzten Arbeitgeber habe ich OpenTelemetry in unsere Kafka-Consumer eingebaut, danach ist die p99-Latenz von 900 ms auf 200 ms gesunken.");
+        assert_eq!(past.experience, ExperienceMode::Past);
+        assert_eq!(past.depth_of("tracing"), Some(Depth::Working));
+        assert!(!past.off_topic);
+        let would = de("Ich würde normalerweise zuerst die Logs anschauen und dann vielleicht Tracing einführen.");
+        assert_eq!(would.experience, ExperienceMode::Hypothetical);
+        // A negated mention does not count ("nie Tracing").
+        assert_eq!(
+            de("Wir haben nie Tracing benutzt.").depth_of("tracing"),
+            None
+        );
     }
 }

@@ -3,9 +3,10 @@
 //! candidate picks each reply by the question's words, so the interviewer's own decisions
 //! (follow-ups, probes, rephrasings) shape the transcript, as with a real candidate. The team's
 //! calibration candidates live in `server/interview/candidates/`, each with the band a hiring
-//! panel would give it; they are also a demo for recruiters.
+//! panel would give it; they are also a demo for recruiters. Candidates for other jobs (the
+//! Spanish and German demo jobs, in `candidates/languages/`) name their job file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -45,6 +46,10 @@ pub struct ScriptedCandidate {
     pub answers: Vec<ScriptedAnswer>,
     /// The reply when no row matches.
     pub otherwise: String,
+    /// The job file this candidate answers, relative to the candidate file; the demo job when
+    /// absent (`--job` overrides it).
+    #[serde(default)]
+    pub job: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +107,13 @@ impl ScriptedCandidate {
             return Err(format!("answer {} has no `when` or an empty `say`", i + 1));
         }
         Ok(c)
+    }
+
+    /// The job file named by `job`, resolved next to `candidate_file`.
+    pub fn job_path(&self, candidate_file: &Path) -> Option<PathBuf> {
+        let job = self.job.as_deref()?;
+        let dir = candidate_file.parent().unwrap_or(Path::new(""));
+        Some(dir.join(job))
     }
 
     /// A replaying session of this candidate.

@@ -58,7 +58,8 @@ pub struct InterviewArgs {
     pub echo_answers: bool,
     /// Answer with a scripted candidate (TOML; see `server/interview/candidates/`) instead of
     /// reading lines: each reply is picked by the words of the question just asked. Answers
-    /// are echoed; with `--simulated-answer-secs` they get word times too.
+    /// are echoed; with `--simulated-answer-secs` they get word times too. The job is the one
+    /// the candidate file names (`job = "..."`), unless `--job` is given.
     #[arg(long, value_name = "FILE")]
     pub candidate: Option<PathBuf>,
 }
@@ -145,16 +146,21 @@ pub fn run_interview_with(
     mut output: impl Write,
     matcher: Box<dyn crate::analysis::AreaMatcher + Send + Sync>,
 ) -> Result<Transcript, CliError> {
-    let job = load_job(args.job.as_deref())?;
+    let candidate = match &args.candidate {
+        Some(path) => Some(crate::candidate::ScriptedCandidate::load(path)?),
+        None => None,
+    };
+    // A scripted candidate may name the job it answers; `--job` wins.
+    let job_path = args.job.clone().or_else(|| {
+        let (c, path) = candidate.as_ref().zip(args.candidate.as_ref())?;
+        c.job_path(path)
+    });
+    let job = load_job(job_path.as_deref())?;
     writeln!(
         output,
         "viva text interview: {} ({} minutes). One line per answer; an empty line is silence.\n",
         job.title, job.duration_minutes
     )?;
-    let candidate = match &args.candidate {
-        Some(path) => Some(crate::candidate::ScriptedCandidate::load(path)?),
-        None => None,
-    };
     let mut replay = candidate.as_ref().map(|c| c.replay());
     let mut interview = Interview::with_matcher(job, EngineConfig::default(), matcher);
     // The wall clock is read here, at the edge; the engine only ever sees numbers.

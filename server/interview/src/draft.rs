@@ -272,6 +272,7 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         },
         language: LanguageSettings {
             interview: "en".into(),
+            allowed: Vec::new(),
             assessment: None,
             min_cefr: mentions_english.then_some(Cefr::B2),
             questions: 3,

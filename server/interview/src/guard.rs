@@ -34,6 +34,30 @@ const PROTECTED: &[(&str, &str)] = &[
     ("salary history", "salary history|current salary|previous salary|last salary|what you earn now|currently earn"),
 ];
 
+/// The same characteristics in Spanish and German (phrased as a question would put them, like
+/// the English ones: "edad de los mensajes" or "Alter der Daten" are technical, "su edad" is not).
+const PROTECTED_ES_DE: &[(&str, &str)] = &[
+    ("age", "su edad|qué edad tiene|cuántos años tiene usted|cuántos años tienes|fecha de nacimiento|año de nacimiento|cuándo nació|ihr alter|wie alt sind sie|wie alt bist du|geburtsdatum|geburtsjahr|wann sind sie geboren|ihr jahrgang"),
+    (
+        "family",
+        "casado|casada|estado civil|su pareja|su marido|su mujer|su esposo|su esposa|tiene hijos|sus hijos|embarazada|embarazo|planes familiares|baja por maternidad|baja por paternidad|verheiratet|familienstand|ihr partner|ihre partnerin|ihr ehemann|ihre ehefrau|kinder haben|ihre kinder|schwanger|schwangerschaft|familienplanung|mutterschutz|elternzeit",
+    ),
+    ("religion", "religión|religiosa|religioso|iglesia|mezquita|sinagoga|su fe|religiös|konfession|kirche|moschee|synagoge|ihr glaube"),
+    (
+        "disability or health",
+        "discapacidad|minusvalía|enfermedad|estado de salud|historial médico|medicación|salud mental|bajas por enfermedad|behinderung|schwerbehindert|krankheit|gesundheitszustand|krankengeschichte|medikamente|psychische gesundheit|krankheitstage",
+    ),
+    (
+        "race, ethnicity or national origin",
+        "su raza|origen étnico|etnia|nacionalidad|país de origen|de dónde es usted|dónde nació|su acento|hablante nativo|hablante nativa|lengua materna|ciudadanía|color de piel|ihre herkunft|ethnische|ethnie|staatsangehörigkeit|nationalität|woher kommen sie|wo sind sie geboren|ihr akzent|muttersprache|muttersprachler|muttersprachlerin|hautfarbe",
+    ),
+    ("sex, gender or orientation", "su género|identidad de género|orientación sexual|transgénero|su sexo|ihr geschlecht|geschlechtsidentität|sexuelle orientierung"),
+    ("genetic information", "genético|genética|genetisch|genetische"),
+    // Not "política" alone: "política de reintentos" is a retry policy.
+    ("political or union affiliation", "afiliación política|ideas políticas|partido político|afiliación sindical|sindicato|a quién vota|politische einstellung|parteimitglied|gewerkschaft|wen wählen sie"),
+    ("salary history", "salario actual|salario anterior|sueldo actual|sueldo anterior|cuánto gana|aktuelles gehalt|jetziges gehalt|bisheriges gehalt|letztes gehalt|was verdienen sie"),
+];
+
 /// Why a text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -77,6 +101,7 @@ impl TopicGuard {
             banned: Vec::new(),
             protected: PROTECTED
                 .iter()
+                .chain(PROTECTED_ES_DE)
                 .map(|(c, cues)| (*c, Cue::new(cues)))
                 .collect(),
         }
@@ -140,5 +165,25 @@ mod tests {
         assert!(!guard.allows("Do you have children?"));
         assert!(!guard.allows("Are you a native speaker of English?"));
         assert!(!guard.allows("What is your current salary?"));
+    }
+
+    #[test]
+    fn protected_characteristics_are_caught_in_spanish_and_german() {
+        let guard = TopicGuard::protected_only();
+        assert!(!guard.allows("¿Cuántos años tiene usted?"));
+        assert!(!guard.allows("¿Está casada?"));
+        assert!(!guard.allows("¿Cuál es su lengua materna?"));
+        assert!(!guard.allows("Wie alt sind Sie?"));
+        assert!(!guard.allows("Haben Sie Kinder? Ich meine: Wollen Sie Kinder haben?"));
+        assert!(!guard.allows("Was ist Ihre Staatsangehörigkeit?"));
+        assert!(guard
+            .allows("¿Cuántos años de experiencia profesional en desarrollo backend tiene usted?"));
+        assert!(
+            guard.allows("¿Qué le dice la edad de los mensajes sobre el retraso del consumidor?")
+        );
+        assert!(
+            guard.allows("Wie viele Jahre Berufserfahrung in der Backend-Entwicklung haben Sie?")
+        );
+        assert!(guard.allows("Wie alt dürfen die Daten im Cache höchstens sein?"));
     }
 }

@@ -3,6 +3,9 @@
 //! # Layout
 //! - [`job`]: the job configuration file (TOML), its validation with field and line, its JSON
 //!   Schema, and the embedded demo job ([`demo_job`]).
+//! - [`lang`]: the interview languages ([`Lang`]: English, Spanish, German); [`phrases`] holds
+//!   what the interviewer says in each (catalogues in `data/phrases/`), [`lexicon`] what it
+//!   understands in each, [`lang_switch`] the candidate asking to change language.
 //! - [`bank`]: the embedded question bank (six backend concepts plus behavioural, situational
 //!   and motivation questions), with knowledge areas, probes, reference answers and red flags.
 //! - [`analysis`]: signals of one answer with evidence spans; [`analysis::AreaMatcher`] is the
@@ -31,6 +34,9 @@ pub mod engine;
 pub mod guard;
 pub mod job;
 pub mod knockout;
+pub mod lang;
+pub mod lang_switch;
+pub mod lexicon;
 pub mod phrases;
 pub mod phrasing;
 pub mod phrasing_http;
@@ -39,6 +45,10 @@ pub mod text;
 pub mod transcript;
 
 pub use bank::QuestionBank;
-pub use engine::{prerenderable_phrases, utterance_id, Action, EngineConfig, Event, Interview};
+pub use engine::{
+    prerenderable_phrases, prerenderable_phrases_in, utterance_id, Action, EngineConfig, Event,
+    Interview,
+};
 pub use job::{demo_job, JobConfig, JobErrors, JobIssue, TurnPatience};
+pub use lang::Lang;
 pub use transcript::{Decision, Phase, QuestionRef, Reason, Transcript, Turn, UtteranceKind, Word};

@@ -1,14 +1,156 @@
-//! The interviewer's fixed phrases, resolved per job against its topic guard.
+//! The interviewer's fixed phrases, per language, resolved per job against its topic guard.
 //!
-//! Each phrase has a plainer fallback; a phrase whose every wording touches a banned term is
-//! left out (the engine then skips that utterance), so nothing the engine says can break the
-//! job's rules. Acknowledgements are neutral on purpose: they never hint at a score.
+//! The wordings live in one catalogue per language (`data/phrases/{en,es,de}.toml`, embedded
+//! and parsed once). Each phrase has plainer fallbacks; a phrase whose every wording touches a
+//! banned term is left out (the engine then skips that utterance), so nothing the engine says
+//! can break the job's rules. Acknowledgements are neutral on purpose: they never hint at a
+//! score.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use crate::guard::TopicGuard;
 use crate::job::{JobConfig, KnockoutRule};
+use crate::lang::Lang;
 
+const EN: &str = include_str!("../data/phrases/en.toml");
+const ES: &str = include_str!("../data/phrases/es.toml");
+const DE: &str = include_str!("../data/phrases/de.toml");
+
+/// One language's wordings: key → wordings, the preferred one first.
+pub type Catalogue = BTreeMap<String, Vec<String>>;
+
+/// The keys of every catalogue.
+pub const KEYS: &[&str] = &[
+    "greeting",
+    "begin",
+    "not_ready",
+    "thanks",
+    "move_on_after_non_answer",
+    "move_on_for_time",
+    "redirect",
+    "rephrase_intro",
+    "clarify",
+    "defer_role_question",
+    "probe_example",
+    "probe_past_example",
+    "probe_specifics",
+    "probe_detail",
+    "reprompt_silence",
+    "clarify_years",
+    "clarify_start",
+    "clarify_confirm",
+    "language_intro",
+    "invite_questions",
+    "more_questions",
+    "question_noted",
+    "score_declined",
+    "banned_deferred",
+    "closing",
+    "end_for_silence",
+    "skill_question",
+    "language_switched",
+    "language_declined",
+    "list_or",
+    "language_prompts",
+];
+
+/// The source text of `lang`'s catalogue.
+pub fn catalogue_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => EN,
+        Lang::Es => ES,
+        Lang::De => DE,
+    }
+}
+
+/// `lang`'s catalogue, parsed once. The tests parse and check every one, so a failure is a
+/// build defect.
+pub fn catalogue(lang: Lang) -> &'static Catalogue {
+    static ALL: OnceLock<[Catalogue; 3]> = OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        Lang::ALL.map(|l| match toml::from_str(catalogue_source(l)) {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "the embedded phrase catalogue is invalid (a bug in data/phrases/{l}.toml): {e}"
+            ),
+        })
+    });
+    let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+    &all[i]
+}
+
+/// The wordings of `key` in `lang` (empty when the catalogue lacks it).
+pub fn wordings(lang: Lang, key: &str) -> &'static [String] {
+    catalogue(lang).get(key).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// Replaces each `{name}` of `template` with its value, in one pass (a value that contains
+/// braces is not read again).
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let hit = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (close, *v))
+        });
+        match hit {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `{placeholders}` of a wording, in order.
+pub fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push(after[..close].to_string());
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// `langs` named in `lang` as a list ("English or Spanish", "inglés o español").
+pub fn language_list(lang: Lang, langs: &[Lang]) -> String {
+    let names: Vec<&str> = langs.iter().map(|l| l.name_in(lang)).collect();
+    let or = wordings(lang, "list_or")
+        .first()
+        .map(String::as_str)
+        .unwrap_or(" / ");
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.to_string(),
+        Some((last, head)) => format!("{}{or}{last}", head.join(", ")),
+    }
+}
+
+/// The phrases of one interview in one language, each the first wording the guard allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phrases {
+    /// The language they are in.
+    pub lang: Lang,
     pub greeting: Option<String>,
     pub begin: Option<String>,
     pub not_ready: Option<String>,
@@ -35,108 +177,69 @@ pub struct Phrases {
     pub banned_deferred: Option<String>,
     pub closing: Option<String>,
     pub end_for_silence: Option<String>,
+    /// "Let's continue in Spanish", said in the language switched to; None when the job allows
+    /// no switch into this language.
+    pub language_switched: Option<String>,
+    /// A polite refusal naming the languages the job allows.
+    pub language_declined: Option<String>,
 }
 
-fn pick(guard: &TopicGuard, options: &[String]) -> Option<String> {
-    options.iter().find(|o| guard.allows(o)).cloned()
-}
-
-fn opts(options: &[&str]) -> Vec<String> {
-    options.iter().map(|s| s.to_string()).collect()
+fn pick(guard: &TopicGuard, options: impl IntoIterator<Item = String>) -> Option<String> {
+    options.into_iter().find(|o| guard.allows(o))
 }
 
 impl Phrases {
+    /// The phrases in the job's interview language.
     pub fn for_job(job: &JobConfig, guard: &TopicGuard) -> Phrases {
-        let p = |options: &[&str]| pick(guard, &opts(options));
-        let minutes = job.duration_minutes;
-        let greeting = pick(
-            guard,
-            &[
-                format!(
-                    "Hello, and thank you for joining. I'm viva, an AI interviewer, and I'll run this interview for the {} role. \
-                     Before we begin: this conversation is recorded and transcribed, and your answers are assessed with the help of AI. \
-                     A person on the hiring team reviews every interview, and you can ask for an adjustment at any time. \
-                     It takes about {minutes} minutes. Are you ready to begin?",
-                    job.title.trim()
-                ),
-                format!(
-                    "Hello, and thank you for joining. I'm viva, an AI interviewer. \
-                     Before we begin: this conversation is recorded and transcribed, and your answers are assessed with the help of AI. \
-                     A person reviews every interview, and you can ask for an adjustment at any time. \
-                     It takes about {minutes} minutes. Are you ready to begin?"
-                ),
-                "Hello. I'm viva, an AI interviewer. This conversation is recorded and transcribed, and AI helps assess it; a person reviews it. Are you ready?".to_string(),
-            ],
-        );
+        Phrases::for_job_in(job, guard, job.interview_lang())
+    }
+
+    /// The phrases in `lang`.
+    pub fn for_job_in(job: &JobConfig, guard: &TopicGuard, lang: Lang) -> Phrases {
+        let minutes = job.duration_minutes.to_string();
+        let allowed = job.allowed_langs();
+        let allowed_names = language_list(lang, &allowed);
+        let values = [
+            ("title", job.title.trim()),
+            ("minutes", minutes.as_str()),
+            ("allowed", allowed_names.as_str()),
+        ];
+        let p = |key: &str| pick(guard, wordings(lang, key).iter().map(|w| fill(w, &values)));
+        let switchable = allowed.len() > 1 && allowed.contains(&lang);
         Phrases {
-            greeting,
-            begin: p(&["Great, let's begin.", "Let's begin."]),
-            not_ready: p(&["No problem. Tell me when you're ready.", "Tell me when you're ready."]),
-            thanks: p(&["Thank you.", "Thanks."]),
-            move_on_after_non_answer: p(&["That's fine. Let's move on.", "That's fine.", "Let's move on."]),
-            move_on_for_time: p(&["Thank you. In the interest of time, let's move on.", "Thank you. Let's move on.", "Thank you."]),
-            redirect: p(&["Let me bring us back to the question.", "Back to the question."]),
-            rephrase_intro: p(&["Let me put it another way.", "In other words:"]),
-            clarify: p(&[
-                "Answer from the angle you know best; there is no single expected answer.",
-                "Any angle you know well is fine.",
-            ]),
-            defer_role_question: p(&[
-                "Good question. There will be time for your questions at the end.",
-                "I'll come back to that at the end.",
-            ]),
-            probe_example: p(&[
-                "Can you walk me through a specific time you did this? What was the situation, what did you do yourself, and what was the result?",
-                "Can you give me one concrete example, with what you did and what came of it?",
-            ]),
-            probe_past_example: p(&[
-                "That's the general approach. Can you tell me about a real situation where you did this? What did you do, and how did it turn out?",
-                "Can you tell me about a real situation where you did this, and how it turned out?",
-            ]),
-            probe_specifics: p(&[
-                "Can you make that more concrete? Which components or tools would you use, and what numbers would you design for?",
-                "Can you make that more concrete, with the components and numbers you have in mind?",
-            ]),
-            probe_detail: p(&[
-                "Can you be more specific about that? What exactly did you do, and how did it work out?",
-                "Can you be more specific about what you did there?",
-            ]),
-            reprompt_silence: p(&["Take your time. Would you like me to repeat the question?", "Take your time."]),
-            clarify_years: p(&["Roughly how many years would that be?", "About how many years?"]),
-            clarify_start: p(&["Roughly how many weeks after an offer could you start?", "About how many weeks from an offer?"]),
-            clarify_confirm: p(&["Just to confirm, is that a yes or a no?", "Is that a yes or a no?"]),
-            language_intro: p(&[
-                "Now a few questions about how you communicate. There are no right or wrong answers; just answer in your own words.",
-                "Now a few questions in your own words.",
-            ]),
-            invite_questions: p(&[
-                "That's all the questions I have. Do you have any questions about the role or the team?",
-                "That's all from me. Do you have any questions for us?",
-                "Do you have any questions?",
-            ]),
-            more_questions: p(&["Is there anything else you'd like to ask?", "Anything else?"]),
-            question_noted: p(&[
-                "Thank you. I've noted your question for the hiring team, so they can answer it properly.",
-                "Thank you, I've noted that for the hiring team.",
-            ]),
-            score_declined: p(&[
-                "I can't share any assessment during the interview. The hiring team reviews every interview and will be in touch about next steps.",
-                "I can't share an assessment here; the hiring team will be in touch.",
-            ]),
-            banned_deferred: p(&[
-                "That's something the hiring team will discuss with you directly, so I'll pass your question on to them.",
-                "I'll pass that on to the hiring team.",
-            ]),
-            closing: p(&[
-                "Thank you for your time today. That's the end of the interview. The hiring team will review it and get back to you about next steps. Goodbye.",
-                "Thank you for your time today. That's the end of the interview. Goodbye.",
-                "Thank you. Goodbye.",
-            ]),
-            end_for_silence: p(&[
-                "I haven't heard from you for a while, so I'll end the interview here. If something went wrong on your side, please contact the person who invited you. Goodbye.",
-                "I haven't heard from you for a while, so I'll end the interview here. Goodbye.",
-                "Goodbye.",
-            ]),
+            lang,
+            greeting: p("greeting"),
+            begin: p("begin"),
+            not_ready: p("not_ready"),
+            thanks: p("thanks"),
+            move_on_after_non_answer: p("move_on_after_non_answer"),
+            move_on_for_time: p("move_on_for_time"),
+            redirect: p("redirect"),
+            rephrase_intro: p("rephrase_intro"),
+            clarify: p("clarify"),
+            defer_role_question: p("defer_role_question"),
+            probe_example: p("probe_example"),
+            probe_past_example: p("probe_past_example"),
+            probe_specifics: p("probe_specifics"),
+            probe_detail: p("probe_detail"),
+            reprompt_silence: p("reprompt_silence"),
+            clarify_years: p("clarify_years"),
+            clarify_start: p("clarify_start"),
+            clarify_confirm: p("clarify_confirm"),
+            language_intro: p("language_intro"),
+            invite_questions: p("invite_questions"),
+            more_questions: p("more_questions"),
+            question_noted: p("question_noted"),
+            score_declined: p("score_declined"),
+            banned_deferred: p("banned_deferred"),
+            closing: p("closing"),
+            end_for_silence: p("end_for_silence"),
+            language_switched: if switchable {
+                p("language_switched")
+            } else {
+                None
+            },
+            language_declined: p("language_declined"),
         }
     }
 
@@ -149,43 +252,150 @@ impl Phrases {
         }
     }
 
+    /// Every phrase with its catalogue key.
+    pub fn entries(&self) -> [(&'static str, &Option<String>); 28] {
+        [
+            ("greeting", &self.greeting),
+            ("begin", &self.begin),
+            ("not_ready", &self.not_ready),
+            ("thanks", &self.thanks),
+            ("move_on_after_non_answer", &self.move_on_after_non_answer),
+            ("move_on_for_time", &self.move_on_for_time),
+            ("redirect", &self.redirect),
+            ("rephrase_intro", &self.rephrase_intro),
+            ("clarify", &self.clarify),
+            ("defer_role_question", &self.defer_role_question),
+            ("probe_example", &self.probe_example),
+            ("probe_past_example", &self.probe_past_example),
+            ("probe_specifics", &self.probe_specifics),
+            ("probe_detail", &self.probe_detail),
+            ("reprompt_silence", &self.reprompt_silence),
+            ("clarify_years", &self.clarify_years),
+            ("clarify_start", &self.clarify_start),
+            ("clarify_confirm", &self.clarify_confirm),
+            ("language_intro", &self.language_intro),
+            ("invite_questions", &self.invite_questions),
+            ("more_questions", &self.more_questions),
+            ("question_noted", &self.question_noted),
+            ("score_declined", &self.score_declined),
+            ("banned_deferred", &self.banned_deferred),
+            ("closing", &self.closing),
+            ("end_for_silence", &self.end_for_silence),
+            ("language_switched", &self.language_switched),
+            ("language_declined", &self.language_declined),
+        ]
+    }
+
+    /// The catalogue key of `text`, when it is one of these phrases.
+    pub fn key_of(&self, text: &str) -> Option<&'static str> {
+        self.entries()
+            .into_iter()
+            .find(|(_, v)| v.as_deref() == Some(text))
+            .map(|(k, _)| k)
+    }
+
+    /// The phrase of `key`.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.entries()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.as_ref())
+    }
+
     /// Every phrase, for the TTS cache.
     pub fn all(&self) -> Vec<&String> {
-        [
-            &self.greeting,
-            &self.begin,
-            &self.not_ready,
-            &self.thanks,
-            &self.move_on_after_non_answer,
-            &self.move_on_for_time,
-            &self.redirect,
-            &self.rephrase_intro,
-            &self.clarify,
-            &self.defer_role_question,
-            &self.probe_example,
-            &self.probe_past_example,
-            &self.probe_specifics,
-            &self.probe_detail,
-            &self.reprompt_silence,
-            &self.clarify_years,
-            &self.clarify_start,
-            &self.clarify_confirm,
-            &self.language_intro,
-            &self.invite_questions,
-            &self.more_questions,
-            &self.question_noted,
-            &self.score_declined,
-            &self.banned_deferred,
-            &self.closing,
-            &self.end_for_silence,
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        self.entries()
+            .into_iter()
+            .filter_map(|(_, v)| v.as_ref())
+            .collect()
     }
 }
 
-/// A question about a skill that has no bank concept.
+/// A question about a skill that has no bank concept, in English.
 pub fn skill_question(skill: &str) -> String {
-    format!("Tell me about your hands-on experience with {}. What did you build with it, and what was hard about it?", skill.trim())
+    skill_question_in(Lang::En, skill)
+}
+
+/// A question about a skill in `lang` (the catalogue's first wording).
+pub fn skill_question_in(lang: Lang, skill: &str) -> String {
+    wordings(lang, "skill_question")
+        .first()
+        .map(|w| fill(w, &[("skill", skill.trim())]))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_key_with_the_same_placeholders() {
+        let en = catalogue(Lang::En);
+        for lang in Lang::ALL {
+            let c = catalogue(lang);
+            let keys: Vec<&str> = c.keys().map(String::as_str).collect();
+            let mut expected: Vec<&str> = KEYS.to_vec();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "{lang}: keys");
+            for key in KEYS.iter().filter(|k| **k != "language_prompts") {
+                let (ours, english) = (&c[*key], &en[*key]);
+                assert!(!ours.is_empty(), "{lang}.{key} has no wording");
+                assert_eq!(
+                    ours.len(),
+                    english.len(),
+                    "{lang}.{key}: number of wordings"
+                );
+                for (i, (a, b)) in ours.iter().zip(english).enumerate() {
+                    assert_eq!(
+                        placeholders(a),
+                        placeholders(b),
+                        "{lang}.{key}[{i}]: placeholders"
+                    );
+                    assert!(!a.trim().is_empty(), "{lang}.{key}[{i}] is empty");
+                }
+            }
+        }
+        // English prompts are the bank's; the others bring their own.
+        assert!(en["language_prompts"].is_empty());
+        assert!(catalogue(Lang::Es)["language_prompts"].len() >= 4);
+        assert!(catalogue(Lang::De)["language_prompts"].len() >= 4);
+    }
+
+    #[test]
+    fn no_catalogue_phrase_touches_a_protected_characteristic() {
+        let guard = TopicGuard::protected_only();
+        for lang in Lang::ALL {
+            for (key, list) in catalogue(lang) {
+                for w in list {
+                    assert!(guard.allows(w), "{lang}.{key}: {w}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_one_pass() {
+        assert_eq!(
+            fill(
+                "for the {title} role, {minutes} min",
+                &[("title", "{minutes}"), ("minutes", "45")]
+            ),
+            "for the {minutes} role, 45 min"
+        );
+        assert_eq!(fill("a {b c", &[("b", "x")]), "a {b c");
+        assert_eq!(placeholders("{a} and {b}"), ["a", "b"]);
+        assert_eq!(
+            language_list(Lang::Es, &[Lang::Es, Lang::En, Lang::De]),
+            "español, inglés o alemán"
+        );
+        assert_eq!(language_list(Lang::De, &[Lang::De]), "Deutsch");
+    }
+
+    #[test]
+    fn english_skill_question_is_unchanged() {
+        assert_eq!(
+            skill_question(" Rust "),
+            "Tell me about your hands-on experience with Rust. What did you build with it, and what was hard about it?"
+        );
+    }
 }

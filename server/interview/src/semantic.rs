@@ -23,6 +23,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::lang::Lang;
 use crate::analysis::{AreaHit, AreaMatcher, Depth, Evidence, LexicalAreaMatcher};
 use crate::job::KnowledgeArea;
 use crate::text::{Cue, Span, Tokens};
@@ -465,6 +466,15 @@ impl AreaMatcher for SemanticAreaMatcher {
         match self.semantic_hits(answer, areas) {
             Ok(semantic) => merge(areas, lexical, semantic),
             Err(_) => lexical,
+        }
+    }
+
+    /// all-MiniLM-L6-v2 is an English model: its similarities on Spanish or German text mean
+    /// nothing, so other languages are matched by the job's cue words only.
+    fn match_areas_in(&self, lang: Lang, answer: &str, areas: &[KnowledgeArea]) -> Vec<AreaHit> {
+        match lang {
+            Lang::En => self.match_areas(answer, areas),
+            _ => LexicalAreaMatcher.match_areas_in(lang, answer, areas),
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{AnswerSignals, Depth, ExperienceMode, NonAnswerKind};
 use crate::job::KnockoutOutcome;
+use crate::lang::Lang;
 use crate::text::Span;
 
 /// Which configured or bank question an utterance belongs to.
@@ -94,6 +95,10 @@ pub enum Decision {
     AskLanguagePrompt,
     InviteCandidateQuestions,
     AnswerCandidateQuestion,
+    /// The candidate asked for another allowed language: confirmed in it, question repeated.
+    SwitchLanguage,
+    /// The candidate asked for a language the job does not allow: refused politely.
+    DeclineLanguageSwitch,
     Close,
     End,
 }
@@ -191,6 +196,15 @@ pub enum Reason {
     TimeLimitReached,
     CandidateLeft,
     Completed,
+    /// From here on the interviewer speaks and listens in `to`.
+    LanguageSwitched {
+        from: Lang,
+        to: Lang,
+    },
+    /// The candidate asked for `requested` (a language tag), which the job does not allow.
+    LanguageSwitchDeclined {
+        requested: String,
+    },
 }
 
 /// A word with its time in the session's audio (from speech recognition).
@@ -364,6 +378,17 @@ pub struct Transcript {
 
 impl Transcript {
     pub const FORMAT_VERSION: u32 = 1;
+
+    /// The language switches of the interview, in order: (time, from, to).
+    pub fn language_switches(&self) -> Vec<(u64, Lang, Lang)> {
+        self.decisions
+            .iter()
+            .filter_map(|d| match d.reason {
+                Reason::LanguageSwitched { from, to } => Some((d.at_ms, from, to)),
+                _ => None,
+            })
+            .collect()
+    }
 
     /// Interviewer utterances that asked for an answer, with the answers given.
     pub fn exchanges(&self) -> impl Iterator<Item = (&Turn, &[Answer])> {

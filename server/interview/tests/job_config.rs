@@ -213,3 +213,114 @@ fn recommendation_thresholds_are_the_jobs_and_must_fall() {
     assert!(text.contains("thresholds"), "{text}");
     assert!(text.contains("falling order"), "{text}");
 }
+
+#[test]
+fn every_shipped_job_file_is_valid() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("jobs");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("jobs folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    for file in &files {
+        let job = JobConfig::load(file).unwrap_or_else(|e| panic!("{e}"));
+        // Every allowed tag is a language the interviewer speaks.
+        assert_eq!(
+            job.allowed_langs().len(),
+            1 + job
+                .language
+                .allowed
+                .iter()
+                .filter(|t| viva_interview::Lang::from_tag(t) != Some(job.interview_lang()))
+                .count(),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn spanish_and_german_demo_jobs_mirror_the_english_one() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("jobs");
+    let en = demo_job();
+    for (file, lang) in [
+        (
+            "desarrollo-backend-senior-es.toml",
+            viva_interview::Lang::Es,
+        ),
+        ("backend-senior-de.toml", viva_interview::Lang::De),
+    ] {
+        let job = JobConfig::load(&dir.join(file)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(job.interview_lang(), lang, "{file}");
+        assert_eq!(
+            job.allowed_langs(),
+            [lang, viva_interview::Lang::En],
+            "{file}"
+        );
+        assert_eq!(job.knockouts.len(), en.knockouts.len(), "{file}");
+        assert_eq!(
+            job.custom_questions.len(),
+            en.custom_questions.len(),
+            "{file}"
+        );
+        assert_eq!(job.blueprints.len(), en.blueprints.len(), "{file}");
+        assert_eq!(
+            job.skills.required.len(),
+            en.skills.required.len(),
+            "{file}"
+        );
+        assert_eq!(job.competencies.len(), en.competencies.len(), "{file}");
+        assert_eq!(job.duration_minutes, en.duration_minutes);
+        for (a, b) in job.knockouts.iter().zip(&en.knockouts) {
+            assert_eq!((a.rule, a.threshold), (b.rule, b.threshold), "{file}");
+        }
+        for q in job.custom_questions.iter().chain(&job.blueprints) {
+            // Written for the language: areas of its own, none borrowed from the English bank.
+            assert!(
+                q.bank_areas.is_empty() && !q.knowledge_areas.is_empty(),
+                "{file}: {}",
+                q.text
+            );
+            assert!(q.rephrased.is_some(), "{file}: {}", q.text);
+            assert!(
+                !q.expected_answers.is_empty()
+                    && !q.key_concepts.is_empty()
+                    && !q.red_flags.is_empty()
+            );
+        }
+        assert!(job.blueprints.iter().all(|b| b.follow_ups.len() == 3));
+    }
+}
+
+#[test]
+fn interview_languages_are_checked() {
+    let src = replace_once(DEMO_JOB_TOML, "interview = \"en\"", "interview = \"fr\"");
+    let errors = JobConfig::from_toml_str(&src).expect_err("French is not supported");
+    let issue = &errors.0[0];
+    assert_eq!(issue.field, "language.interview");
+    assert_eq!(issue.line, Some(line_of(&src, "interview = \"fr\"")));
+    assert!(issue.message.contains("\"fr\""), "{}", issue.message);
+    assert!(issue.message.contains("en, es, de"), "{}", issue.message);
+
+    let src = replace_once(
+        DEMO_JOB_TOML,
+        "interview = \"en\"",
+        "interview = \"es-MX\"\nallowed = [\"en\", \"it\"]",
+    );
+    let errors = JobConfig::from_toml_str(&src).expect_err("Italian is not supported");
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    assert_eq!(errors.0[0].field, "language.allowed[1]");
+    assert!(
+        errors.0[0].fix.contains("en, es, de"),
+        "{}",
+        errors.0[0].fix
+    );
+
+    // A Spanish interview of an English job validates: catalogue prompts for the language check.
+    let src = replace_once(DEMO_JOB_TOML, "interview = \"en\"", "interview = \"es-MX\"");
+    let job = JobConfig::from_toml_str(&src).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(job.interview_lang(), viva_interview::Lang::Es);
+    assert_eq!(job.allowed_langs(), [viva_interview::Lang::Es]);
+}

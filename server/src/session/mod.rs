@@ -214,15 +214,17 @@ impl Engines {
         let mut work: Vec<(Arc<dyn TextToSpeech>, Vec<String>)> = Vec::new();
         if let Ok(mut seen) = self.prerendered.lock() {
             for job in jobs {
-                let mine = viva_interview::prerenderable_phrases(job);
-                // Once per set of phrases per process: the cache is on disk, a second pass
-                // would only check it while competing with live sessions for the CPU. (An
-                // edited job has other phrases, and is rendered again.)
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                std::hash::Hash::hash(&mine, &mut h);
-                if seen.insert(std::hash::Hasher::finish(&h)) {
-                    let voice = self.voice_for(Language::from_tag(&job.language.interview));
-                    work.push((voice, mine));
+                // In every language the candidate may switch to, with that language's voice.
+                for lang in job.allowed_langs() {
+                    let mine = viva_interview::prerenderable_phrases_in(job, lang);
+                    // Once per set of phrases per process: the cache is on disk, a second
+                    // pass would only check it while competing with live sessions for the
+                    // CPU. (An edited job has other phrases, and is rendered again.)
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    std::hash::Hash::hash(&(lang.tag(), &mine), &mut h);
+                    if seen.insert(std::hash::Hasher::finish(&h)) {
+                        work.push((self.voice_for(Language::from_tag(lang.tag())), mine));
+                    }
                 }
             }
         }

@@ -32,17 +32,16 @@ impl Interview {
         turn: Option<usize>,
         out: &mut Vec<Action>,
     ) {
+        if self.on_language_request(now_ms, text, turn, out) {
+            return;
+        }
         match std::mem::replace(&mut self.awaiting, Awaiting::Nothing) {
             Awaiting::Greeting { not_ready_said } => {
                 let tokens = Tokens::new(text);
-                let not_ready = Cue::new(
-                    "not ready|not yet|wait|one moment|one second|give me a minute|hold on",
-                )
-                .find_first(&tokens)
-                .is_some();
-                let signals_request =
-                    crate::analysis::analyze(text, &self.empty_context(""), self.matcher.as_ref())
-                        .request;
+                let not_ready = Cue::new(self.lexicon().not_ready)
+                    .find_first(&tokens)
+                    .is_some();
+                let signals_request = self.analyze(text, &self.empty_context("")).request;
                 if matches!(
                     signals_request,
                     Some((RequestKind::Repeat | RequestKind::Rephrase, _))
@@ -101,7 +100,7 @@ impl Interview {
             }
             Awaiting::Question(asked) => self.on_question_answer(now_ms, *asked, text, turn, out),
             Awaiting::Language { index } => {
-                let request = analyze(text, &self.empty_context(""), self.matcher.as_ref()).request;
+                let request = self.analyze(text, &self.empty_context("")).request;
                 let prompt = self
                     .plan
                     .language_prompts
@@ -133,6 +132,11 @@ impl Interview {
             }
             Awaiting::Nothing => {}
         }
+    }
+
+    /// Analyses an answer in the interview's current language.
+    pub(super) fn analyze(&self, text: &str, ctx: &QuestionContext<'_>) -> AnswerSignals {
+        analyze_in(self.lang, text, ctx, self.matcher.as_ref())
     }
 
     pub(super) fn empty_context<'a>(&self, text: &'a str) -> QuestionContext<'a> {
@@ -181,12 +185,9 @@ impl Interview {
             return;
         };
         let name = ko.name.clone();
-        let request = analyze(
-            text,
-            &self.empty_context(&ko.question),
-            self.matcher.as_ref(),
-        )
-        .request;
+        let request = self
+            .analyze(text, &self.empty_context(&ko.question))
+            .request;
         if request.is_some() && self.repeats_of(turn) < self.config.max_repeats {
             self.log(now_ms, turn, Decision::Repeat, Reason::RepeatRequested);
             let parent = self.parent_of(turn);
@@ -218,7 +219,7 @@ impl Interview {
             }
             _ => text.to_string(),
         };
-        let reading = evaluate(ko.rule, ko.threshold, &combined);
+        let reading = evaluate_in(self.lang, ko.rule, ko.threshold, &combined);
         let main_turn = self.parent_of(turn).unwrap_or(0);
         let (verdict, value) = match reading {
             KnockoutReading::Pass(v) => (KnockoutVerdict::Passed, v),

@@ -7,18 +7,25 @@
 //! Order: greeting with the recording and AI-assessment notice → knockouts → custom questions in
 //! order → blueprints with their pre-written follow-ups → required skills and competencies not
 //! yet covered → language check → the candidate's questions → closing.
+//!
+//! Language: the interview starts in the job's `language.interview`; the candidate may ask to
+//! continue in another of `language.allowed` at any answer (see [`Interview::language`]). The
+//! engine's own phrases are then said, and answers read, in that language. The job's questions,
+//! follow-ups, probes and prompts are said as written in the job, whatever the language.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{
-    analyze, AnswerSignals, AreaMatcher, Depth, ExperienceMode, LexicalAreaMatcher,
+    analyze_in, AnswerSignals, AreaMatcher, Depth, ExperienceMode, LexicalAreaMatcher,
     QuestionBackKind, QuestionContext, RequestKind,
 };
 use crate::guard::TopicGuard;
 use crate::job::{AnswerExpectation, JobConfig, KnockoutOutcome, KnowledgeArea};
-use crate::knockout::{evaluate, KnockoutReading};
+use crate::knockout::{evaluate_in, KnockoutReading};
+use crate::lang::Lang;
+use crate::lexicon::Lexicon;
 use crate::phrases::Phrases;
 use crate::text::{fnv1a64, Cue, Tokens};
 use crate::transcript::{
@@ -27,12 +34,15 @@ use crate::transcript::{
 };
 
 mod answers;
+mod language;
 mod next;
 mod plan;
 mod question;
 
 use plan::Plan;
-pub use plan::{infer_expectation, prerenderable_phrases, PlannedQuestion};
+pub use plan::{
+    infer_expectation, prerenderable_phrases, prerenderable_phrases_in, PlannedQuestion,
+};
 
 /// Tunables of the dialogue manager (times in milliseconds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +157,9 @@ pub struct Interview {
     job: JobConfig,
     config: EngineConfig,
     guard: TopicGuard,
+    /// The language the interview is held in now.
+    lang: Lang,
+    /// The engine's phrases in `lang`.
     phrases: Phrases,
     plan: Plan,
     matcher: Box<dyn AreaMatcher + Send + Sync>,
@@ -177,7 +190,8 @@ impl Interview {
         matcher: Box<dyn AreaMatcher + Send + Sync>,
     ) -> Interview {
         let guard = TopicGuard::for_job(&job);
-        let phrases = Phrases::for_job(&job, &guard);
+        let lang = job.interview_lang();
+        let phrases = Phrases::for_job_in(&job, &guard, lang);
         let plan = Plan::new(&job, &guard);
         let coverage = job
             .skills
@@ -218,6 +232,7 @@ impl Interview {
             job,
             config,
             guard,
+            lang,
             phrases,
             plan,
             matcher,
@@ -241,6 +256,18 @@ impl Interview {
 
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// The language the interview is held in now: the job's interview language until the
+    /// candidate asks for another allowed one (the session switches transcription and voice
+    /// with it).
+    pub fn language(&self) -> Lang {
+        self.lang
+    }
+
+    /// What the engine understands in the current language.
+    fn lexicon(&self) -> &'static Lexicon {
+        Lexicon::of(self.lang)
     }
 
     pub fn is_ended(&self) -> bool {
@@ -303,8 +330,12 @@ impl Interview {
     }
 
     /// When the utterance `utterance_id` (just emitted) may be reworded by an LLM: targeted
-    /// follow-ups and example probes only.
+    /// follow-ups and example probes only, in English (the rewording instructions and their
+    /// checks are English).
     pub fn phrasing_request(&self, utterance_id: &str) -> Option<crate::phrasing::PhrasingRequest> {
+        if self.lang != Lang::En {
+            return None;
+        }
         let turn = self
             .transcript
             .turns

@@ -68,8 +68,9 @@ impl Interview {
             };
             for cue in cues {
                 for (a, b) in cue.find_all(&tokens) {
+                    let lex = self.lexicon();
                     let negated = (a.saturating_sub(3)..a)
-                        .any(|i| matches!(tokens.norm(i), "not" | "never" | "no" | "without"));
+                        .any(|i| lex.is(tokens.norm(i), lex.coverage_negators));
                     if !negated {
                         evidence.push(CoverageEvidence {
                             turn,
@@ -194,6 +195,9 @@ impl Interview {
             if self.is_covered(kind, &name) {
                 continue;
             }
+            let Some(q) = plan::localized(&q, self.lang, &self.guard) else {
+                continue;
+            };
             self.phase = Phase::Coverage;
             let reason = match kind {
                 CoverageKind::Competency => Reason::UncoveredCompetency { name },
@@ -331,15 +335,16 @@ impl Interview {
         out: &mut Vec<Action>,
     ) {
         let tokens = Tokens::new(text);
-        let signals = analyze(text, &self.empty_context(""), self.matcher.as_ref());
-        let is_question = signals.question_back.is_some() || text.contains('?');
-        let declines = Cue::new("no|nope|not really|that's all|that is all|nothing|i'm good|i am good|all good|no questions|i think that's it|that's it")
+        let signals = self.analyze(text, &self.empty_context(""));
+        let is_question =
+            signals.question_back.is_some() || text.contains('?') || text.contains('¿');
+        let declines = Cue::new(self.lexicon().declines)
             .find_first(&tokens)
             .is_some();
         if (!is_question && declines) || tokens.is_empty() {
             return self.close(now_ms, turn, Reason::NoMoreCandidateQuestions, out);
         }
-        let about_result = Cue::new("how did i do|my score|score|grade|did i pass|pass|result|results|feedback|how was my|did well|do well")
+        let about_result = Cue::new(self.lexicon().about_result)
             .find_first(&tokens)
             .is_some();
         let (reply, reason) = if self.guard.mentions_banned_topic(text) {

@@ -97,7 +97,7 @@ impl Interview {
             expects: asked.question.expects,
             references: &references,
         };
-        let signals = analyze(text, &ctx, self.matcher.as_ref());
+        let signals = self.analyze(text, &ctx);
         for hit in &signals.areas {
             let best = asked
                 .best_depth
@@ -110,6 +110,11 @@ impl Interview {
         }
         self.update_coverage(turn, text, &signals, &asked.question);
         signals
+    }
+
+    /// Whether the area's probes may be said now: the bank's are English.
+    fn may_probe(&self, question: &PlannedQuestion, area: &KnowledgeArea) -> bool {
+        self.lang == Lang::En || !question.bank_areas.contains(&area.id)
     }
 
     /// The prompt of the turn being answered (a follow-up's, or the main question's).
@@ -386,6 +391,7 @@ impl Interview {
 
     /// Step 8: The most important knowledge area not yet heard at working depth.
     fn step_missing_area(&mut self, h: &Heard, asked: &mut Asked, out: &mut Vec<Action>) -> Flow {
+        let may_probe = |a: &KnowledgeArea| self.may_probe(&asked.question, a);
         let mut missing: Vec<(usize, &KnowledgeArea)> = asked
             .question
             .areas
@@ -397,7 +403,9 @@ impl Interview {
                     .get(&a.id)
                     .is_none_or(|d| *d < Depth::Working)
             })
-            .filter(|(_, a)| !asked.probes_asked.contains(&a.id) && !a.probes.is_empty())
+            .filter(|(_, a)| {
+                !asked.probes_asked.contains(&a.id) && !a.probes.is_empty() && may_probe(a)
+            })
             .collect();
         // Importance first, then areas not heard at all before those heard at surface level,
         // then the question's own order.
@@ -434,6 +442,7 @@ impl Interview {
                 && asked.best_depth.get(&a.id) == Some(&Depth::Working)
                 && !asked.probes_asked.contains(&a.id)
                 && !a.probes.is_empty()
+                && self.may_probe(&asked.question, a)
         });
         let Some(area) = shallow.cloned() else {
             return Flow::Next;

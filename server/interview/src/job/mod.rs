@@ -11,6 +11,7 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::lang::Lang;
 use crate::text::{is_stopword, Tokens};
 
 mod validate;
@@ -152,8 +153,13 @@ impl TemplatePreset {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LanguageSettings {
-    /// Language of the interview, as a BCP 47 tag ("en").
+    /// Language the interview starts in, as a BCP 47 tag: "en", "es" or "de" (a region such as
+    /// "es-MX" is accepted; the interviewer's phrases are the language's own).
     pub interview: String,
+    /// Languages the candidate may ask to continue in ("en", "es", "de"); the interview
+    /// language is always allowed. Empty: only the interview language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
     /// Language whose proficiency is assessed; defaults to the interview language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment: Option<String>,
@@ -163,9 +169,44 @@ pub struct LanguageSettings {
     /// Number of proficiency prompts.
     #[serde(default = "default_language_questions")]
     pub questions: u8,
-    /// Proficiency prompts; the bank's English prompts are used when empty.
+    /// Proficiency prompts; when empty, the built-in ones of the assessed language (English,
+    /// Spanish or German) are used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prompts: Vec<String>,
+}
+
+impl JobConfig {
+    /// The language the interview starts in (English when the tag is not supported: a job
+    /// that passed validation always names a supported one).
+    pub fn interview_lang(&self) -> Lang {
+        Lang::from_tag(&self.language.interview).unwrap_or_default()
+    }
+
+    /// The languages the interview may be held in: the interview language first, then the
+    /// other allowed ones in the job's order (unsupported tags left out).
+    pub fn allowed_langs(&self) -> Vec<Lang> {
+        let mut out = vec![self.interview_lang()];
+        for l in self
+            .language
+            .allowed
+            .iter()
+            .filter_map(|t| Lang::from_tag(t))
+        {
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    /// The language whose proficiency the language check assesses, when viva has prompts of its
+    /// own for it (the job's `assessment`, else its interview language).
+    pub fn assessed_lang(&self) -> Option<Lang> {
+        match &self.language.assessment {
+            Some(tag) => Lang::from_tag(tag),
+            None => Some(self.interview_lang()),
+        }
+    }
 }
 
 fn default_language_questions() -> u8 {

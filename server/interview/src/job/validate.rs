@@ -4,6 +4,7 @@
 use super::*;
 use crate::bank::QuestionBank;
 use crate::guard::TopicGuard;
+use crate::lang::Lang;
 
 impl JobConfig {
     /// Rules serde cannot express. Empty when the job is valid.
@@ -47,6 +48,7 @@ impl JobConfig {
         self.validate_language(&mut v);
 
         // Banned topics first: every other text is checked against them.
+        let own_words = crate::lexicon::Lexicon::of(self.interview_lang());
         for (i, topic) in self.banned_topics.iter().enumerate() {
             let at = [key("banned_topics"), Seg::Index(i)];
             v.text(
@@ -61,10 +63,11 @@ impl JobConfig {
                 let too_generic = term.split('|').any(|alt| {
                     let tokens = Tokens::new(alt);
                     tokens.is_empty()
-                        || tokens
-                            .tokens
-                            .iter()
-                            .all(|t| is_stopword(&t.norm) || t.norm.chars().count() < 3)
+                        || tokens.tokens.iter().all(|t| {
+                            is_stopword(&t.norm)
+                                || own_words.is_stopword(&t.norm)
+                                || t.norm.chars().count() < 3
+                        })
                 });
                 if too_generic {
                     v.problem(&[at[0].clone(), at[1].clone(), key("terms"), Seg::Index(k)], format!("\"{term}\" is empty or too common to ban"), "use specific words of the topic (\"salary\"), not common words or single letters");
@@ -242,12 +245,31 @@ impl JobConfig {
                 && t.len() <= 12
                 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         };
+        let supported = Lang::supported_list();
         if !tag_ok(&lang.interview) {
             v.problem(
                 &[key("language"), key("interview")],
                 format!("\"{}\" is not a language tag", lang.interview),
-                "use a BCP 47 tag such as \"en\"",
+                &format!("use a BCP 47 tag of a supported language: {supported}"),
             );
+        } else if Lang::from_tag(&lang.interview).is_none() {
+            v.problem(
+                &[key("language"), key("interview")],
+                format!(
+                    "\"{}\" is not a language viva can interview in (supported: {supported})",
+                    lang.interview
+                ),
+                &format!("use one of: {supported}"),
+            );
+        }
+        for (i, tag) in lang.allowed.iter().enumerate() {
+            if Lang::from_tag(tag).is_none() || !tag_ok(tag) {
+                v.problem(
+                    &[key("language"), key("allowed"), Seg::Index(i)],
+                    format!("\"{tag}\" is not a supported language (supported: {supported})"),
+                    &format!("use one of: {supported}, or remove the entry"),
+                );
+            }
         }
         if let Some(a) = &lang.assessment {
             if !tag_ok(a) {
@@ -266,10 +288,10 @@ impl JobConfig {
                     "ask between 1 and 6 (3 is typical)",
                 );
             }
+            // viva brings prompts of its own for English, Spanish and German only.
             let assessed = lang.assessment.as_deref().unwrap_or(&lang.interview);
-            let english = assessed == "en" || assessed.starts_with("en-");
-            if !english && lang.prompts.len() < usize::from(lang.questions) {
-                v.problem(&[key("language"), key("prompts")], format!("the bank has English proficiency prompts only, and {} needs {} prompts in \"{assessed}\"", if lang.prompts.is_empty() { "none are given".to_string() } else { format!("{} are given", lang.prompts.len()) }, lang.questions), "write the prompts in the assessed language");
+            if self.assessed_lang().is_none() && lang.prompts.len() < usize::from(lang.questions) {
+                v.problem(&[key("language"), key("prompts")], format!("viva has proficiency prompts in {supported} only, and {} needs {} prompts in \"{assessed}\"", if lang.prompts.is_empty() { "none are given".to_string() } else { format!("{} are given", lang.prompts.len()) }, lang.questions), "write the prompts in the assessed language");
             }
         }
         for (i, p) in lang.prompts.iter().enumerate() {

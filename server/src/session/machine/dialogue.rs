@@ -10,12 +10,29 @@ use super::super::messages::{Outbound, ServerEvent};
 use super::messages::{Cx, Metric, Note, Output, Say, REASON_PAUSED};
 
 /// What the interviewer says when the server must stop mid-interview.
-const PAUSE_TEXT: &str = "I'm sorry, I have to pause our interview for a moment. Please rejoin \
-with the same link in a minute or two, and we will continue exactly where we left off.";
+fn pause_text(language: Language) -> &'static str {
+    match language {
+        Language::En => "I'm sorry, I have to pause our interview for a moment. Please rejoin \
+with the same link in a minute or two, and we will continue exactly where we left off.",
+        Language::Es => "Lo siento, tengo que interrumpir la entrevista un momento. Vuelva a \
+entrar con el mismo enlace en uno o dos minutos y seguiremos exactamente donde lo dejamos.",
+        Language::De => "Es tut mir leid, ich muss unser Gespräch kurz unterbrechen. Bitte \
+treten Sie in ein, zwei Minuten über denselben Link wieder bei, dann machen wir genau dort \
+weiter, wo wir aufgehört haben.",
+    }
+}
+
 /// What the interviewer says first when a paused or interrupted interview resumes.
-const RESUME_TEXT: &str =
-    "Welcome back, and thank you for waiting. Let's continue where we left off.";
-/// The spoken request a "repeat" button stands for (the engine understands it).
+fn resume_text(language: Language) -> &'static str {
+    match language {
+        Language::En => "Welcome back, and thank you for waiting. Let's continue where we left off.",
+        Language::Es => "Bienvenido de nuevo, y gracias por esperar. Sigamos donde lo dejamos.",
+        Language::De => {
+            "Willkommen zurück, und danke fürs Warten. Machen wir dort weiter, wo wir aufgehört haben."
+        }
+    }
+}
+
 /// What the candidate page's "repeat" button stands for, in the interview's language (the
 /// engine reads it as the candidate's own words).
 pub(super) fn repeat_request(language: Language) -> &'static str {
@@ -101,9 +118,9 @@ impl Dialogue {
         &self.interview
     }
 
-    /// The language the interview is held in now.
+    /// The language the interview is held in now (the candidate may have switched).
     pub fn language(&self) -> Language {
-        Language::from_tag(&self.interview.job().language.interview)
+        Language::from_tag(self.interview.language().tag())
     }
 
     /// The candidate is connected: the interview begins.
@@ -297,7 +314,7 @@ impl Dialogue {
             cx.note(Note::End("completed".into()));
             return;
         };
-        let text = format!("{RESUME_TEXT} {prompt}");
+        let text = format!("{} {prompt}", resume_text(self.language()));
         tracing::info!("restored interview resumed");
         self.silent_since = None;
         let language = self.language();
@@ -324,8 +341,8 @@ impl Dialogue {
         if say {
             let language = self.language();
             cx.note(Note::Say(Say {
-                utterance_id: viva_interview::utterance_id(PAUSE_TEXT),
-                text: PAUSE_TEXT.into(),
+                utterance_id: viva_interview::utterance_id(pause_text(self.language())),
+                text: pause_text(self.language()).into(),
                 kind: UtteranceKind::Transition,
                 awaits_answer: false,
                 speech_end_ms: None,
