@@ -23,9 +23,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::lang::Lang;
 use crate::analysis::{AreaHit, AreaMatcher, Depth, Evidence, LexicalAreaMatcher};
 use crate::job::KnowledgeArea;
+use crate::lang::Lang;
 use crate::text::{Cue, Span, Tokens};
 
 /// Turns sentences into unit-length vectors (cosine = dot product).

@@ -12,13 +12,19 @@ use super::messages::{Cx, Metric, Note, Output, Say, REASON_PAUSED};
 /// What the interviewer says when the server must stop mid-interview.
 fn pause_text(language: Language) -> &'static str {
     match language {
-        Language::En => "I'm sorry, I have to pause our interview for a moment. Please rejoin \
-with the same link in a minute or two, and we will continue exactly where we left off.",
-        Language::Es => "Lo siento, tengo que interrumpir la entrevista un momento. Vuelva a \
-entrar con el mismo enlace en uno o dos minutos y seguiremos exactamente donde lo dejamos.",
-        Language::De => "Es tut mir leid, ich muss unser Gespräch kurz unterbrechen. Bitte \
+        Language::En => {
+            "I'm sorry, I have to pause our interview for a moment. Please rejoin \
+with the same link in a minute or two, and we will continue exactly where we left off."
+        }
+        Language::Es => {
+            "Lo siento, tengo que interrumpir la entrevista un momento. Vuelva a \
+entrar con el mismo enlace en uno o dos minutos y seguiremos exactamente donde lo dejamos."
+        }
+        Language::De => {
+            "Es tut mir leid, ich muss unser Gespräch kurz unterbrechen. Bitte \
 treten Sie in ein, zwei Minuten über denselben Link wieder bei, dann machen wir genau dort \
-weiter, wo wir aufgehört haben.",
+weiter, wo wir aufgehört haben."
+        }
     }
 }
 
