@@ -194,3 +194,94 @@ fn a_language_without_its_model_is_refused_clearly() {
     };
     assert!(err.contains("viva models fetch --model base-q8_0"), "{err}");
 }
+
+/// A candidate on an English job that allows Spanish asks to continue in Spanish, over WebRTC:
+/// the interviewer confirms in Spanish and from then on speaks Spanish, and the candidate's
+/// next (real, Spanish) answer is transcribed in Spanish.
+#[test]
+fn a_candidate_switches_from_english_to_spanish_over_webrtc() {
+    if !model_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("job.toml");
+    let english = std::fs::read_to_string(
+        workspace_root().join("server/interview/jobs/bench-open-questions.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        &job,
+        english.replace(
+            "interview = \"en\"",
+            "interview = \"en\"\nallowed = [\"en\", \"es\"]",
+        ),
+    )
+    .unwrap();
+    let ready = tmp.path().join("ready.wav");
+    espeak_wav("Yes, I am ready to begin.", &ready);
+    let switch = tmp.path().join("switch.wav");
+    espeak_wav("Can we continue in Spanish, please?", &switch);
+    let answers = [ready, switch, shared_ml().join("fleurs-es-002.wav")];
+    let list = answers
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = run(viva()
+        .args([
+            "simulate",
+            "--transport",
+            "webrtc",
+            "--json",
+            "--timeout-s",
+            "300",
+            "--job",
+        ])
+        .arg(&job)
+        .args(["--answers", &list])
+        .env("VIVA_STORAGE_DATA_DIR", tmp.path().join("data"))
+        .env_remove("DATABASE_URL"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "simulate failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json report");
+    let lines = report["transcript"].as_array().unwrap();
+    let said = |who: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["speaker"] == who)
+            .map(|l| l["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let interviewer = said("interviewer");
+    let candidate = said("candidate");
+    eprintln!("interviewer: {interviewer:#?}\ncandidate: {candidate:#?}");
+    let confirmed = interviewer
+        .iter()
+        .position(|t| t.to_lowercase().contains("español"))
+        .unwrap_or_else(|| panic!("no confirmation in Spanish: {interviewer:?}"));
+    assert!(
+        interviewer[0].contains("ready to begin"),
+        "the interview began in English"
+    );
+    // After the confirmation the interviewer's own phrases are Spanish.
+    for t in &interviewer[confirmed..] {
+        let lower = format!(" {} ", t.to_lowercase());
+        for w in [" thank you", " let's ", " great,"] {
+            assert!(!lower.contains(w), "English {w:?} after the switch: {t:?}");
+        }
+    }
+    // The Spanish answer was transcribed as Spanish (by the multilingual model).
+    let want = reference("fleurs-es-002.wav");
+    let best = candidate
+        .iter()
+        .map(|c| recall(&want, c))
+        .fold(0.0, f64::max);
+    assert!(
+        best >= 0.6,
+        "no Spanish caption close to {want:?}: {candidate:?}"
+    );
+}
