@@ -5,6 +5,7 @@
 //
 //   node run.mjs candidate --base http://127.0.0.1:PORT --wav SPEECH.wav --out DIR [--transport webrtc|websocket]
 //   node run.mjs recruiter --base http://127.0.0.1:PORT --token TOKEN --interview ID --out DIR
+//   node run.mjs switch-language --link INVITE_URL --wav SPEECH.wav --out DIR
 //
 // Each prints one JSON line with what it observed and exits non-zero on the first failed check.
 // Screenshots go to DIR.
@@ -94,6 +95,45 @@ async function axe(page, label) {
 }
 
 const shot = (page, out, name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+
+/// A candidate on an English job that allows Spanish follows the invite over WebRTC and asks,
+/// by voice, to continue in Spanish: the interviewer confirms in Spanish and goes on in Spanish.
+async function switchLanguage({ link, wav, out }) {
+  const ctx = await launch([
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${wav}`,
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+  ]);
+  const page = await ctx.newPage();
+  watch(page, 'switch-language');
+  const result = { shots: [] };
+  try {
+    await page.goto(link);
+    await page.locator('#consent').check();
+    await page.locator('#to-mic').click();
+    await page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 15000 });
+    await page.locator('#start').click();
+    await page.waitForSelector('#screen-live:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('conn').dataset.state === 'open', null, { timeout: 20000 });
+    result.transport = await page.evaluate(() => document.body.dataset.transport);
+    check(result.transport === 'webrtc', `connected over ${result.transport}`);
+    await page.waitForFunction(() => [...document.querySelectorAll('#captions .line.interviewer')].some((l) => /español/i.test(l.textContent)), null, { timeout: 150000 });
+    const lines = await page.locator('#captions .line.interviewer').allTextContents();
+    const at = lines.findIndex((l) => /español/i.test(l));
+    check(at >= 1, `the interviewer confirmed in Spanish: "${lines[at]}"`);
+    // Then the interviewer goes on in Spanish (the greeting or question again, the catalogue's).
+    await page.waitForFunction((n) => document.querySelectorAll('#captions .line.interviewer').length > n, at + 1, { timeout: 60000 });
+    result.interviewer = await page.locator('#captions .line.interviewer').allTextContents();
+    result.candidate = await page.locator('#captions .line.candidate:not(.partial)').allTextContents();
+    await shot(page, out, 'candidate-6-switch-language'); result.shots.push('candidate-6-switch-language.png');
+    return result;
+  } catch (e) {
+    await shot(page, out, 'switch-language-failure').catch(() => {});
+    throw e;
+  } finally {
+    await ctx.close();
+  }
+}
 
 // ------------------------------------------------------------------------------------------
 /// A candidate's whole interview. `transport`: 'webrtc' (the page's default: WebRTC first) or
@@ -577,9 +617,9 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
 
 const opts = parseArgs(process.argv.slice(2));
 mkdirSync(opts.out || '.', { recursive: true });
-const run = { candidate, recruiter }[opts.cmd];
+const run = { candidate, recruiter, 'switch-language': switchLanguage }[opts.cmd];
 if (!run) {
-  console.error('usage: node run.mjs candidate|recruiter --base URL …');
+  console.error('usage: node run.mjs candidate|recruiter|switch-language --base URL …');
   process.exit(2);
 }
 let code = 0;

@@ -463,3 +463,101 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
         eprintln!("screenshot: {}", p.display());
     }
 }
+
+/// A candidate on an English job that allows Spanish asks by voice, in Chromium over WebRTC, to
+/// continue in Spanish: the interviewer confirms in Spanish and goes on in Spanish.
+#[test]
+fn a_candidate_switches_to_spanish_by_voice_in_chromium() {
+    if !model_available() || !tools_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = here().join("artifacts/browser");
+    std::fs::create_dir_all(&out).unwrap();
+    let server = serve(&data);
+    let base = format!("http://{}", server.addr);
+    let token = {
+        let o = run(viva()
+            .args(["admin", "token", "create", "browser-switch"])
+            .env("VIVA_STORAGE_DATA_DIR", &data)
+            .env_remove("DATABASE_URL"));
+        assert!(o.status.success(), "token create failed");
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    };
+    let english =
+        std::fs::read_to_string(here().join("../server/interview/jobs/bench-open-questions.toml"))
+            .unwrap();
+    let job = english.replace(
+        "interview = \"en\"",
+        "interview = \"en\"\nallowed = [\"en\", \"es\"]",
+    );
+    let body = serde_json::json!({ "config_toml": job }).to_string();
+    let (status, _, created) = http_request(&server.addr, "POST", "/v1/jobs", Some(&token), &body);
+    assert_eq!(status, 201, "{created}");
+    let job_id = serde_json::from_str::<serde_json::Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _, invite) = http_request(
+        &server.addr,
+        "POST",
+        &format!("/v1/jobs/{job_id}/invites"),
+        Some(&token),
+        r#"{"candidate_name":"Sofía Example"}"#,
+    );
+    assert_eq!(status, 201, "{invite}");
+    let link = format!(
+        "{base}{}",
+        serde_json::from_str::<serde_json::Value>(&invite).unwrap()["link"]
+            .as_str()
+            .unwrap()
+    );
+
+    // The microphone asks to switch (Chromium loops the file, with pauses around it).
+    let raw = tmp.path().join("raw.wav");
+    let wav = tmp.path().join("mic.wav");
+    espeak_wav("Can we continue in Spanish, please?", &raw);
+    sox(&raw, &wav, &["-r", "48000", "-b", "16", "-c", "1"]);
+    let padded = tmp.path().join("mic-padded.wav");
+    let ok = Command::new("sox")
+        .arg(&wav)
+        .arg(&padded)
+        .args(["pad", "1", "6"])
+        .status()
+        .expect("sox")
+        .success();
+    assert!(ok, "sox pad failed");
+    let seen = node(
+        &[
+            "switch-language",
+            "--link",
+            &link,
+            "--wav",
+            padded.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(300),
+    );
+    eprintln!("switch: {seen}");
+    let lines: Vec<String> = seen["interviewer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(
+        lines[0].contains("ready to begin"),
+        "began in English: {lines:?}"
+    );
+    let at = lines
+        .iter()
+        .position(|l| l.contains("español"))
+        .expect("a Spanish confirmation");
+    let after = lines[at + 1..].join(" ");
+    assert!(
+        !after.contains("are you ready") && !after.contains("thank you"),
+        "the interviewer went on in Spanish: {lines:?}"
+    );
+}
