@@ -18,6 +18,11 @@ fn band_key(recommendation: &str) -> String {
 }
 
 fn interview_and_score(file: &Path, dir: &Path) -> Outcome {
+    interview_and_score_for(file, dir, None)
+}
+
+/// [`interview_and_score`] for a candidate of another job (scored against that job file).
+fn interview_and_score_for(file: &Path, dir: &Path, job: Option<&Path>) -> Outcome {
     let stem = file.file_stem().and_then(|s| s.to_str()).expect("name");
     let transcript = dir.join(format!("{stem}.json"));
     let out = run(viva().args([
@@ -35,12 +40,17 @@ fn interview_and_score(file: &Path, dir: &Path) -> Outcome {
         "{stem}: interview failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = run(viva().args([
+    let mut score = viva();
+    score.args([
         "score",
         transcript.to_str().expect("utf-8 path"),
         "--format",
         "json",
-    ]));
+    ]);
+    if let Some(job) = job {
+        score.arg("--job").arg(job);
+    }
+    let out = run(&mut score);
     assert!(
         out.status.success(),
         "{stem}: score failed: {}",
@@ -131,4 +141,34 @@ fn calibration_candidates_land_in_their_panel_bands() {
             .all(|o| o.recommendation == "No"),
         "a failed knockout is a No"
     );
+}
+
+/// The Spanish and German candidates (`candidates/languages/`, each naming its job): the whole
+/// interview in their language through the binary, scored against that job, in the panel's
+/// band, and no English phrase in the interview.
+#[test]
+fn spanish_and_german_candidates_land_in_their_panel_bands() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = workspace_root().join("server/interview/candidates/languages");
+    for (file, lang) in [("es-solid.toml", "es"), ("de-solid.toml", "de")] {
+        let path = folder.join(file);
+        let candidate: toml::Value =
+            toml::from_str(&std::fs::read_to_string(&path).expect("candidate")).expect("toml");
+        let job = folder.join(
+            candidate["job"]
+                .as_str()
+                .expect("the candidate names its job"),
+        );
+        let outcome = interview_and_score_for(&path, dir.path(), Some(&job));
+        assert!(outcome.composite > 0.0, "{lang}: scored");
+        let transcript = std::fs::read_to_string(dir.path().join(format!(
+            "{}.json",
+            path.file_stem().unwrap().to_str().unwrap()
+        )))
+        .expect("transcript");
+        assert!(
+            !transcript.contains("Thank you") && !transcript.contains("Are you ready"),
+            "{lang}: an English phrase in the interview"
+        );
+    }
 }

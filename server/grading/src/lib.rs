@@ -14,6 +14,12 @@
 //! gives interview signals (specificity, ownership, past experience vs hypothetical), [`eval`] has
 //! the agreement statistics, and [`cli`] the `viva grade` / `viva eval grading` entry points.
 //!
+//! Languages: answers are read in English, Spanish or German ([`Lang`]): stop words, negation,
+//! numbers, stemming, red-flag wording, signals and the CEFR estimate each have the language's
+//! lists. [`grade`] reads the answer in the language of its question and references;
+//! [`grade_in`] takes the answer's language from the caller (the interview's, or the one in force
+//! after a recorded switch).
+//!
 //! Fairness: names, pronouns and gendered words are replaced by neutral tokens before any feature
 //! is computed, so swapping them cannot change a grade (tested in `tests/fairness.rs`).
 
@@ -23,6 +29,7 @@ pub mod cefr;
 pub mod cli;
 pub mod eval;
 mod grader;
+mod lang;
 mod lexicon;
 mod model;
 pub mod signals;
@@ -32,6 +39,7 @@ pub mod tsv;
 use serde::{Deserialize, Serialize};
 
 pub use grader::{Features, Grader, FEATURE_NAMES};
+pub use lang::Lang;
 
 /// Version of the grading model, stored with every result so a report says what scored it.
 pub const GRADER_VERSION: &str = "viva-grading/lexalign-1";
@@ -161,8 +169,11 @@ pub struct RedFlagEvidence {
 pub enum RejectReason {
     EmptyAnswer,
     TooLong,
+    /// Read as English (the question is English) but written in another language.
     NotEnglish,
     NoReference,
+    /// Read as Spanish or German but written in another script.
+    WrongLanguage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -209,11 +220,19 @@ pub struct GradeResult {
     /// The model's inputs, by name, for audits and calibration.
     pub features: Vec<(String, f64)>,
     pub grader_version: String,
+    /// The language the answer was read in; absent in JSON for English, as before languages.
+    #[serde(default, skip_serializing_if = "Lang::is_english")]
+    pub language: Lang,
 }
 
-/// Grade one answer with the shared default grader.
+/// Grade one answer with the shared default grader (language as in [`Grader::grade`]).
 pub fn grade(input: &GradeInput) -> GradeResult {
     Grader::shared().grade(input)
+}
+
+/// Grade one answer read in `answer_lang`, with the shared default grader.
+pub fn grade_in(input: &GradeInput, answer_lang: Lang) -> GradeResult {
+    Grader::shared().grade_in(input, answer_lang)
 }
 
 /// Round to `d` decimals; every number the crate emits goes through here so output is stable.

@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lexicon::words;
 use crate::text::{self, Analysed, Kind};
-use crate::{round_to, Transcript};
+use crate::{round_to, Lang, Transcript};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,116 +37,109 @@ pub struct InterviewSignals {
     pub hypothetical_markers: u32,
 }
 
-const UNITS: &[&str] = &[
-    "percent",
-    "%",
-    "ms",
-    "millisecond",
-    "milliseconds",
-    "second",
-    "seconds",
-    "minute",
-    "minutes",
-    "hour",
-    "hours",
-    "day",
-    "days",
-    "week",
-    "weeks",
-    "month",
-    "months",
-    "year",
-    "years",
-    "rps",
-    "qps",
-    "tps",
-    "kb",
-    "mb",
-    "gb",
-    "tb",
-    "k",
-    "x",
-    "times",
-    "users",
-    "requests",
-];
-const IRREGULAR_PAST: &[&str] = &[
-    "was",
-    "were",
-    "did",
-    "had",
-    "built",
-    "wrote",
-    "made",
-    "led",
-    "ran",
-    "took",
-    "found",
-    "saw",
-    "went",
-    "chose",
-    "broke",
-    "caught",
-    "knew",
-    "brought",
-    "began",
-    "gave",
-    "kept",
-    "left",
-    "lost",
-    "met",
-    "paid",
-    "put",
-    "sent",
-    "spent",
-    "taught",
-    "told",
-    "understood",
-    "won",
-    "set",
-    "ago",
-    "previously",
-    "previous",
-    "last",
-    "former",
-    "once",
-];
-const NOT_PAST_ED: &[&str] = &[
-    "need", "speed", "feed", "seed", "indeed", "based", "red", "bed", "embed", "proceed", "exceed",
-    "succeed",
-];
-const HYPOTHETICAL: &[&str] = &[
-    "would",
-    "could",
-    "should",
-    "might",
-    "will",
-    "if",
-    "imagine",
-    "suppose",
-    "probably",
-    "typically",
-    "usually",
-    "generally",
-    "ideally",
-    "maybe",
-    "perhaps",
-    "plan",
-    "hypothetically",
-];
-
-/// Interview signals of a transcript (word times are not needed).
+/// Interview signals of a transcript (word times are not needed), read in its language:
+/// English unless it is clearly Spanish or German.
 pub fn interview_signals(answer: &Transcript) -> InterviewSignals {
-    let g = crate::Grader::shared();
-    let a = if answer.words.is_empty() {
-        text::analyse(g.lexicon(), &answer.text)
+    let lang = if answer.words.is_empty() {
+        Lang::detect_or_english(&answer.text)
     } else {
-        text::analyse_words(g.lexicon(), &answer.words)
+        let joined: Vec<&str> = answer.words.iter().map(|w| w.text.as_str()).collect();
+        Lang::detect_or_english(&joined.join(" "))
+    };
+    interview_signals_in(answer, lang)
+}
+
+/// Interview signals of a transcript read in `lang`.
+pub fn interview_signals_in(answer: &Transcript, lang: Lang) -> InterviewSignals {
+    let lex = crate::Grader::shared().lexicon(lang);
+    let a = if answer.words.is_empty() {
+        text::analyse(lex, &answer.text)
+    } else {
+        text::analyse_words(lex, &answer.words)
     };
     from_tokens(&a)
 }
 
+/// Whose work a word tells of: +1 first person singular, -1 plural, 0 neither. Spanish drops
+/// the pronoun, so its first-person verb endings count too ("diseñé", "añadí"; "versionamos").
+fn person(lang: Lang, s: &str) -> i8 {
+    let w = words(lang);
+    if w.singular.contains(&s) {
+        return 1;
+    }
+    if w.plural.contains(&s) {
+        return -1;
+    }
+    if lang == Lang::Es && s.chars().count() > 3 && !w.not_past.contains(&s) {
+        if s.ends_with('é') || s.ends_with('í') {
+            return 1;
+        }
+        const NOT_VERBS: &[&str] = &["últimos", "mínimos", "máximos", "próximos", "óptimos"];
+        if ["amos", "emos", "imos"].iter().any(|e| s.ends_with(e)) && !NOT_VERBS.contains(&s) {
+            return -1;
+        }
+    }
+    0
+}
+
+/// Past tense or a time in the past ("migrated", "añadí", "tardaba", "habe … gebaut").
+fn is_past(lang: Lang, s: &str) -> bool {
+    let w = words(lang);
+    if w.past.contains(&s) {
+        return true;
+    }
+    let n = s.chars().count();
+    match lang {
+        Lang::En => s.len() > 4 && s.ends_with("ed") && !w.not_past.contains(&s),
+        Lang::Es => {
+            if n <= 3 || w.not_past.contains(&s) || is_conditional_es(s) {
+                return false;
+            }
+            // Preterite (-é, -í, -ó, -aron, -ieron) and imperfect (-aba, -íamos) endings; a
+            // bare "-ía" is left out, it ends too many nouns ("tecnología", "librería").
+            [
+                "é", "í", "ó", "aron", "ieron", "aba", "abas", "ábamos", "aban", "íamos",
+            ]
+            .iter()
+            .any(|e| s.ends_with(e))
+        }
+        Lang::De => {
+            if n <= 5 || w.not_past.contains(&s) {
+                return false;
+            }
+            // Participles: ge…t / ge…en, after a separable prefix too ("hinzugefügt");
+            // -ierte(n) preterites ("migrierte").
+            const PREFIXES: &[&str] = &[
+                "", "ab", "an", "auf", "aus", "ein", "hinzu", "um", "zu", "vor", "nach", "mit",
+                "zurück", "weiter", "fest", "um",
+            ];
+            let participle = PREFIXES.iter().any(|p| {
+                s.strip_prefix(p)
+                    .and_then(|r| r.strip_prefix("ge"))
+                    .is_some_and(|r| {
+                        r.chars().count() >= 3 && (r.ends_with('t') || r.ends_with("en"))
+                    })
+            });
+            participle || s.ends_with("ierte") || s.ends_with("ierten")
+        }
+    }
+}
+
+/// Spanish conditional ("haría", "usaríamos"): what the candidate would do.
+fn is_conditional_es(s: &str) -> bool {
+    s.chars().count() > 4
+        && ["ría", "rías", "ríamos", "rían"]
+            .iter()
+            .any(|e| s.ends_with(e))
+}
+
+fn is_hypothetical(lang: Lang, s: &str) -> bool {
+    words(lang).hypothetical.contains(&s) || (lang == Lang::Es && is_conditional_es(s))
+}
+
 pub(crate) fn from_tokens(a: &Analysed) -> InterviewSignals {
+    let lang = a.lang;
+    let units = words(lang).signal_units;
     let words: Vec<&text::Token> = a.tokens.iter().filter(|t| t.kind != Kind::Punct).collect();
     let n = words.len();
     let mut specifics: Vec<String> = Vec::new();
@@ -161,31 +155,38 @@ pub(crate) fn from_tokens(a: &Analysed) -> InterviewSignals {
         let has_alpha = s.chars().any(|c| c.is_alphabetic());
         // A capitalised word inside a sentence is usually a product, tool or place; neutralised
         // names are excluded so that who is mentioned cannot change the signal.
+        // German capitalises every noun, so there only a capital inside the word marks a name
+        // ("PostgreSQL", "OpenTelemetry", "API").
+        let inner_capital = || {
+            a.text[t.start..t.end]
+                .chars()
+                .skip(1)
+                .any(|c| c.is_uppercase())
+        };
         let proper = t.capitalized
             && !t.sentence_initial
             && !t.neutralized
             && s != "i"
             && t.kind == Kind::Content
-            && s.chars().count() > 1;
+            && s.chars().count() > 1
+            && (lang != Lang::De || inner_capital());
         let specific =
-            t.kind == Kind::Number || (has_digit && has_alpha) || proper || UNITS.contains(&s);
+            t.kind == Kind::Number || (has_digit && has_alpha) || proper || units.contains(&s);
         if specific {
             n_specific += 1;
             if specifics.len() < 10 {
                 specifics.push(a.text[t.start..t.end].to_string());
             }
         }
-        match s {
-            "i" | "me" | "my" | "mine" | "myself" => i_count += 1,
-            "we" | "us" | "our" | "ours" | "ourselves" => we_count += 1,
+        match person(lang, s) {
+            1 => i_count += 1,
+            -1 => we_count += 1,
             _ => {}
         }
-        if IRREGULAR_PAST.contains(&s)
-            || (s.len() > 4 && s.ends_with("ed") && !NOT_PAST_ED.contains(&s))
-        {
+        if is_past(lang, s) {
             past += 1;
         }
-        if HYPOTHETICAL.contains(&s) {
+        if is_hypothetical(lang, s) {
             hyp += 1;
         }
     }

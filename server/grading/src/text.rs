@@ -1,7 +1,7 @@
 //! Tokenisation: text (or timed words) → tokens with stems, polarity and source positions.
 
 use crate::lexicon::Lexicon;
-use crate::TimedWord;
+use crate::{Lang, TimedWord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -44,6 +44,8 @@ impl Token {
 /// An analysed piece of text: the text the byte ranges point into, and its tokens.
 #[derive(Debug, Clone)]
 pub(crate) struct Analysed {
+    /// The language the text was read in.
+    pub lang: Lang,
     pub text: String,
     pub tokens: Vec<Token>,
     /// For each timed word, its (start, end) byte range in `text` (empty without word times).
@@ -80,23 +82,6 @@ const BARE_NEGATIVE_CONTRACTIONS: &[(&str, &str)] = &[
     ("havent", "have"),
     ("hadnt", "had"),
     ("aint", "is"),
-];
-
-const NUMBER_WORDS: &[(&str, &str)] = &[
-    ("two", "2"),
-    ("three", "3"),
-    ("four", "4"),
-    ("five", "5"),
-    ("six", "6"),
-    ("seven", "7"),
-    ("eight", "8"),
-    ("nine", "9"),
-    ("ten", "10"),
-    ("eleven", "11"),
-    ("twelve", "12"),
-    ("twenty", "20"),
-    ("hundred", "100"),
-    ("thousand", "1000"),
 ];
 
 fn is_apostrophe(c: char) -> bool {
@@ -151,12 +136,16 @@ fn split_pieces(text: &str) -> Vec<Piece> {
     out
 }
 
-/// Split one lowercased word into token strings (contractions become two tokens).
-fn expand_word(w: &str) -> Vec<String> {
+/// Split one lowercased word into token strings (English contractions become two tokens;
+/// elsewhere an apostrophe is just dropped).
+fn expand_word(w: &str, lang: Lang) -> Vec<String> {
     let w: String = w
         .chars()
         .map(|c| if is_apostrophe(c) { '\'' } else { c })
         .collect();
+    if lang != Lang::En {
+        return vec![w.replace('\'', "")];
+    }
     if let Some(base) = w.strip_suffix("n't") {
         let base = match base {
             "ca" => "can",
@@ -188,6 +177,23 @@ fn expand_word(w: &str) -> Vec<String> {
     vec![w.replace('\'', "")]
 }
 
+/// Spanish and German write "1.500" for fifteen hundred and "1,5" for one and a half: turn
+/// that into the English form before [`canonical_number`]. A dot followed by groups of exactly
+/// three digits is a thousands separator; any other dot, and every comma, is a decimal point.
+fn continental_number(w: &str) -> String {
+    let thousands = w.contains('.')
+        && w.split('.').skip(1).all(|g| {
+            let digits = g.split(',').next().unwrap_or_default();
+            digits.len() == 3 && digits.chars().all(|c| c.is_ascii_digit())
+        });
+    let w = if thousands {
+        w.replace('.', "")
+    } else {
+        w.to_string()
+    };
+    w.replace(',', ".")
+}
+
 fn canonical_number(w: &str) -> Option<String> {
     let cleaned: String = w.chars().filter(|c| *c != ',').collect();
     if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') {
@@ -217,6 +223,7 @@ fn canonical_number(w: &str) -> Option<String> {
 pub(crate) fn analyse(lex: &Lexicon, text: &str) -> Analysed {
     let pieces = split_pieces(text);
     Analysed {
+        lang: lex.lang,
         text: text.to_string(),
         tokens: tokens_from_pieces(lex, &pieces),
         word_spans: Vec::new(),
@@ -239,6 +246,7 @@ pub(crate) fn analyse_words(lex: &Lexicon, words: &[TimedWord]) -> Analysed {
     let pieces = split_pieces(&text);
     let tokens = tokens_from_pieces(lex, &pieces);
     Analysed {
+        lang: lex.lang,
         text,
         tokens,
         word_spans,
@@ -268,7 +276,7 @@ fn tokens_from_pieces(lex: &Lexicon, pieces: &[Piece]) -> Vec<Token> {
                 }
             }
             Piece::Word(w, s, e, cap) => {
-                for part in expand_word(w) {
+                for part in expand_word(w, lex.lang) {
                     if part.is_empty() {
                         continue;
                     }
@@ -276,9 +284,16 @@ fn tokens_from_pieces(lex: &Lexicon, pieces: &[Piece]) -> Vec<Token> {
                         Some(n) => (n.to_string(), true),
                         None => (part.clone(), false),
                     };
-                    let (kind, stem) = if let Some(n) = canonical_number(&norm) {
+                    let number = if lex.lang == Lang::En {
+                        canonical_number(&norm)
+                    } else {
+                        canonical_number(&continental_number(&norm))
+                    };
+                    let (kind, stem) = if let Some(n) = number {
                         (Kind::Number, n)
-                    } else if let Some((_, d)) = NUMBER_WORDS.iter().find(|(w, _)| *w == norm) {
+                    } else if let Some((_, d)) =
+                        lex.words.number_words.iter().find(|(w, _)| *w == norm)
+                    {
                         (Kind::Number, d.to_string())
                     } else if lex.is_negator(&norm) {
                         (Kind::Negator, norm.clone())
@@ -304,7 +319,10 @@ fn tokens_from_pieces(lex: &Lexicon, pieces: &[Piece]) -> Vec<Token> {
             }
         }
     }
-    mark_identifiers(&mut toks);
+    // A lone "a" as a label is an English reading ("a" is a preposition in Spanish).
+    if lex.lang == Lang::En {
+        mark_identifiers(&mut toks);
+    }
     mark_negation(lex, &mut toks);
     toks
 }
@@ -328,24 +346,14 @@ fn mark_identifiers(toks: &mut [Token]) {
 /// A negator flips the next content word of its clause ("not connected", "no gap").
 fn mark_negation(lex: &Lexicon, toks: &mut [Token]) {
     // Words a negation reaches through ("no longer connected", "not even close").
-    const TRANSPARENT: &[&str] = &[
-        "longer",
-        "even",
-        "necessarily",
-        "yet",
-        "anymore",
-        "ever",
-        "entirely",
-        "fully",
-        "completely",
-    ];
+    let transparent = lex.words.transparent;
     let mut pending = false;
     for i in 0..toks.len() {
         let next_is_only = toks
             .get(i + 1)
-            .is_some_and(|n| n.norm == "only" || n.norm == "just");
+            .is_some_and(|n| lex.words.not_only.contains(&n.norm.as_str()));
         let t = &mut toks[i];
-        if pending && TRANSPARENT.contains(&t.norm.as_str()) {
+        if pending && transparent.contains(&t.norm.as_str()) {
             continue;
         }
         match t.kind {

@@ -58,7 +58,13 @@ impl Grader {
         for (ri, rt) in r.content() {
             for idxs in by_stem.values() {
                 let Some(first) = idxs.first() else { continue };
-                let Some((sim, rel)) = self.token_sim(&a.tokens[*first], rt) else {
+                let at = &a.tokens[*first];
+                let sim = self.token_sim(at, rt).or_else(|| {
+                    (a.lang == Lang::De && r.lang == Lang::De)
+                        .then(|| compound_sim(at, rt))
+                        .flatten()
+                });
+                let Some((sim, rel)) = sim else {
                     continue;
                 };
                 for &ai in idxs {
@@ -268,6 +274,23 @@ impl Grader {
         }
         Some(sid.iter().map(|s| chosen[*s]).collect())
     }
+}
+
+/// German compounds: "Datenbankindex" contains "Index", "Abfrageplan" contains "Abfrage". A
+/// stem of five letters or more that ends (head) or, from six letters, starts (modifier) the
+/// other word's stem is a partial match, weighed like a spelling slip.
+fn compound_sim(a: &Token, r: &Token) -> Option<(f64, Rel)> {
+    if a.kind != Kind::Content || r.kind != Kind::Content || a.stem == r.stem {
+        return None;
+    }
+    let (short, long) = if a.stem.chars().count() <= r.stem.chars().count() {
+        (&a.stem, &r.stem)
+    } else {
+        (&r.stem, &a.stem)
+    };
+    let n = short.chars().count();
+    ((n >= 5 && long.ends_with(short.as_str())) || (n >= 6 && long.starts_with(short.as_str())))
+        .then_some((0.8, Rel::Fuzzy))
 }
 
 /// One-to-one alignment from the sorted candidates, greedily by similarity, using only the

@@ -127,7 +127,7 @@ impl Grader {
         };
         let mut out = Vec::new();
         for c in texts {
-            let ca = text::analyse(&self.lex, &c);
+            let ca = text::analyse(self.lexicon(an.ref_lang), &c);
             let n = ca.content_count();
             if n == 0 {
                 continue;
@@ -184,81 +184,10 @@ impl Grader {
     }
 
     pub(super) fn red_flags(&self, an: &Analysis, input: &GradeInput) -> Vec<RedFlagEvidence> {
-        const ABSENCE: &[&str] = &[
-            "cannot", "can't", "cant", "fails", "fail", "lacks", "lack", "omits", "omit", "unable",
-            "never", "avoids", "avoid", "without", "no", "not", "doesn't", "doesnt", "missing",
-        ];
-        // Words that describe the candidate's behaviour rather than the subject matter.
-        const META: &[&str] = &[
-            "candidate",
-            "explain",
-            "describe",
-            "mention",
-            "discuss",
-            "experience",
-            "understanding",
-            "understand",
-            "specific",
-            "importance",
-            "process",
-            "ability",
-            "articulate",
-            "name",
-            "quantify",
-            "demonstrate",
-            "show",
-            "practical",
-            "approach",
-            "basic",
-            "clear",
-            "example",
-            "examples",
-            "knowledge",
-            "how",
-            "e.g",
-            "eg",
-            "tools",
-            "tool",
-            "using",
-            "use",
-            "lacks",
-            "experience",
-            "benefits",
-            "importance",
-            "suggests",
-            "suggest",
-            "proposes",
-            "propose",
-            "recommends",
-            "recommend",
-            "claims",
-            "relies",
-            "quantified",
-            "measurable",
-        ];
-        // Words that may precede the absence word of an absence flag.
-        const LEAD: &[&str] = &[
-            "candidate",
-            "candidates",
-            "the",
-            "answer",
-            "does",
-            "do",
-            "did",
-            "is",
-            "shows",
-            "gives",
-        ];
-        const UNIVERSAL: &[&str] = &["every", "all", "always", "blindly", "everything", "each"];
-        const QUANTIFY: &[&str] = &[
-            "quantify",
-            "quantified",
-            "measurable",
-            "metrics",
-            "numbers",
-            "figures",
-            "results",
-        ];
+        // Flags are written in the job's language, like the references.
+        let rlex = self.lexicon(an.ref_lang);
+        let w = rlex.words;
+        let without = |x: &str| w.without.contains(&x);
         let mut out = Vec::new();
         for flag in input
             .red_flags
@@ -277,28 +206,37 @@ impl Grader {
             let absence_at = words
                 .iter()
                 .take(3)
-                .position(|w| ABSENCE.contains(w))
-                .filter(|&i| words[..i].iter().all(|w| LEAD.contains(w)));
+                .position(|x| w.absence.contains(x))
+                .filter(|&i| words[..i].iter().all(|x| w.lead.contains(x)))
+                .or_else(|| late_negation(an.ref_lang, &words));
             let subject: Vec<&str> = match absence_at {
+                // German puts the negation after the verb and its object ("Misst das Ergebnis
+                // nicht"): the subject is the rest of the flag.
+                Some(i) if an.ref_lang == Lang::De => words
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, x)| *x)
+                    .collect(),
                 Some(i) => words[i + 1..].to_vec(),
                 // The behaviour is what comes before "without" / "instead of".
                 None => {
                     let cut = words
                         .iter()
-                        .position(|w| *w == "without" || *w == "instead")
+                        .position(|x| without(x))
                         .filter(|&i| i > 0)
                         .unwrap_or(words.len());
                     words[..cut].to_vec()
                 }
             };
-            let universal = subject.iter().any(|w| UNIVERSAL.contains(w));
-            let quantify = absence_at.is_some() && subject.iter().any(|w| QUANTIFY.contains(w));
+            let universal = subject.iter().any(|x| w.universal.contains(x));
+            let quantify = absence_at.is_some() && subject.iter().any(|x| w.quantify.contains(x));
             // Single letters are the debris of "e.g." and similar abbreviations.
             let subject: Vec<&str> = subject
                 .into_iter()
-                .filter(|w| !META.contains(w) && w.chars().count() > 1)
+                .filter(|x| !w.meta.contains(x) && x.chars().count() > 1)
                 .collect();
-            let mut sa = text::analyse(&self.lex, &subject.join(" "));
+            let mut sa = text::analyse(rlex, &subject.join(" "));
             if sa.content_count() == 0 {
                 // Everything was behaviour words ("fails to mention specific tools (e.g.,
                 // EXPLAIN)"): fall back to the examples after "e.g.", else the whole flag.
@@ -306,7 +244,7 @@ impl Grader {
                     .windows(2)
                     .position(|w| w == ["e", "g"])
                     .map_or(0, |i| i + 2);
-                sa = text::analyse(&self.lex, &words[eg..].join(" "));
+                sa = text::analyse(rlex, &words[eg..].join(" "));
             }
             let n = sa.content_count();
             if quantify {
@@ -338,17 +276,21 @@ impl Grader {
             let qualifier_covered = absence_at.is_none() && {
                 let after: Vec<&str> = words
                     .iter()
-                    .position(|w| *w == "without" || *w == "instead")
+                    .position(|x| without(x))
                     .filter(|&i| i > 0)
                     .map(|i| {
                         words[i + 1..]
                             .iter()
                             .copied()
-                            .filter(|w| !META.contains(w) && *w != "of" && w.chars().count() > 1)
+                            .filter(|x| {
+                                !w.meta.contains(x)
+                                    && !w.qualifier_skip.contains(x)
+                                    && x.chars().count() > 1
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
-                let qa = text::analyse(&self.lex, &after.join(" "));
+                let qa = text::analyse(rlex, &after.join(" "));
                 qa.content_count() > 0 && {
                     let qpairs = self.align(&qa, &an.answer);
                     let c = qpairs
@@ -414,49 +356,6 @@ impl Grader {
     }
 }
 
-/// Units that make a number a measurement ("forty milliseconds", "2 percent").
-pub(super) const UNITS: &[&str] = &[
-    "%",
-    "percent",
-    "per",
-    "ms",
-    "millisecond",
-    "milliseconds",
-    "second",
-    "seconds",
-    "s",
-    "minute",
-    "minutes",
-    "hour",
-    "hours",
-    "day",
-    "days",
-    "week",
-    "weeks",
-    "month",
-    "months",
-    "times",
-    "x",
-    "rows",
-    "row",
-    "requests",
-    "request",
-    "users",
-    "customers",
-    "queries",
-    "gb",
-    "mb",
-    "kb",
-    "tb",
-    "k",
-    "million",
-    "thousand",
-    "hundred",
-    "billion",
-    "qps",
-    "rps",
-];
-
 /// Answer tokens that are measured figures: numbers written as digits, or followed by a unit.
 pub(super) fn measurements(a: &Analysed) -> Vec<usize> {
     let toks = &a.tokens;
@@ -464,23 +363,41 @@ pub(super) fn measurements(a: &Analysed) -> Vec<usize> {
         .filter(|&i| toks[i].kind == Kind::Number)
         .filter(|&i| {
             toks[i].surface.chars().any(|c| c.is_ascii_digit())
-                || toks
-                    .get(i + 1)
-                    .is_some_and(|t| UNITS.contains(&t.norm.as_str()))
+                || toks.get(i + 1).is_some_and(|t| {
+                    crate::lexicon::words(a.lang)
+                        .units
+                        .contains(&t.norm.as_str())
+                })
         })
         .collect()
 }
 
 /// A universal word ("every", "all", "always", …) within six tokens of one of `idxs`.
 pub(super) fn universal_near(a: &Analysed, idxs: &[usize]) -> bool {
-    const UNIVERSAL: &[&str] = &["every", "all", "always", "blindly", "everything", "each"];
+    let universal = crate::lexicon::words(a.lang).universal;
     idxs.iter().any(|&i| {
         let lo = i.saturating_sub(6);
         let hi = (i + 7).min(a.tokens.len());
         a.tokens[lo..hi]
             .iter()
-            .any(|t| UNIVERSAL.contains(&t.norm.as_str()))
+            .any(|t| universal.contains(&t.norm.as_str()))
     })
+}
+
+/// German negates late ("Kann die Werkzeuge nicht nennen", "Erwähnt die Clients nicht"): a
+/// negation anywhere before a "without" word makes the flag an absence too.
+fn late_negation(lang: Lang, words: &[&str]) -> Option<usize> {
+    const LATE: &[&str] = &[
+        "nicht", "nie", "niemals", "kein", "keine", "keinen", "keiner", "keinem",
+    ];
+    if lang != Lang::De {
+        return None;
+    }
+    let end = words
+        .iter()
+        .position(|x| matches!(*x, "ohne" | "statt" | "anstatt"))
+        .unwrap_or(words.len());
+    words[..end].iter().position(|x| LATE.contains(x))
 }
 
 pub(super) fn make_span(

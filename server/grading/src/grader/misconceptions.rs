@@ -6,23 +6,23 @@
 //! red flag a transcript contradicts costs more trust than a missed one.
 
 use crate::text::Analysed;
-use crate::{RedFlagEvidence, TimedWord};
+use crate::{Lang, RedFlagEvidence, TimedWord};
 
 use super::evidence::make_span;
 
 /// One wrong claim and what is wrong with it.
-struct Claim {
-    flag: &'static str,
-    groups: &'static [&'static [&'static str]],
+pub(super) struct Claim {
+    pub(super) flag: &'static str,
+    pub(super) groups: &'static [&'static [&'static str]],
     /// Most words between one group's word and the next group's.
-    window: usize,
+    pub(super) window: usize,
     /// At least one of these anywhere in the clause (empty: no condition).
-    also: &'static [&'static str],
+    pub(super) also: &'static [&'static str],
     /// Words that make the clause something else (the right mechanism, the other protocol).
-    unless: &'static [&'static str],
+    pub(super) unless: &'static [&'static str],
     /// The claim itself is a negation ("indexes never slow writes"): one negation word belongs
     /// to it, a second one undoes it.
-    negative: bool,
+    pub(super) negative: bool,
 }
 
 const CLAIMS: &[Claim] = &[
@@ -153,8 +153,37 @@ fn chain(words: &[&str], groups: &[&[&str]], window: usize) -> bool {
         .any(|i| first.iter().any(|p| matches(p, words[i])) && from(words, rest, window, i))
 }
 
-/// The wrong claims the answer makes, each raised with the sentence that makes it.
+/// The claims and clause words of one language.
+pub(super) struct Claims {
+    pub(super) claims: &'static [Claim],
+    pub(super) negations: &'static [&'static str],
+    pub(super) distancing: &'static [&'static str],
+    pub(super) breaks: &'static [&'static str],
+}
+
+const EN: Claims = Claims {
+    claims: CLAIMS,
+    negations: NEGATIONS,
+    distancing: DISTANCING,
+    breaks: CLAUSE_BREAKS,
+};
+
+/// The wrong claims an English answer makes, each raised with the sentence that makes it.
 pub(super) fn find(a: &Analysed, timed: &[TimedWord]) -> Vec<RedFlagEvidence> {
+    find_with(&EN, a, timed)
+}
+
+/// The wrong claims an answer makes in its own language (Spanish and German have the same
+/// claims, in their words; the flags stay in English like every other reason).
+pub(super) fn find_in(a: &Analysed, timed: &[TimedWord]) -> Vec<RedFlagEvidence> {
+    match a.lang {
+        Lang::En => find_with(&EN, a, timed),
+        Lang::Es => find_with(&super::claims_es_de::ES, a, timed),
+        Lang::De => find_with(&super::claims_es_de::DE, a, timed),
+    }
+}
+
+fn find_with(lists: &Claims, a: &Analysed, timed: &[TimedWord]) -> Vec<RedFlagEvidence> {
     let text = a.text.as_str();
     let mut out: Vec<RedFlagEvidence> = Vec::new();
     let mut start = 0;
@@ -174,12 +203,15 @@ pub(super) fn find(a: &Analysed, timed: &[TimedWord]) -> Vec<RedFlagEvidence> {
             .map(|w| w.trim_matches('\''))
             .filter(|w| !w.is_empty())
             .collect();
-        if all_words.iter().any(|w| DISTANCING.contains(w)) {
+        if all_words.iter().any(|w| lists.distancing.contains(w)) {
             continue;
         }
-        for clause in all_words.split(|w| CLAUSE_BREAKS.contains(w)) {
-            let negations = clause.iter().filter(|w| NEGATIONS.contains(w)).count();
-            for claim in CLAIMS {
+        for clause in all_words.split(|w| lists.breaks.contains(w)) {
+            let negations = clause
+                .iter()
+                .filter(|w| lists.negations.contains(w))
+                .count();
+            for claim in lists.claims {
                 if negations > usize::from(claim.negative)
                     || clause
                         .iter()

@@ -3,17 +3,19 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
-use crate::lexicon::{Lexicon, DONT_KNOW};
+use crate::lexicon::Lexicon;
 use crate::model;
 use crate::signals;
 use crate::text::{self, Analysed, Kind, Token};
 mod align;
+mod claims_es_de;
 mod evidence;
 mod misconceptions;
 
 use crate::{
     round_to, ConceptEvidence, ConceptSource, ConceptStatus, Contradiction, GradeInput,
-    GradeResult, Label, RedFlagEvidence, RejectReason, Span, GRADER_VERSION, MAX_ANSWER_CHARS,
+    GradeResult, Label, Lang, RedFlagEvidence, RejectReason, Span, GRADER_VERSION,
+    MAX_ANSWER_CHARS,
 };
 
 /// Highest score for an answer that restates the best reference with a polarity flip.
@@ -109,8 +111,12 @@ struct RefMatch {
     word_dice: f64,
 }
 
+/// Reads answers in English, Spanish and German; see [`Grader::grade_in`] for how the language
+/// of an answer is chosen.
 pub struct Grader {
     lex: Lexicon,
+    es: Lexicon,
+    de: Lexicon,
 }
 
 impl Default for Grader {
@@ -121,6 +127,8 @@ impl Default for Grader {
 
 /// Everything computed about one answer, shared by the features and the evidence.
 struct Analysis {
+    /// The language of the question, references, key concepts and red flags (the job's).
+    ref_lang: Lang,
     answer: Analysed,
     question_stems: HashSet<String>,
     refs: Vec<RefMatch>,
@@ -132,6 +140,8 @@ impl Grader {
     pub fn new() -> Self {
         Grader {
             lex: Lexicon::new(),
+            es: Lexicon::for_lang(Lang::Es),
+            de: Lexicon::for_lang(Lang::De),
         }
     }
 
@@ -141,20 +151,60 @@ impl Grader {
         SHARED.get_or_init(Grader::new)
     }
 
-    pub(crate) fn lexicon(&self) -> &Lexicon {
-        &self.lex
+    /// The lexicon of a language.
+    pub(crate) fn lexicon(&self, lang: Lang) -> &Lexicon {
+        match lang {
+            Lang::En => &self.lex,
+            Lang::Es => &self.es,
+            Lang::De => &self.de,
+        }
     }
 
     /// The model's features for an answer, or why it cannot be graded.
     pub fn features(&self, input: &GradeInput) -> Result<Features, RejectReason> {
-        let an = self.analyse(input)?;
+        let an = self.analyse(input, None)?;
         Ok(self.features_of(&an, input))
     }
 
+    /// Grades an answer, reading it in the language of its question and references: English
+    /// unless they are clearly Spanish or German ([`Lang::detect`]). Under a Spanish or German
+    /// question, an answer whose words are clearly English (the candidate switched) is read as
+    /// English. When the caller knows the answer's language, [`Grader::grade_in`] is exact.
     pub fn grade(&self, input: &GradeInput) -> GradeResult {
-        let an = match self.analyse(input) {
+        self.grade_with(input, None)
+    }
+
+    /// Grades an answer read in `answer_lang` (the interview's language, or the one in force
+    /// after a recorded switch). The question, references, key concepts and red flags are read
+    /// in their own language, detected as in [`Grader::grade`].
+    pub fn grade_in(&self, input: &GradeInput, answer_lang: Lang) -> GradeResult {
+        self.grade_with(input, Some(answer_lang))
+    }
+
+    /// The languages an input is read in: (question and references, answer).
+    pub fn languages(&self, input: &GradeInput, answer_lang: Option<Lang>) -> (Lang, Lang) {
+        let mut job_text = input.question.clone();
+        for r in &input.references {
+            job_text.push(' ');
+            job_text.push_str(r);
+        }
+        let ref_lang = Lang::detect_or_english(&job_text);
+        let answer = answer_lang.unwrap_or_else(|| {
+            if ref_lang == Lang::En {
+                // English questions read English answers, as they always did (another
+                // language is rejected as not English).
+                Lang::En
+            } else {
+                Lang::detect_any(&answer_text(input)).unwrap_or(ref_lang)
+            }
+        });
+        (ref_lang, answer)
+    }
+
+    fn grade_with(&self, input: &GradeInput, answer_lang: Option<Lang>) -> GradeResult {
+        let an = match self.analyse(input, answer_lang) {
             Ok(an) => an,
-            Err(reason) => return self.rejected(input, reason),
+            Err(reason) => return self.rejected(input, reason, answer_lang),
         };
         let feats = self.features_of(&an, input);
         let p = model::p_correct(&feats.values);
@@ -177,7 +227,11 @@ impl Grader {
         let mut red_flags = self.red_flags(&an, input);
         // A confidently wrong claim is positive evidence: it caps the grade however many right
         // words surround it.
-        let wrong = misconceptions::find(&an.answer, &input.answer.words);
+        let wrong = if an.answer.lang == Lang::En {
+            misconceptions::find(&an.answer, &input.answer.words)
+        } else {
+            misconceptions::find_in(&an.answer, &input.answer.words)
+        };
         if !wrong.is_empty() {
             score = score.min(MISCONCEPTION_CAP);
         }
@@ -250,10 +304,18 @@ impl Grader {
                 .map(|(n, v)| (n.to_string(), round_to(*v, 4)))
                 .collect(),
             grader_version: GRADER_VERSION.to_string(),
+            language: an.answer.lang,
         }
     }
 
-    fn rejected(&self, input: &GradeInput, reason: RejectReason) -> GradeResult {
+    fn rejected(
+        &self,
+        input: &GradeInput,
+        reason: RejectReason,
+        answer_lang: Option<Lang>,
+    ) -> GradeResult {
+        let (_, lang) = self.languages(input, answer_lang);
+        let lex = self.lexicon(lang);
         let (why, confidence) = match reason {
             RejectReason::EmptyAnswer => ("empty answer: no words to grade".to_string(), 1.0),
             RejectReason::TooLong => (
@@ -265,6 +327,9 @@ impl Grader {
             ),
             // The language test is a heuristic, so its verdict is less certain.
             RejectReason::NotEnglish => ("answer does not look like English".to_string(), 0.6),
+            RejectReason::WrongLanguage => {
+                (format!("answer does not look like {}", lang.name()), 0.6)
+            }
             RejectReason::NoReference => (
                 "question has no reference answer to grade against".to_string(),
                 1.0,
@@ -273,9 +338,9 @@ impl Grader {
         let answer = if matches!(reason, RejectReason::TooLong) {
             None
         } else if input.answer.words.is_empty() {
-            Some(text::analyse(&self.lex, &input.answer.text))
+            Some(text::analyse(lex, &input.answer.text))
         } else {
-            Some(text::analyse_words(&self.lex, &input.answer.words))
+            Some(text::analyse_words(lex, &input.answer.words))
         };
         GradeResult {
             grade: 0,
@@ -295,24 +360,35 @@ impl Grader {
                 .unwrap_or_default(),
             features: Vec::new(),
             grader_version: GRADER_VERSION.to_string(),
+            language: lang,
         }
     }
 
-    fn analyse(&self, input: &GradeInput) -> Result<Analysis, RejectReason> {
+    fn analyse(
+        &self,
+        input: &GradeInput,
+        answer_lang: Option<Lang>,
+    ) -> Result<Analysis, RejectReason> {
         if answer_len(input) > MAX_ANSWER_CHARS {
             return Err(RejectReason::TooLong);
         }
+        let (ref_lang, lang) = self.languages(input, answer_lang);
+        let lex = self.lexicon(lang);
         let answer = if input.answer.words.is_empty() {
-            text::analyse(&self.lex, &input.answer.text)
+            text::analyse(lex, &input.answer.text)
         } else {
-            text::analyse_words(&self.lex, &input.answer.words)
+            text::analyse_words(lex, &input.answer.words)
         };
         if !answer.tokens.iter().any(|t| t.kind != Kind::Punct) {
             return Err(RejectReason::EmptyAnswer);
         }
-        if !self.looks_english(&answer) {
+        if lang == Lang::En && !self.looks_english(&answer) {
             return Err(RejectReason::NotEnglish);
         }
+        if lang != Lang::En && other_script(&answer.text) {
+            return Err(RejectReason::WrongLanguage);
+        }
+        let rlex = self.lexicon(ref_lang);
         let refs_text: Vec<&str> = input
             .references
             .iter()
@@ -322,12 +398,12 @@ impl Grader {
         if refs_text.is_empty() {
             return Err(RejectReason::NoReference);
         }
-        let question = text::analyse(&self.lex, &input.question);
+        let question = text::analyse(rlex, &input.question);
         let question_stems: HashSet<String> =
             question.content().map(|(_, t)| t.stem.clone()).collect();
         let refs: Vec<RefMatch> = refs_text
             .iter()
-            .map(|r| self.match_reference(text::analyse(&self.lex, r), &answer, &question_stems))
+            .map(|r| self.match_reference(text::analyse(rlex, r), &answer, &question_stems))
             .collect();
         // Best reference: highest F1, discounted by contradiction; first one wins ties.
         let mut best = 0;
@@ -340,8 +416,13 @@ impl Grader {
             }
         }
         let lower = normalise_apostrophes(&answer.text.to_lowercase());
-        let dont_know = DONT_KNOW.iter().any(|p| contains_phrase(&lower, p));
+        let dont_know = lex
+            .words
+            .dont_know
+            .iter()
+            .any(|p| contains_phrase(&lower, p));
         Ok(Analysis {
+            ref_lang,
             answer,
             question_stems,
             refs,
@@ -351,14 +432,7 @@ impl Grader {
     }
 
     fn looks_english(&self, a: &Analysed) -> bool {
-        let letters = a.text.chars().filter(|c| c.is_alphabetic()).count();
-        // Letters outside Latin script (U+0000–U+024F) mean another writing system.
-        let non_latin = a
-            .text
-            .chars()
-            .filter(|c| c.is_alphabetic() && (*c as u32) > 0x024F)
-            .count();
-        if letters > 0 && non_latin * 2 > letters {
+        if other_script(&a.text) {
             return false;
         }
         let words: Vec<&Token> = a.tokens.iter().filter(|t| t.kind != Kind::Punct).collect();
@@ -376,6 +450,31 @@ impl Grader {
             })
             .count();
         !(foreign >= 2 && foreign > english)
+    }
+}
+
+/// Most letters are outside Latin script (U+0000–U+024F): another writing system.
+fn other_script(text: &str) -> bool {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let non_latin = text
+        .chars()
+        .filter(|c| c.is_alphabetic() && (*c as u32) > 0x024F)
+        .count();
+    letters > 0 && non_latin * 2 > letters
+}
+
+/// The answer's text as analysed (the timed words joined when there are any).
+fn answer_text(input: &GradeInput) -> String {
+    if input.answer.words.is_empty() {
+        input.answer.text.clone()
+    } else {
+        input
+            .answer
+            .words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

@@ -19,7 +19,17 @@ pub(super) fn dimensions(
         let mut reason;
         let value: f64;
         let mut evidence = Vec::new();
-        if name.contains("communicat") || name.contains("language") {
+        // The dimension's kind by its name, in any interview language (es: comunicación,
+        // idioma, técnica, preguntas estructuradas; de: Kommunikation, Sprache, technisch).
+        let has = |stems: &[&str]| stems.iter().any(|s| name.contains(s));
+        if has(&[
+            "communicat",
+            "language",
+            "comunicaci",
+            "idioma",
+            "kommunikation",
+            "sprach",
+        ]) {
             let clar: Vec<f64> = scored.iter().filter_map(|s| s.clarity).collect();
             let clarity = if clar.is_empty() {
                 0.0
@@ -55,11 +65,11 @@ pub(super) fn dimensions(
                 }
             }
         } else {
-            if name.contains("technical") {
+            if has(&["technical", "técnica", "tecnica", "technisch"]) {
                 // Technical depth is read across every technical question, not one topic.
                 picked = (0..scored.len()).map(|i| (i, 1.0)).collect();
                 reason = "mean of all technical questions".to_string();
-            } else if name.contains("blueprint") {
+            } else if has(&["blueprint", "estructurada", "strukturiert"]) {
                 picked = scored
                     .iter()
                     .enumerate()
