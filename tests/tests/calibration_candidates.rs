@@ -9,6 +9,8 @@ use viva_e2e::*;
 
 struct Outcome {
     name: String,
+    /// The languages the report says the interview was held in (empty: English only).
+    languages: Vec<String>,
     composite: f64,
     recommendation: String,
 }
@@ -102,6 +104,12 @@ fn interview_and_score_for(file: &Path, dir: &Path, job: Option<&Path>) -> Outco
         report["risks"]
     );
     Outcome {
+        languages: report["interview_languages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.as_str().map(str::to_string))
+            .collect(),
         name: stem.to_string(),
         composite,
         recommendation,
@@ -135,6 +143,10 @@ fn calibration_candidates_land_in_their_panel_bands() {
     assert!(composite("solid-mid") > composite("vague-talker"));
     assert!(composite("solid-mid") > composite("confident-bluffer"));
     assert!(
+        outcomes.iter().all(|o| o.languages.is_empty()),
+        "an English interview's report names no language"
+    );
+    assert!(
         outcomes
             .iter()
             .filter(|o| o.name == "knockout-fail")
@@ -145,7 +157,7 @@ fn calibration_candidates_land_in_their_panel_bands() {
 
 /// The Spanish and German candidates (`candidates/languages/`, each naming its job): the whole
 /// interview in their language through the binary, scored against that job, in the panel's
-/// band, and no English phrase in the interview.
+/// band, the report says which language the quotes are in, and no English phrase is spoken.
 #[test]
 fn spanish_and_german_candidates_land_in_their_panel_bands() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -161,6 +173,11 @@ fn spanish_and_german_candidates_land_in_their_panel_bands() {
         );
         let outcome = interview_and_score_for(&path, dir.path(), Some(&job));
         assert!(outcome.composite > 0.0, "{lang}: scored");
+        assert_eq!(
+            outcome.languages,
+            vec![lang.to_string()],
+            "{lang}: the report says"
+        );
         let transcript = std::fs::read_to_string(dir.path().join(format!(
             "{}.json",
             path.file_stem().unwrap().to_str().unwrap()

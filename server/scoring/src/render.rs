@@ -18,10 +18,34 @@ fn md_quotes(out: &mut String, quotes: &[Quote]) {
     }
 }
 
+/// Where the interview was not (only) in English: in which languages, and that quotes are the
+/// candidate's own words, untranslated.
+fn languages_note(r: &Report) -> Option<String> {
+    if r.interview_languages.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = r
+        .interview_languages
+        .iter()
+        .map(|t| {
+            viva_interview::Lang::from_tag(t)
+                .map(|l| l.name_in(viva_interview::Lang::En))
+                .unwrap_or(t.as_str())
+        })
+        .collect();
+    Some(format!(
+        "Interview held in {}; quotes are the candidate's own words, untranslated.",
+        names.join(", then ")
+    ))
+}
+
 /// The report as Markdown.
 pub fn markdown(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Interview report — {}\n", r.job_title);
+    if let Some(note) = languages_note(r) {
+        let _ = writeln!(o, "_{note}_\n");
+    }
     let _ = writeln!(
         o,
         "**Recommendation: {}** · composite **{}/100** · confidence {:.0}%\n",
@@ -211,6 +235,9 @@ pub fn html(r: &Report) -> String {
     let _ = writeln!(o, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Report — {}</title>", esc(&r.job_title));
     let _ = writeln!(o, "<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem}}blockquote{{margin:.3rem 0 .3rem 1.5rem;color:#333}}small{{color:#777;margin-left:.5rem}}.pass{{color:#060}}.fail{{color:#a00}}</style></head><body>");
     let _ = writeln!(o, "<h1>{}</h1>", esc(&r.job_title));
+    if let Some(note) = languages_note(r) {
+        let _ = writeln!(o, "<p><em>{}</em></p>", esc(&note));
+    }
     let _ = writeln!(
         o,
         "<p><strong>Recommendation: {}</strong> · composite <strong>{}/100</strong> · confidence {:.0}%</p>",

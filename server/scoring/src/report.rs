@@ -200,6 +200,10 @@ pub struct Report {
     pub grader_version: String,
     pub transcript_format_version: u32,
     pub job_title: String,
+    /// The languages the interview was held in, in order (the job's, then any the candidate
+    /// switched to), when not only English: quotes are the candidate's words, untranslated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interview_languages: Vec<String>,
     /// How the interview ended (the engine's reason code).
     pub ended: String,
     pub composite: f64,

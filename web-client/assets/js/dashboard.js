@@ -557,6 +557,7 @@ function renderReport(el, r, replay, id, refresh) {
     a.addEventListener('click', (e) => { e.preventDefault(); replay.seek(q.start_ms, true); });
     return a;
   };
+  const languageName = (tag) => ({ en: 'English', es: 'Spanish', de: 'German' }[tag] || tag);
   const evidence = (list) => (list?.length ? h('ul', { class: 'evidence' }, ...list.map((q) => h('li', {}, quote(q)))) : h('p', { class: 'muted' }, 'No evidence quoted.'));
   const section = (title, ...children) => h('section', {}, h('h3', {}, title), ...children);
   const table = (cols, rows) => h('table', { class: 'list' },
@@ -569,6 +570,9 @@ function renderReport(el, r, replay, id, refresh) {
       h('span', { class: 'composite' }, h('span', { class: 'big' }, r.composite.toFixed(1)), ' / 100'),
       badge(inForce(r))),
     h('p', {}, r.summary),
+    r.interview_languages?.length
+      ? h('p', { class: 'muted', id: 'report-languages' }, `Interview held in ${r.interview_languages.map(languageName).join(', then ')}; quotes are the candidate's own words, untranslated.`)
+      : null,
     r.review ? reviewSection(r.review, id, refresh) : null,
     section('Recommendation',
       h('p', {}, d.rationale),

@@ -81,6 +81,7 @@ pub fn score(job: &JobConfig, transcript: &Transcript) -> Result<Report, ScoreEr
         grader_version: viva_grading::GRADER_VERSION.to_string(),
         transcript_format_version: transcript.format_version,
         job_title: job.title.clone(),
+        interview_languages: interview_languages(job, transcript),
         ended,
         composite,
         decision,
@@ -102,4 +103,18 @@ pub fn score(job: &JobConfig, transcript: &Transcript) -> Result<Report, ScoreEr
         coverage,
         candidate_questions: transcript.candidate_questions.clone(),
     })
+}
+
+/// The languages the interview was held in, when any is not English.
+fn interview_languages(job: &JobConfig, transcript: &Transcript) -> Vec<String> {
+    let mut langs = vec![job.interview_lang()];
+    for (_, _, to) in transcript.language_switches() {
+        if !langs.contains(&to) {
+            langs.push(to);
+        }
+    }
+    if langs.iter().all(|l| *l == viva_interview::Lang::En) {
+        return Vec::new();
+    }
+    langs.iter().map(|l| l.tag().to_string()).collect()
 }
