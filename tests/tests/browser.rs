@@ -95,6 +95,35 @@ fn node(args: &[&str], limit: Duration) -> serde_json::Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("node printed no JSON ({e}): {out}"))
 }
 
+/// The fake microphone's file: `text` spoken by espeak-ng at 48 kHz with `pad_after_s` of
+/// silence after it (Chromium loops the file, so the pause is the candidate's turn end).
+fn mic_wav(dir: &Path, text: &str, pad_after_s: &str) -> PathBuf {
+    let raw = dir.join("raw.wav");
+    let wav = dir.join("mic.wav");
+    espeak_wav(text, &raw);
+    sox(&raw, &wav, &["-r", "48000", "-b", "16", "-c", "1"]);
+    let padded = dir.join("mic-padded.wav");
+    let ok = Command::new("sox")
+        .arg(&wav)
+        .arg(&padded)
+        .args(["pad", "1", pad_after_s])
+        .status()
+        .expect("sox")
+        .success();
+    assert!(ok, "sox pad failed");
+    padded
+}
+
+/// A recruiter API token for the server on `data`.
+fn api_token(data: &Path, name: &str) -> String {
+    let o = run(viva()
+        .args(["admin", "token", "create", name])
+        .env("VIVA_STORAGE_DATA_DIR", data)
+        .env_remove("DATABASE_URL"));
+    assert!(o.status.success(), "token create failed");
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
 /// `viva serve` on SQLite in `data` (never a `DATABASE_URL` from the environment).
 fn serve(data: &Path) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
@@ -284,22 +313,11 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
     let base = format!("http://{}", server.addr);
 
     // The microphone: espeak-ng speech with pauses around it (Chromium loops the file).
-    let raw = tmp.path().join("raw.wav");
-    let wav = tmp.path().join("mic.wav");
-    espeak_wav(
+    let padded = mic_wav(
+        tmp.path(),
         "Yes, I am ready. I have seven years of backend experience, building APIs with PostgreSQL and Kafka.",
-        &raw,
+        "7",
     );
-    sox(&raw, &wav, &["-r", "48000", "-b", "16", "-c", "1"]);
-    let padded = tmp.path().join("mic-padded.wav");
-    let ok = Command::new("sox")
-        .arg(&wav)
-        .arg(&padded)
-        .args(["pad", "1", "7"])
-        .status()
-        .expect("sox")
-        .success();
-    assert!(ok, "sox pad failed");
 
     let webrtc_before = metric(&server.addr, "webrtc_connected");
     let rtc = candidate_run(&base, &padded, &out, "webrtc", &data);
@@ -325,14 +343,7 @@ fn candidate_interview_and_recruiter_report_in_chromium() {
     let sid = rtc["session_id"].as_str().expect("session id");
 
     // The recruiter's side.
-    let token = {
-        let o = run(viva()
-            .args(["admin", "token", "create", "browser-test"])
-            .env("VIVA_STORAGE_DATA_DIR", &data)
-            .env_remove("DATABASE_URL"));
-        assert!(o.status.success(), "token create failed");
-        String::from_utf8(o.stdout).unwrap().trim().to_string()
-    };
+    let token = api_token(&data, "browser-test");
     let interview = store_live_session(&data, sid);
     // Through the API: the WebRTC interview's transcript is stored with the spoken answer.
     let (status, raw) = get_authed(
@@ -477,14 +488,7 @@ fn a_candidate_switches_to_spanish_by_voice_in_chromium() {
     std::fs::create_dir_all(&out).unwrap();
     let server = serve(&data);
     let base = format!("http://{}", server.addr);
-    let token = {
-        let o = run(viva()
-            .args(["admin", "token", "create", "browser-switch"])
-            .env("VIVA_STORAGE_DATA_DIR", &data)
-            .env_remove("DATABASE_URL"));
-        assert!(o.status.success(), "token create failed");
-        String::from_utf8(o.stdout).unwrap().trim().to_string()
-    };
+    let token = api_token(&data, "browser-switch");
     let english =
         std::fs::read_to_string(here().join("../server/interview/jobs/bench-open-questions.toml"))
             .unwrap();
@@ -515,19 +519,7 @@ fn a_candidate_switches_to_spanish_by_voice_in_chromium() {
     );
 
     // The microphone asks to switch (Chromium loops the file, with pauses around it).
-    let raw = tmp.path().join("raw.wav");
-    let wav = tmp.path().join("mic.wav");
-    espeak_wav("Can we continue in Spanish, please?", &raw);
-    sox(&raw, &wav, &["-r", "48000", "-b", "16", "-c", "1"]);
-    let padded = tmp.path().join("mic-padded.wav");
-    let ok = Command::new("sox")
-        .arg(&wav)
-        .arg(&padded)
-        .args(["pad", "1", "6"])
-        .status()
-        .expect("sox")
-        .success();
-    assert!(ok, "sox pad failed");
+    let padded = mic_wav(tmp.path(), "Can we continue in Spanish, please?", "6");
     let seen = node(
         &[
             "switch-language",
