@@ -315,11 +315,11 @@ impl SessionManager {
     ) -> Result<Created, CreateError> {
         // Every language the interview may be held in (the candidate may switch) must be
         // served here, or the interview is refused before it starts rather than midway.
-        if let Some(lang) = job.allowed_langs().into_iter().find(|l| {
-            !self
-                .engines
-                .supports(viva_audio::turn::Language::from_tag(l.tag()))
-        }) {
+        if let Some(lang) = job
+            .allowed_langs()
+            .into_iter()
+            .find(|l| !self.engines.supports(super::speech_language(*l)))
+        {
             return Err(CreateError::Language(format!(
                 "this interview may be held in {:?}, which this server cannot transcribe or speak yet: provision the multilingual Whisper model (`viva models fetch --model base-q8_0`, part of `make models`) and restart",
                 lang.tag()

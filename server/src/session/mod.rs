@@ -48,6 +48,16 @@ pub use messages::{Inbound, Outbound, ServerEvent};
 pub use metrics::Metrics;
 pub use setup::{EndedSession, Outcome, SessionConfig, SessionSink};
 
+/// The audio side's name for an interview language (the two crates do not depend on each
+/// other): a plain mapping, cheap enough for every audio frame.
+pub fn speech_language(lang: viva_interview::Lang) -> Language {
+    match lang {
+        viva_interview::Lang::En => Language::En,
+        viva_interview::Lang::Es => Language::Es,
+        viva_interview::Lang::De => Language::De,
+    }
+}
+
 /// The protocol version spoken by the gateways (see `docs/protocol.md`).
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -223,7 +233,7 @@ impl Engines {
                     let mut h = std::collections::hash_map::DefaultHasher::new();
                     std::hash::Hash::hash(&(lang.tag(), &mine), &mut h);
                     if seen.insert(std::hash::Hasher::finish(&h)) {
-                        work.push((self.voice_for(Language::from_tag(lang.tag())), mine));
+                        work.push((self.voice_for(speech_language(lang)), mine));
                     }
                 }
             }

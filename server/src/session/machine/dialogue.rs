@@ -126,7 +126,7 @@ impl Dialogue {
 
     /// The language the interview is held in now (the candidate may have switched).
     pub fn language(&self) -> Language {
-        Language::from_tag(self.interview.language().tag())
+        super::super::speech_language(self.interview.language())
     }
 
     /// The candidate is connected: the interview begins.
