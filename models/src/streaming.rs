@@ -3,8 +3,9 @@
 //! - [`InferenceScheduler`] owns the Whisper model's compute: a fixed pool of worker threads
 //!   (sized to the cores) and a priority queue in which **finals go before partials**. A newer
 //!   partial of a stream replaces its queued older one, so under load captions get sparser
-//!   while turn ends stay fast, instead of everything stalling. (Aborting a running partial for
-//!   a final would be better still, but whisper-rs 0.16's abort callback aborts every pass.)
+//!   while turn ends stay fast, instead of everything stalling. A caption pass still running
+//!   when its stream's endpoint or final pass arrives is given up (whisper.cpp checks after the
+//!   encoder and after each token), so its core goes to the pass the candidate waits for.
 //! - Which audio a live session transcribes when, and which pass stands for a turn's final
 //!   text, is the session's decision (`server/src/session/machine/transcription.rs`).
 //!
@@ -12,6 +13,7 @@
 //! that is where the latency goes (see `shared/design/models.md`).
 
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -83,9 +85,20 @@ impl Ord for Job {
     }
 }
 
+/// A job a worker is running, and the flag that gives it up.
+struct Running {
+    seq: u64,
+    stream: u64,
+    priority: Priority,
+    abort: Arc<AtomicBool>,
+}
+
 #[derive(Default)]
 struct Queue {
     jobs: BinaryHeap<Job>,
+    running: Vec<Running>,
+    /// A turn-ending pass runs on every core: the other workers wait for it.
+    exclusive: bool,
     shutdown: bool,
     seq: u64,
 }
@@ -112,6 +125,9 @@ pub struct SchedulerConfig {
     pub workers: usize,
     /// Threads each inference uses.
     pub threads_per_job: usize,
+    /// Threads for an endpoint or final pass that finds nothing else running or queued: the
+    /// candidate waits for that one, and the other cores would idle.
+    pub threads_when_alone: usize,
 }
 
 impl SchedulerConfig {
@@ -123,6 +139,7 @@ impl SchedulerConfig {
         Self {
             workers: cores.clamp(1, 8),
             threads_per_job: 1,
+            threads_when_alone: cores.clamp(1, 4),
         }
     }
 }
@@ -148,10 +165,9 @@ impl InferenceScheduler {
         let workers = (0..config.workers.max(1))
             .map(|i| {
                 let shared = shared.clone();
-                let threads = config.threads_per_job.max(1);
                 std::thread::Builder::new()
                     .name(format!("whisper-{i}"))
-                    .spawn(move || worker(shared, threads))
+                    .spawn(move || worker(shared, config))
                     .expect("spawning a worker thread only fails when the OS is out of threads")
             })
             .collect();
@@ -182,6 +198,14 @@ impl InferenceScheduler {
         if q.shutdown {
             let _ = reply.send(Err(SchedulerError::Shutdown));
             return ticket;
+        }
+        if priority != Priority::Partial {
+            // The stream's caption being computed covers less than this pass: give it up.
+            for running in &q.running {
+                if running.stream == stream && running.priority == Priority::Partial {
+                    running.abort.store(true, Ordering::Relaxed);
+                }
+            }
         }
         if priority != Priority::Final {
             // Only the newest caption of a stream is worth computing; a newer endpoint pass
@@ -232,9 +256,9 @@ impl Drop for InferenceScheduler {
     }
 }
 
-fn worker(shared: Arc<Shared>, threads: usize) {
+fn worker(shared: Arc<Shared>, config: SchedulerConfig) {
     loop {
-        let job = {
+        let (job, abort, threads) = {
             let Ok(mut q) = shared.queue.lock() else {
                 return;
             };
@@ -242,8 +266,29 @@ fn worker(shared: Arc<Shared>, threads: usize) {
                 if q.shutdown {
                     return;
                 }
-                if let Some(job) = q.jobs.pop() {
-                    break job;
+                let job = if q.exclusive { None } else { q.jobs.pop() };
+                if let Some(job) = job {
+                    // Alone, a pass the candidate waits for takes every core (ggml's threads
+                    // wait on each other at every step, so it must not share them: the other
+                    // workers hold back until it is done).
+                    let alone = job.priority != Priority::Partial
+                        && q.running.is_empty()
+                        && q.jobs.is_empty()
+                        && config.threads_when_alone > config.threads_per_job;
+                    q.exclusive = alone;
+                    let threads = if alone {
+                        config.threads_when_alone
+                    } else {
+                        config.threads_per_job.max(1)
+                    };
+                    let abort = Arc::new(AtomicBool::new(false));
+                    q.running.push(Running {
+                        seq: job.seq,
+                        stream: job.stream,
+                        priority: job.priority,
+                        abort: abort.clone(),
+                    });
+                    break (job, abort, threads);
                 }
                 q = match shared.ready.wait(q) {
                     Ok(q) => q,
@@ -260,14 +305,22 @@ fn worker(shared: Arc<Shared>, threads: usize) {
             Some(multilingual) if !english => multilingual,
             _ => &shared.model,
         };
-        let result = model.transcribe(&job.samples, &opts);
+        let result = model.transcribe_abortable(&job.samples, &opts, Some(&abort));
         let run_ms = started.elapsed().as_millis() as u64;
+        if let Ok(mut q) = shared.queue.lock() {
+            q.running.retain(|r| r.seq != job.seq);
+            if q.running.is_empty() {
+                q.exclusive = false;
+            }
+        }
+        shared.ready.notify_all();
         let outcome = match result {
             Ok(transcription) => Ok(Inference {
                 transcription,
                 queued_ms,
                 run_ms,
             }),
+            Err(WhisperError::Aborted) => Err(SchedulerError::Superseded),
             Err(e) => Err(e.into()),
         };
         let _ = job.reply.send(outcome);

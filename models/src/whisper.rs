@@ -3,7 +3,9 @@
 //! One [`WhisperModel`] is loaded per process and shared (`Arc`) by every session; each call
 //! gets its own decoding state, so calls may run concurrently on different threads.
 
+use std::ffi::c_void;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Instant;
 
@@ -25,6 +27,15 @@ pub enum WhisperError {
     Language { language: String, path: PathBuf },
     #[error("audio must be 16 kHz mono with finite samples: {0}")]
     BadAudio(String),
+    #[error("the pass was given up (its result was no longer needed)")]
+    Aborted,
+}
+
+/// whisper.cpp's abort callback: true once the `AtomicBool` behind `data` is set.
+unsafe extern "C" fn abort_when_set(data: *mut c_void) -> bool {
+    // SAFETY: `data` is the `&AtomicBool` passed in `WhisperModel::run`, alive for the call.
+    let flag = unsafe { &*(data as *const AtomicBool) };
+    flag.load(Ordering::Relaxed)
 }
 
 /// A word with its time in the audio that was transcribed.
@@ -170,6 +181,20 @@ impl WhisperModel {
         samples: &[f32],
         opts: &TranscribeOptions,
     ) -> Result<Transcription, WhisperError> {
+        self.transcribe_abortable(samples, opts, None)
+    }
+
+    /// [`WhisperModel::transcribe`] that gives up once `abort` is set: whisper.cpp looks at it
+    /// after the encoder and after each decoded token, then fails the pass with
+    /// [`WhisperError::Aborted`]. A live session sets it when a pass became useless (a caption
+    /// still running when the speaker paused and the endpoint pass started), so that the core
+    /// goes to the pass someone waits for.
+    pub fn transcribe_abortable(
+        &self,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+        abort: Option<&AtomicBool>,
+    ) -> Result<Transcription, WhisperError> {
         if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
             return Err(WhisperError::BadAudio(format!("sample {i} is not finite")));
         }
@@ -189,7 +214,13 @@ impl WhisperModel {
             Some(state) => state,
             None => self.ctx.create_state()?,
         };
-        let result = self.run(&mut state, input, audio_ms, opts, started);
+        let result = self.run(&mut state, input, audio_ms, opts, abort, started);
+        let result = match result {
+            Err(_) if abort.is_some_and(|a| a.load(Ordering::Relaxed)) => {
+                Err(WhisperError::Aborted)
+            }
+            other => other,
+        };
         if let Ok(mut pool) = self.states.lock() {
             pool.push(state);
         }
@@ -202,9 +233,20 @@ impl WhisperModel {
         input: &[f32],
         audio_ms: u64,
         opts: &TranscribeOptions,
+        abort: Option<&AtomicBool>,
         started: Instant,
     ) -> Result<Transcription, WhisperError> {
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        if let Some(flag) = abort {
+            // SAFETY: whisper.cpp calls `abort_when_set` with this pointer only during
+            // `state.full` below, while `flag` is borrowed for the whole of this function; the
+            // callback only reads the atomic. (whisper-rs's closure-based setter leaks its box
+            // on every call, hence the plain function.)
+            unsafe {
+                params.set_abort_callback(Some(abort_when_set));
+                params.set_abort_callback_user_data(flag as *const AtomicBool as *mut c_void);
+            }
+        }
         params.set_n_threads(opts.threads.max(1) as i32);
         let language = opts.language.as_deref().unwrap_or("en");
         if language != "en" && !self.ctx.is_multilingual() {

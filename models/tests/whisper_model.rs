@@ -314,3 +314,85 @@ fn q8_0_conversion_has_quantized_weights_and_transcribes_like_f16() {
         eb.wer() * 100.0
     );
 }
+
+/// A caption pass still running when the same stream's endpoint pass arrives is given up (its
+/// core goes to the pass the candidate waits for); another stream's caption is not touched,
+/// and the model still transcribes afterwards (an aborted pass leaves its state reusable).
+#[test]
+fn a_running_caption_is_given_up_for_its_streams_endpoint_pass() {
+    use viva_models::streaming::{
+        live_options, InferenceScheduler, Priority, SchedulerConfig, SchedulerError,
+        LIVE_CTX_MARGIN,
+    };
+    let Some(path) = common::tiny_en() else {
+        return;
+    };
+    let model = std::sync::Arc::new(WhisperModel::load(&path).expect("load"));
+    let scheduler = InferenceScheduler::new(
+        model.clone(),
+        SchedulerConfig {
+            workers: 2,
+            threads_per_job: 1,
+            threads_when_alone: 1,
+        },
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let speech = common::espeak(
+        "The service kept a queue of pending writes, and every worker claimed one with a lease \
+         so that a crashed worker's job was picked up again after the lease ran out.",
+        dir.path(),
+        "long",
+    );
+    // ~25 s of audio: a caption pass long enough to be still running below.
+    let mut long = speech.clone();
+    while long.len() < 16_000 * 25 {
+        long.extend_from_slice(&speech);
+    }
+    let caption = scheduler.submit(
+        1,
+        Priority::Partial,
+        long.clone(),
+        live_options(LIVE_CTX_MARGIN),
+    );
+    let other = scheduler.submit(2, Priority::Partial, long, live_options(LIVE_CTX_MARGIN));
+    // Let both workers start their captions before the endpoint pass arrives.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let endpoint = scheduler.submit(
+        1,
+        Priority::Endpoint,
+        speech.clone(),
+        live_options(LIVE_CTX_MARGIN),
+    );
+    let caption = caption.blocking_recv().expect("reply");
+    let other = other.blocking_recv().expect("reply");
+    let endpoint = endpoint.blocking_recv().expect("reply");
+    assert!(
+        matches!(caption, Err(SchedulerError::Superseded)),
+        "the stream's running caption was given up: {caption:?}"
+    );
+    let other = other.expect("another stream's caption runs to the end");
+    assert!(!other.transcription.text.is_empty());
+    let endpoint = endpoint.expect("endpoint pass");
+    let text = endpoint.transcription.text.to_lowercase();
+    assert!(text.contains("worker") && text.contains("lease"), "{text}");
+
+    // A lone endpoint pass on every core, and a caption that arrives meanwhile waits for it
+    // and still runs.
+    let scheduler = InferenceScheduler::new(model, SchedulerConfig::for_cores(2));
+    let alone = scheduler.submit(
+        3,
+        Priority::Endpoint,
+        speech.clone(),
+        live_options(LIVE_CTX_MARGIN),
+    );
+    let later = scheduler.submit(4, Priority::Partial, speech, live_options(LIVE_CTX_MARGIN));
+    for ticket in [alone, later] {
+        let text = ticket
+            .blocking_recv()
+            .expect("reply")
+            .expect("pass")
+            .transcription
+            .text;
+        assert!(text.to_lowercase().contains("lease"), "{text}");
+    }
+}

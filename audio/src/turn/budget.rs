@@ -19,9 +19,11 @@
 //! least `incomplete_silence_ms` whatever the acoustic model says (the model hears a falling
 //! pitch at the end of a noun phrase as an ending).
 //!
-//! Then: after a closed question (yes/no, a number, a name) a short answer ("Yes.", "Five
-//! years.") has its acoustic "incomplete" wait capped at `silence_ms` + 400 (short answers often
-//! lack final prosody; a longer one is an elaboration and gets the full rules); after an open
+//! Then: after a closed question (yes/no, a number, a name) a short answer that the transcript
+//! closes as a sentence ("Yes.", "Five years.") has its acoustic "incomplete" wait capped at
+//! `silence_ms` + 400 (short answers often lack final prosody; a longer one is an elaboration
+//! and gets the full rules; an unclosed one — "10001 90210", a number read in groups — may
+//! be pausing between groups, so the acoustic doubt stands); after an open
 //! question ("tell me about a time…") a very short start ("Sure.", "Okay, so") gets the
 //! incomplete wait, since it usually opens a story; the job's [`Patience`] scales everything; nothing exceeds
 //! `max_silence_ms`.
@@ -155,7 +157,7 @@ pub fn silence_budget(s: &Signals, cfg: &TurnConfig) -> Budget {
     match s.question {
         QuestionKind::Closed
             if matches!(heard, Some(Heard::NotFinished | Heard::Unsure))
-                && !unfinished
+                && s.text == TextEnding::Complete
                 && s.words <= 4
                 && needed > cap =>
         {
@@ -239,6 +241,13 @@ mod tests {
             ..sig(TextEnding::Complete, Some(0.2))
         };
         assert!(budget(closed).needed_ms <= 1_000);
+        // Digits read in groups, not closed as a sentence: maybe a pause between groups.
+        let unclosed = Signals {
+            question: QuestionKind::Closed,
+            words: 2,
+            ..sig(TextEnding::Neutral, Some(0.2))
+        };
+        assert!(budget(unclosed).needed_ms >= 1_500);
         // A long answer to a closed question is an elaboration: the doubt stands.
         let elaborated = Signals {
             question: QuestionKind::Closed,

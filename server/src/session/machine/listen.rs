@@ -31,6 +31,10 @@ const RECOVERY_ONSET_AFTER_REPLY_MS: u64 = 1_200;
 /// the end-of-turn detector's `text_settle_ms`, so the pass counts as covering the speech for
 /// both).
 const ENDPOINT_PASS_AFTER_MS: u64 = 120;
+/// Silence after which no caption pass starts: the endpoint pass follows within
+/// `ENDPOINT_PASS_AFTER_MS` and covers the same words, and a caption running beside it would
+/// take the core the endpoint pass and the acoustic model need.
+const CAPTION_SILENCE_MS: u64 = 60;
 /// The detector's clock lags the session's by this much on a tick: only a stalled stream needs
 /// the tick, audio that arrives normally is never more than a few frames behind.
 const TICK_LAG_MS: u64 = 300;
@@ -340,6 +344,7 @@ impl Listener {
         if !self.collecting
             || self.partial_pending
             || self.last_speech_ms <= self.endpoint_for_ms
+            || end >= self.last_speech_ms + CAPTION_SILENCE_MS
             || end.saturating_sub(self.last_partial_ms) < PARTIAL_EVERY_MS
         {
             return;

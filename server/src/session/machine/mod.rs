@@ -292,6 +292,7 @@ impl Session {
             tracing::debug!(seq, "result of an unknown pass dropped");
             return;
         };
+        tracing::debug!(seq, kind = ?pass.kind, covers = pass.covers_until_ms, now, ok = result.is_ok(), "pass done");
         let outcome = self.transcription.pass_done(pass, result);
         if pass.kind != PassKind::Final {
             self.listen.partial(
