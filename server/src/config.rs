@@ -18,6 +18,7 @@ pub struct Config {
     pub log: LogConfig,
     pub session: SessionSettings,
     pub demo: DemoConfig,
+    pub telephony: TelephonyConfig,
     pub shutdown: ShutdownConfig,
 }
 
@@ -94,6 +95,35 @@ impl Default for DemoConfig {
         Self {
             enabled: false,
             per_address_per_hour: 10,
+        }
+    }
+}
+
+/// Dial-in by PIN over Twilio (`docs/telephony.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelephonyConfig {
+    /// The Twilio account's auth token: the voice webhook checks `X-Twilio-Signature` with it.
+    /// Empty: dial-in is off (the webhook answers 503).
+    pub twilio_auth_token: String,
+    /// The number candidates call, shown with each invite (display only).
+    pub dial_in_number: String,
+    /// Digits of an invite's PIN (6–8).
+    pub pin_digits: usize,
+    /// Wrong PINs one call may enter before it is ended politely.
+    pub pin_attempts: u32,
+    /// PIN entries one caller number may make per hour (0: no limit).
+    pub pin_attempts_per_hour: u32,
+}
+
+impl Default for TelephonyConfig {
+    fn default() -> Self {
+        Self {
+            twilio_auth_token: String::new(),
+            dial_in_number: String::new(),
+            pin_digits: 8,
+            pin_attempts: 3,
+            pin_attempts_per_hour: 10,
         }
     }
 }

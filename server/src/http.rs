@@ -23,6 +23,8 @@ pub struct AppState {
     pub store: Option<crate::store::Store>,
     /// Demo sessions started per client address.
     pub demo_limiter: crate::gateway::admission::RateLimiter,
+    /// Dial-in PIN entries per caller number.
+    pub pin_limiter: crate::gateway::admission::RateLimiter<String>,
 }
 
 /// Largest request body on any route (a job file, an SDP offer, a JSON control message all fit
@@ -32,7 +34,13 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub fn router(state: Arc<AppState>) -> Router {
     // Static `/v1/...` routes take precedence over the catch-all page route.
     let api = match &state.store {
-        Some(store) => crate::api::router(store.clone()),
+        Some(store) => crate::api::router_with(
+            store.clone(),
+            crate::api::DialIn {
+                pin_digits: state.config.telephony.pin_digits,
+                number: state.config.telephony.dial_in_number.clone(),
+            },
+        ),
         None => Router::new(),
     };
     Router::new()
@@ -245,6 +253,7 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
     ));
     let demo_limiter =
         crate::gateway::admission::RateLimiter::per_hour(config.demo.per_address_per_hour);
+    let config_pin_per_hour = config.telephony.pin_attempts_per_hour;
     Ok(Arc::new(AppState {
         config,
         whisper: Some(whisper),
@@ -252,6 +261,7 @@ pub async fn load_state(config: Config) -> anyhow::Result<Arc<AppState>> {
         sessions,
         store: Some(store),
         demo_limiter,
+        pin_limiter: crate::gateway::admission::RateLimiter::per_hour(config_pin_per_hour),
     }))
 }
 

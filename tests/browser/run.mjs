@@ -418,6 +418,8 @@ async function recruiter({ base, token, interview, out, 'job-toml': jobToml, jd 
     await page.waitForSelector('#invite-link');
     const link = await page.locator('#invite-link').textContent();
     check(/\/i\/[0-9a-f]+$/.test(link), `invite link shown: ${link}`);
+    const pin = await page.locator('#invite-pin').textContent();
+    check(/^[0-9]{8}$/.test(pin), `the invite's dial-in PIN shown once: ${pin}`);
     const revoke = page.locator('button[aria-label^="Revoke invite"]').first();
     await revoke.click();
     await page.waitForFunction(() => [...document.querySelectorAll('td')].some((t) => t.textContent === 'revoked'));

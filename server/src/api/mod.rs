@@ -231,8 +231,30 @@ async fn auth_any(State(store): State<Store>, mut req: Request, next: Next) -> R
     }
 }
 
+/// What a new invite says about the phone line: its PIN's length and the number to call.
+#[derive(Debug, Clone)]
+pub struct DialIn {
+    pub pin_digits: usize,
+    /// Empty: no number is shown (the PIN is still made, for when a line is set up).
+    pub number: String,
+}
+
+impl Default for DialIn {
+    fn default() -> Self {
+        Self {
+            pin_digits: 8,
+            number: String::new(),
+        }
+    }
+}
+
 /// The `/v1` routes, with auth and the body limit; merges into a router of any state.
 pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
+    router_with(store, DialIn::default())
+}
+
+/// [`router`] with the server's dial-in settings.
+pub fn router_with<S: Clone + Send + Sync + 'static>(store: Store, dial_in: DialIn) -> Router<S> {
     let shared = Router::new()
         .route("/v1/interviews/{id}", get(get_interview))
         .route("/v1/interviews/{id}/transcript", get(get_transcript))
@@ -288,6 +310,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
         .merge(shared)
         .merge(public)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(Extension(dial_in))
         .with_state(store)
 }
 
@@ -511,6 +534,7 @@ struct InviteBody {
 
 async fn create_invite(
     State(store): State<Store>,
+    Extension(dial_in): Extension<DialIn>,
     Path(job_id): Path<String>,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -535,13 +559,23 @@ async fn create_invite(
         )
         .await?;
     let (invite, token) = store.create_invite(&job_id, &candidate, ttl, now).await?;
+    let pin = store
+        .assign_pin(&invite.id, dial_in.pin_digits, now)
+        .await?;
     store
         .audit(now, "api", "invite.created", &invite.id, &job_id)
         .await?;
-    // The token is shown once: only its hash is stored.
+    // The token and the PIN are shown once: only their hashes are stored.
+    let number = (!dial_in.number.is_empty()).then_some(dial_in.number);
     Ok((
         StatusCode::CREATED,
-        Json(json!({"invite": invite, "token": token, "link": format!("/i/{token}")})),
+        Json(json!({
+            "invite": invite,
+            "token": token,
+            "link": format!("/i/{token}"),
+            "pin": pin,
+            "dial_in_number": number,
+        })),
     ))
 }
 

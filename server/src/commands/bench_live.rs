@@ -208,8 +208,10 @@ async fn one_count(
                 tokio::time::sleep(delay).await;
                 match transport.as_str() {
                     "twilio" => {
-                        super::simulate_twilio::simulate(&base, &job, answers, None, &data_dir)
-                            .await
+                        super::simulate_twilio::simulate(
+                            &base, &job, answers, None, None, &data_dir,
+                        )
+                        .await
                     }
                     "webrtc" => super::simulate_webrtc::simulate(&base, &job, answers, 0.0).await,
                     _ => simulate(&base, &job, answers).await,

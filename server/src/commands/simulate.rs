@@ -47,6 +47,13 @@ pub struct SimulateArgs {
     /// sequence numbers skip them, as on a lossy network), e.g. 0.05.
     #[arg(long, default_value_t = 0.0)]
     pub packet_loss: f64,
+    /// Twilio transport: call the dial-in number instead of a pre-bound session, typing these
+    /// keypad entries in turn when asked for the PIN (comma-separated; the job is ignored).
+    #[arg(long, value_delimiter = ',')]
+    pub dial_in: Vec<String>,
+    /// The Twilio auth token the server checks webhook signatures with (`--dial-in`).
+    #[arg(long, env = "VIVA_TELEPHONY_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +92,9 @@ pub struct Report {
     /// that never came (0 in a healthy run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stalls: Option<u64>,
+    /// `--dial-in`: what the phone line said before the interview (or instead of it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dial_in_said: Option<Vec<String>>,
 }
 
 pub(crate) struct Answer {
@@ -128,6 +138,20 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
     if args.barge_in.is_some() && args.transport != "twilio" {
         bail!("--barge-in is implemented for --transport twilio only");
     }
+    let dial_in = if args.dial_in.is_empty() {
+        None
+    } else {
+        if args.transport != "twilio" {
+            bail!("--dial-in needs --transport twilio");
+        }
+        let Some(auth_token) = args.twilio_auth_token.clone().filter(|t| !t.is_empty()) else {
+            bail!("--dial-in needs --twilio-auth-token (or VIVA_TELEPHONY_TWILIO_AUTH_TOKEN): webhook requests are signed with it");
+        };
+        Some(super::simulate_twilio::DialIn {
+            entries: args.dial_in.clone(),
+            auth_token,
+        })
+    };
     let answers = args
         .answers
         .iter()
@@ -147,6 +171,7 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
                     &job,
                     answers,
                     args.barge_in,
+                    dial_in.as_ref(),
                     &cfg.storage.data_dir,
                 )
                 .await
@@ -173,6 +198,9 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
                 .map(|m| format!("{m} ms"))
                 .unwrap_or_else(|| "-".into());
             println!("turn {}: {}  response latency {}", i + 1, t.answer, lat);
+        }
+        for said in report.dial_in_said.iter().flatten() {
+            println!("phone line: {said}");
         }
         if let Some(c) = report.clears_received {
             println!("clear messages received (barge-ins): {c}");
@@ -393,5 +421,6 @@ pub(crate) async fn simulate(
         late_frames,
         clears_received: None,
         stalls: None,
+        dial_in_said: None,
     })
 }

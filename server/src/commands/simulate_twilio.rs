@@ -56,15 +56,7 @@ pub(crate) struct Mic {
 /// every 20 ms, silence unless told to play one of `answers` (narrowband, as the phone network
 /// delivers them).
 pub(crate) async fn dial(base: &str, job: &str, answers: Vec<Answer>) -> anyhow::Result<Call> {
-    // Narrowband answers: what the phone network delivers.
-    let answers: Vec<(String, Vec<u8>, usize)> = answers
-        .into_iter()
-        .map(|a| {
-            let s8 = viva_audio::resample(&a.samples, viva_audio::SPEECH_RATE_HZ, 8_000)?;
-            let ulaw = viva_audio::g711::ulaw_encode(&s8)?;
-            Ok((a.name, ulaw, a.voiced_end / 2))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let answers = narrowband(answers)?;
     let created = create_session(base, job).await?;
     let id = created["id"].as_str().context("no id")?.to_string();
     let token = created["resume_token"]
@@ -76,7 +68,152 @@ pub(crate) async fn dial(base: &str, job: &str, answers: Vec<Answer>) -> anyhow:
         base.replacen("http://", "ws://", 1),
         crate::gateway::twilio::STREAM_PATH
     );
-    let (ws, _) = tokio_tungstenite::connect_async(&url)
+    connect(&url, id, token, answers).await
+}
+
+/// Answers as the phone network delivers them: 8 kHz μ-law, with the voiced end in samples.
+fn narrowband(answers: Vec<Answer>) -> anyhow::Result<Vec<(String, Vec<u8>, usize)>> {
+    answers
+        .into_iter()
+        .map(|a| {
+            let s8 = viva_audio::resample(&a.samples, viva_audio::SPEECH_RATE_HZ, 8_000)?;
+            let ulaw = viva_audio::g711::ulaw_encode(&s8)?;
+            Ok((a.name, ulaw, a.voiced_end / 2))
+        })
+        .collect()
+}
+
+/// A call placed through the dial-in webhook: keypad entries tried in order.
+pub(crate) struct DialIn {
+    pub entries: Vec<String>,
+    pub auth_token: String,
+}
+
+/// What the voice webhook answered: every `<Say>`, and the stream it connected the call to
+/// (url, session, token), if it did.
+pub(crate) struct DialInOutcome {
+    pub said: Vec<String>,
+    pub stream: Option<(String, String, String)>,
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The value of attribute `name` in the first `<tag …>` of `xml`.
+fn attr(xml: &str, tag: &str, name: &str) -> Option<String> {
+    let start = xml.find(&format!("<{tag} "))?;
+    let end = start + xml[start..].find('>')?;
+    let el = &xml[start..end];
+    let key = format!("{name}=\"");
+    let v = el.find(&key)? + key.len();
+    let len = el[v..].find('"')?;
+    Some(xml_unescape(&el[v..v + len]))
+}
+
+/// Calls the voice webhook as Twilio does for an incoming call: the first request, then each
+/// keypad entry posted to the `<Gather>`'s action (no entry left: the caller stays silent and
+/// Twilio follows the `<Redirect>`), every request signed with the account's auth token.
+pub(crate) async fn call_webhook(base: &str, d: &DialIn) -> anyhow::Result<DialInOutcome> {
+    use crate::gateway::twilio::dial_in::{twilio_signature, VOICE_PATH};
+    let client = super::simulate::http_client()?;
+    let call_sid = format!("CAsim{}", crate::store::random_hex(8)?);
+    let mut said = Vec::new();
+    let mut path = VOICE_PATH.to_string();
+    let mut digits: Option<String> = None;
+    let mut entries = d.entries.iter();
+    for _ in 0..(d.entries.len() + 8) {
+        let mut params: Vec<(String, String)> = [
+            ("AccountSid", "ACsim"),
+            ("CallSid", call_sid.as_str()),
+            ("From", "+15550100"),
+            ("To", "+15550199"),
+            ("Direction", "inbound"),
+            ("CallStatus", "in-progress"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        if let Some(dg) = digits.take() {
+            params.push(("Digits".into(), dg));
+        }
+        let url = format!("{base}{path}");
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
+        let resp = client
+            .post(&url)
+            .header(
+                "X-Twilio-Signature",
+                twilio_signature(&d.auth_token, &url, &params),
+            )
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("POST {url}"))?;
+        let status = resp.status();
+        let xml = resp.text().await.context("reading the TwiML")?;
+        if !status.is_success() {
+            bail!("the voice webhook answered {status}: {xml}");
+        }
+        let mut rest = xml.as_str();
+        while let Some(i) = rest.find("<Say>") {
+            let Some(j) = rest[i..].find("</Say>") else {
+                break;
+            };
+            said.push(xml_unescape(&rest[i + 5..i + j]));
+            rest = &rest[i + j..];
+        }
+        if let Some(stream) = attr(&xml, "Stream", "url") {
+            let param = |name: &str| {
+                xml.split("<Parameter ")
+                    .skip(1)
+                    .find(|p| p.starts_with(&format!("name=\"{name}\"")))
+                    .and_then(|p| attr(&format!("<P {p}"), "P", "value"))
+            };
+            let session = param("session").context("no session parameter in the TwiML")?;
+            let token = param("token").context("no token parameter in the TwiML")?;
+            return Ok(DialInOutcome {
+                said,
+                stream: Some((stream, session, token)),
+            });
+        }
+        if xml.contains("<Hangup/>") {
+            return Ok(DialInOutcome { said, stream: None });
+        }
+        match entries.next() {
+            Some(e) => {
+                path = attr(&xml, "Gather", "action").context("TwiML without a Gather action")?;
+                digits = Some(e.clone());
+            }
+            None => {
+                let i = xml.find("<Redirect").context("TwiML without a way on")?;
+                let from = i + xml[i..].find('>').context("bad Redirect")? + 1;
+                let to = from + xml[from..].find("</Redirect>").context("bad Redirect")?;
+                path = xml_unescape(&xml[from..to]);
+            }
+        }
+    }
+    bail!("the voice webhook never connected nor hung up")
+}
+
+/// Opens the stream at `url` for session `id` as Twilio does and starts the caller's
+/// microphone.
+pub(crate) async fn connect(
+    url: &str,
+    id: String,
+    token: String,
+    answers: Vec<(String, Vec<u8>, usize)>,
+) -> anyhow::Result<Call> {
+    let (ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
     let (mut sink, stream) = ws.split();
@@ -164,9 +301,37 @@ pub(crate) async fn simulate(
     job: &str,
     answers: Vec<Answer>,
     barge_in: Option<usize>,
+    dial_in: Option<&DialIn>,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<Report> {
     let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
+    let mut dial_in_said = None;
+    let call = match dial_in {
+        None => dial(base, job, answers).await?,
+        Some(d) => {
+            let outcome = call_webhook(base, d).await?;
+            dial_in_said = Some(outcome.said.clone());
+            let Some((url, id, token)) = outcome.stream else {
+                // The line hung up before any interview: nothing else to report.
+                return Ok(Report {
+                    session_id: String::new(),
+                    server: base.to_string(),
+                    transcript: Vec::new(),
+                    turns: Vec::new(),
+                    response_latency_p50_ms: None,
+                    response_latency_max_ms: None,
+                    interviewer_audio_ms: 0,
+                    ended: Some("the phone line hung up".into()),
+                    caption_lag_ms: Vec::new(),
+                    late_frames: 0,
+                    clears_received: None,
+                    stalls: None,
+                    dial_in_said,
+                });
+            };
+            connect(&url, id, token, narrowband(answers)?).await?
+        }
+    };
     let Call {
         id,
         stream_sid,
@@ -178,7 +343,7 @@ pub(crate) async fn simulate(
                 writer,
             },
         mut stream,
-    } = dial(base, job, answers).await?;
+    } = call;
 
     let mut turns: Vec<TurnReport> = Vec::new();
     let mut next_answer = 0usize;
@@ -327,6 +492,7 @@ pub(crate) async fn simulate(
         stalls: Some(stalls),
         caption_lag_ms: Vec::new(),
         late_frames: 0,
+        dial_in_said,
     })
 }
 

@@ -280,5 +280,6 @@ pub(crate) async fn simulate(
         stalls: None,
         caption_lag_ms: Vec::new(),
         late_frames: 0,
+        dial_in_said: None,
     })
 }

@@ -9,33 +9,42 @@ use std::time::{Duration, Instant};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
-/// At most `limit` starts per address in any hour (a sliding window; 0: no limit).
-pub struct RateLimiter {
+/// At most `limit` starts per key (a client address, a caller's number) in any window (a
+/// sliding window; 0: no limit).
+pub struct RateLimiter<K = IpAddr> {
     limit: usize,
     window: Duration,
-    seen: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    seen: Mutex<HashMap<K, VecDeque<Instant>>>,
 }
 
-impl RateLimiter {
-    pub fn per_hour(limit: u32) -> RateLimiter {
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
+    pub fn per_hour(limit: u32) -> RateLimiter<K> {
         RateLimiter::new(limit as usize, Duration::from_secs(3600))
     }
 
-    pub fn new(limit: usize, window: Duration) -> RateLimiter {
+    pub fn new(limit: usize, window: Duration) -> RateLimiter<K> {
         RateLimiter {
             limit,
             window,
             seen: Mutex::new(HashMap::new()),
         }
     }
+}
 
+impl RateLimiter<IpAddr> {
     /// Counts a start from `addr` at `now`; `Err(seconds)` until the next one is allowed.
     pub fn check(&self, addr: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+        // Without a peer address (an in-process caller) every such caller shares one bucket.
+        self.check_key(addr.unwrap_or(IpAddr::from([0, 0, 0, 0])), now)
+    }
+}
+
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
+    /// Counts a start for `key` at `now`; `Err(seconds)` until the next one is allowed.
+    pub fn check_key(&self, key: K, now: Instant) -> Result<(), u64> {
         if self.limit == 0 {
             return Ok(());
         }
-        // Without a peer address (an in-process caller) every such caller shares one bucket.
-        let key = addr.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         // Forget addresses whose starts all left the window, so the map cannot grow forever.
         if seen.len() > 10_000 {

@@ -399,6 +399,74 @@ pub struct CreateSession {
     invite: Option<String>,
 }
 
+/// The job of a redeemed invite and a new interview filed under it for the invited candidate.
+pub(crate) async fn invite_interview(
+    store: &crate::store::Store,
+    invite: &crate::store::InviteRow,
+    now: i64,
+) -> Result<(viva_interview::JobConfig, String), Response> {
+    let internal = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "storage failure creating a session");
+        error_json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "storage failure".into(),
+        )
+    };
+    let toml = store
+        .job_version(&invite.job_id, invite.job_version)
+        .await
+        .map_err(internal)?;
+    let job = viva_interview::JobConfig::from_toml_str(&toml).map_err(|e| {
+        error_json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "invalid_job",
+            format!("the stored job does not load: {e}"),
+        )
+    })?;
+    let iv = store
+        .create_interview(
+            &invite.job_id,
+            invite.job_version,
+            &invite.candidate_id,
+            Some(&invite.id),
+            now,
+        )
+        .await
+        .map_err(internal)?;
+    Ok((job, iv))
+}
+
+/// Starts a session for `job`, filed under `interview`: links the two, or gives the interview
+/// row (and a used invite) back when no session could start.
+pub(crate) async fn launch(
+    state: &AppState,
+    sessions: &Arc<crate::session::SessionManager>,
+    job: viva_interview::JobConfig,
+    interview: Option<String>,
+) -> Result<crate::session::Created, crate::session::CreateError> {
+    match sessions.create_linked(job, interview.clone()) {
+        Ok(c) => {
+            if let (Some(store), Some(iv)) = (state.store.as_ref(), interview.as_deref()) {
+                if let Err(e) = crate::store::link::start_session_interview(store, iv, &c.id).await
+                {
+                    tracing::error!(error = %e, session_id = %c.id, "session not linked to its interview");
+                }
+            }
+            Ok(c)
+        }
+        Err(e) => {
+            // Nothing runs for it: the interview row and a used invite are given back.
+            if let (Some(store), Some(iv)) = (state.store.as_ref(), interview.as_deref()) {
+                if let Err(err) = store.discard_unjoined(iv).await {
+                    tracing::warn!(error = %err, interview = %iv, "unused interview not removed");
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
 /// Resolves what a new session runs and which stored interview it is filed under.
 async fn session_target(
     state: &AppState,
@@ -429,27 +497,7 @@ async fn session_target(
                     "the invite is unknown, used, revoked or expired".into(),
                 ));
             };
-            let toml = store
-                .job_version(&invite.job_id, invite.job_version)
-                .await
-                .map_err(internal)?;
-            let job = viva_interview::JobConfig::from_toml_str(&toml).map_err(|e| {
-                error_json(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "invalid_job",
-                    format!("the stored job does not load: {e}"),
-                )
-            })?;
-            let iv = store
-                .create_interview(
-                    &invite.job_id,
-                    invite.job_version,
-                    &invite.candidate_id,
-                    Some(&invite.id),
-                    now,
-                )
-                .await
-                .map_err(internal)?;
+            let (job, iv) = invite_interview(store, &invite, now).await?;
             Ok((job, Some(iv)))
         }
         (None, Some("demo")) => {
@@ -544,15 +592,8 @@ pub async fn create_session(
         Ok(t) => t,
         Err(resp) => return resp,
     };
-    match sessions.create_linked(job, interview.clone()) {
-        Ok(c) => {
-            if let (Some(store), Some(iv)) = (state.store.as_ref(), interview.as_deref()) {
-                if let Err(e) = crate::store::link::start_session_interview(store, iv, &c.id).await
-                {
-                    tracing::error!(error = %e, session_id = %c.id, "session not linked to its interview");
-                }
-            }
-            (
+    match launch(&state, sessions, job, interview.clone()).await {
+        Ok(c) => (
                 StatusCode::CREATED,
                 Json(serde_json::json!({
                     "id": c.id,
@@ -563,17 +604,8 @@ pub async fn create_session(
                     "interview_id": interview,
                 })),
             )
-                .into_response()
-        }
-        Err(e) => {
-            // Nothing runs for it: the interview row and a used invite are given back.
-            if let (Some(store), Some(iv)) = (state.store.as_ref(), interview.as_deref()) {
-                if let Err(err) = store.discard_unjoined(iv).await {
-                    tracing::warn!(error = %err, interview = %iv, "unused interview not removed");
-                }
-            }
-            creation_refusal(e)
-        }
+                .into_response(),
+        Err(e) => creation_refusal(e),
     }
 }
 

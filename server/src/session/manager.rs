@@ -110,6 +110,19 @@ impl SessionHandle {
         if !constant_time_eq(hash_token(token).as_bytes(), self.token_hash.as_bytes()) {
             return Err(AttachError::BadToken);
         }
+        self.claim()
+    }
+
+    /// Claims the session for a transport whose right to it was checked another way (a phone
+    /// call that gave the invite's PIN: [`SessionManager::check_grant`]).
+    pub fn attach_granted(&self) -> Result<Attachment, AttachError> {
+        if self.ended.load(Ordering::SeqCst) {
+            return Err(AttachError::Ended);
+        }
+        self.claim()
+    }
+
+    fn claim(&self) -> Result<Attachment, AttachError> {
         if self.attached.swap(true, Ordering::SeqCst) {
             return Err(AttachError::Busy);
         }
@@ -207,7 +220,12 @@ pub struct SessionManager {
     draining: AtomicBool,
     /// Sessions whose end is still being written.
     filing: Arc<AtomicUsize>,
+    /// Signs attach grants (random per process: a grant is used seconds after it is made).
+    grant_key: [u8; 32],
 }
+
+/// How long an attach grant stays valid: Twilio opens the stream within seconds of the TwiML.
+const GRANT_TTL_S: u64 = 120;
 
 impl SessionManager {
     pub fn new(engines: Arc<Engines>, config: SessionConfig) -> Arc<Self> {
@@ -232,7 +250,53 @@ impl SessionManager {
             capacity,
             draining: AtomicBool::new(false),
             filing: Arc::new(AtomicUsize::new(0)),
+            grant_key: {
+                let mut k = [0u8; 32];
+                // Without randomness the key stays zero and every grant is refused below.
+                if let Err(e) = getrandom::fill(&mut k) {
+                    tracing::error!(error = %e, "no randomness for attach grants: dial-in calls cannot join");
+                }
+                k
+            },
         })
+    }
+
+    fn grant_mac(&self, session_id: &str, exp_s: u64) -> hmac::Hmac<Sha256> {
+        use hmac::Mac;
+        // HMAC takes a key of any length: this cannot fail.
+        let mut m = hmac::Hmac::<Sha256>::new_from_slice(&self.grant_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        m.update(session_id.as_bytes());
+        m.update(b".");
+        m.update(exp_s.to_string().as_bytes());
+        m
+    }
+
+    /// A short-lived grant to attach one transport to `session_id` without its resume token
+    /// (`g1.<exp>.<hex HMAC>`): what the phone gateway hands a caller who gave the right PIN.
+    pub fn grant(&self, session_id: &str, now_s: u64) -> String {
+        use hmac::Mac;
+        let exp = now_s + GRANT_TTL_S;
+        let sig = hex::encode(self.grant_mac(session_id, exp).finalize().into_bytes());
+        format!("g1.{exp}.{sig}")
+    }
+
+    /// Whether `token` is a valid, unexpired grant for `session_id` (constant-time check).
+    pub fn check_grant(&self, session_id: &str, token: &str, now_s: u64) -> bool {
+        use hmac::Mac;
+        if self.grant_key == [0u8; 32] {
+            return false;
+        }
+        let mut parts = token.splitn(3, '.');
+        let (Some("g1"), Some(exp), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let (Ok(exp), Ok(sig)) = (exp.parse::<u64>(), hex::decode(sig)) else {
+            return false;
+        };
+        exp >= now_s
+            && exp <= now_s + GRANT_TTL_S
+            && self.grant_mac(session_id, exp).verify_slice(&sig).is_ok()
     }
 
     /// Where a session's recording goes, relative to the recordings folder.

@@ -16,6 +16,9 @@ pub enum Inbound {
     Attached { resumed: bool },
     /// The transport dropped without a goodbye: the grace period for a resume starts.
     Detached,
+    /// The candidate came back on a new call (after `Attached`): the standing question is asked
+    /// again, however short the absence.
+    Rejoined,
     /// A typed answer (accessibility / no microphone).
     TextAnswer(String),
     /// The candidate asked for the question again.

@@ -222,4 +222,11 @@ CREATE TABLE IF NOT EXISTS interview_feedback (
 CREATE INDEX IF NOT EXISTS interview_feedback_job ON interview_feedback (job_id, created_at)
 "#,
     ),
+    (
+        7,
+        r#"
+ALTER TABLE invites ADD COLUMN pin_hash TEXT;
+CREATE INDEX IF NOT EXISTS invites_pin ON invites (pin_hash)
+"#,
+    ),
 ];

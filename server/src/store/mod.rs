@@ -19,6 +19,7 @@ mod erasure;
 pub mod feedback;
 mod interviews;
 mod jobs;
+pub mod pins;
 mod queue;
 
 pub use recordings::RecordingStore;

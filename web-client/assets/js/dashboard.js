@@ -345,8 +345,12 @@ async function renderJob(id) {
       await renderJob(id);
       const copy = h('button', { id: 'copy-link' }, 'Copy link');
       copy.addEventListener('click', () => copyText(link, copy));
-      $('invite-created').replaceChildren(h('p', {}, 'Invite created. The link is shown only now: ',
-        h('code', { id: 'invite-link' }, link), ' '), copy);
+      const phone = r.dial_in_number
+        ? ['By phone: call ', h('code', {}, r.dial_in_number), ' and enter PIN ']
+        : ['Phone PIN (for the dial-in line): '];
+      $('invite-created').replaceChildren(h('p', {}, 'Invite created. The link and PIN are shown only now: ',
+        h('code', { id: 'invite-link' }, link), ' '), copy,
+        h('p', {}, ...phone, h('code', { id: 'invite-pin' }, r.pin), '.'));
       copy.focus();
     } catch (err) { alertMsg(err.message); }
   });

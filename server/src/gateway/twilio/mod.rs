@@ -21,6 +21,7 @@ use super::ws::close;
 use crate::http::AppState;
 use crate::session::{AttachError, Attachment, Inbound, Outbound, SessionHandle};
 
+pub mod dial_in;
 mod stream;
 
 pub use stream::*;
@@ -149,6 +150,9 @@ struct Conn {
     session: Option<Arc<SessionHandle>>,
     attachment: Option<Attachment>,
     metrics: Arc<crate::session::Metrics>,
+    /// Joined by dial-in PIN: the caller can call back with the PIN, so a hang-up before the
+    /// interview's end is a dropped call (the session waits for them), not a goodbye.
+    granted: bool,
 }
 
 enum Step {
@@ -179,6 +183,7 @@ async fn run(socket: WebSocket, sessions: Arc<crate::session::SessionManager>) {
         session: None,
         attachment: None,
         metrics: sessions.engines().metrics.clone(),
+        granted: false,
     };
     let start_deadline = tokio::time::Instant::now() + START_TIMEOUT;
     let step = loop {
@@ -263,6 +268,20 @@ impl Conn {
                     tracing::Span::current().record("session_id", session_id.as_str());
                     let result = match sessions.get(&session_id) {
                         None => Err(AttachError::Unknown),
+                        // A dial-in caller who gave the invite's PIN holds a grant instead
+                        // of the session's resume token.
+                        Some(s) if token.starts_with("g1.") => {
+                            if sessions.check_grant(
+                                &session_id,
+                                &token,
+                                crate::store::now_ms() as u64 / 1000,
+                            ) {
+                                self.granted = true;
+                                s.attach_granted().map(|a| (s, a))
+                            } else {
+                                Err(AttachError::BadToken)
+                            }
+                        }
                         Some(s) => s.attach(&token).map(|a| (s, a)),
                     };
                     match result {
@@ -277,6 +296,10 @@ impl Conn {
                             self.attachment = Some(a);
                             stream.attached();
                             let _ = session.inbound.send(Inbound::Attached { resumed }).await;
+                            if resumed && self.granted {
+                                // A caller who dialled in again heard nothing of the question.
+                                let _ = session.inbound.send(Inbound::Rejoined).await;
+                            }
                         }
                         Err(e) => queue.extend(stream.attach_failed(e)),
                     }
@@ -295,6 +318,11 @@ impl Conn {
                     if self.socket.send(Message::Text(text.into())).await.is_err() {
                         return Step::Dropped;
                     }
+                }
+                Action::Hangup if self.granted => {
+                    tracing::info!("dial-in caller hung up: the interview waits for them to call back with the PIN");
+                    self.close(close::NORMAL, "caller hung up").await;
+                    return Step::Dropped;
                 }
                 Action::Hangup => {
                     tracing::info!("caller hung up");
@@ -352,15 +380,32 @@ impl Conn {
 
 /// Routes of the phone gateway, merged into the main router.
 pub fn routes() -> axum::Router<Arc<AppState>> {
-    use axum::routing::get;
+    use axum::routing::{get, post};
     axum::Router::new()
-        .route(TWIML_PATH, get(twiml_handler).post(twiml_handler))
-        .route(STREAM_PATH, get(stream_upgrade))
+        // Literal paths (= TWIML_PATH, VOICE_PATH, STREAM_PATH): the OpenAPI test reads them.
+        .route(
+            "/v1/telephony/twilio/twiml",
+            get(twiml_handler).post(twiml_handler),
+        )
+        .route("/v1/telephony/twilio/voice", post(dial_in::voice_handler))
+        .route("/v1/telephony/twilio/stream", get(stream_upgrade))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_routed_paths_are_the_constants() {
+        let src = include_str!("mod.rs");
+        for path in [TWIML_PATH, STREAM_PATH, dial_in::VOICE_PATH] {
+            assert!(
+                src.contains(&format!(".route(\"{path}\""))
+                    || src.contains(&format!("\"{path}\",\n")),
+                "{path}"
+            );
+        }
+    }
 
     #[test]
     fn twiml_points_at_the_stream_with_escaped_parameters() {

@@ -320,8 +320,25 @@ impl Dialogue {
             cx.note(Note::End("completed".into()));
             return;
         };
-        let text = format!("{} {prompt}", resume_text(self.language()));
         tracing::info!("restored interview resumed");
+        self.welcome_back(prompt, cx);
+    }
+
+    /// The candidate came back after being away long enough to have missed something (a
+    /// dropped call they called back, a page that reconnected late): a word of welcome and the
+    /// question that stands, asked again.
+    pub fn rejoined(&mut self, cx: &mut Cx) {
+        if self.ended {
+            return;
+        }
+        if let Some(prompt) = journal::pending_prompt(&self.interview) {
+            tracing::info!("candidate rejoined: the question is asked again");
+            self.welcome_back(prompt, cx);
+        }
+    }
+
+    fn welcome_back(&mut self, prompt: String, cx: &mut Cx) {
+        let text = format!("{} {prompt}", resume_text(self.language()));
         self.silent_since = None;
         let language = self.language();
         cx.note(Note::Say(Say {

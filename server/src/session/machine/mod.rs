@@ -57,6 +57,9 @@ const LISTEN_TICK_MS: u64 = 100;
 const DIALOGUE_TICK_MS: u64 = 1_000;
 /// The candidate's page hears where the interview stands this often.
 const PROGRESS_EVERY_MS: u64 = 5_000;
+/// A transport that comes back after this long away (a phone call dialled again, not a
+/// network blip) hears the standing question again.
+const REJOIN_REPEAT_AFTER_MS: u64 = 3_000;
 
 /// What a session is made of.
 pub struct Setup {
@@ -177,7 +180,10 @@ impl Session {
                 self.playout.stop(now, now, "left", &mut self.cx);
                 self.dialogue.left(now, &mut self.cx);
             }
-            self.dialogue.tick(now, &mut self.cx);
+            // Nobody is there to answer: silence and the time budget wait for them.
+            if self.link.detached_since.is_none() {
+                self.dialogue.tick(now, &mut self.cx);
+            }
             if now >= self.next_progress {
                 self.next_progress = now + PROGRESS_EVERY_MS;
                 self.dialogue.progress(now, &mut self.cx);
@@ -211,9 +217,10 @@ impl Session {
         match msg {
             Inbound::Audio(samples) => self.candidate_audio(now, samples),
             Inbound::Attached { resumed } => {
+                let away_ms = self.link.detached_since.map(|t| now.saturating_sub(t));
                 self.link.detached_since = None;
                 self.link.attached = true;
-                tracing::info!(resumed, "transport attached");
+                tracing::info!(resumed, away_ms, "transport attached");
                 if !self.link.started {
                     self.link.started = true;
                     if self.restored {
@@ -221,6 +228,13 @@ impl Session {
                     } else {
                         self.dialogue.start(now, &mut self.cx);
                     }
+                } else if away_ms.is_some_and(|ms| ms >= REJOIN_REPEAT_AFTER_MS) {
+                    self.rejoined(now);
+                }
+            }
+            Inbound::Rejoined => {
+                if self.link.started && self.link.attached {
+                    self.rejoined(now);
                 }
             }
             Inbound::Detached => {
@@ -247,6 +261,13 @@ impl Session {
             }
             Inbound::Expire => self.dialogue.expire(&mut self.cx),
         }
+    }
+
+    /// The candidate is back after missing what was said: the standing question again.
+    fn rejoined(&mut self, now: u64) {
+        // Whatever was being said went to nobody.
+        self.playout.stop(now, now, "rejoined", &mut self.cx);
+        self.dialogue.rejoined(&mut self.cx);
     }
 
     /// Candidate audio: stamped on the session clock by sample count (exact, so the recording

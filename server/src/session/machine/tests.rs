@@ -619,6 +619,39 @@ fn a_dropped_transport_that_comes_back_in_time_continues_and_one_that_does_not_e
 }
 
 #[test]
+fn a_candidate_away_for_a_while_is_not_reprompted_and_hears_the_question_again() {
+    let mut h = Harness::new(demo_job());
+    h.attach();
+    h.answer_next_question("Yes I am ready");
+    // Wait for the next question to be asked in full, then the call drops.
+    while !h.said().iter().any(|s| s.contains("how many years")) && h.now < 60_000 {
+        h.run_until(h.now + 500);
+    }
+    h.run_until(h.now + 8_000);
+    let before = h.said().len();
+    h.input(Input::Transport(Inbound::Detached));
+    h.mic_from = None;
+    // Longer than the reprompt's wait would be, within the grace period.
+    h.run_until(h.now + 9_500);
+    let meanwhile: Vec<String> = h.said()[before..].to_vec();
+    assert!(
+        meanwhile.is_empty(),
+        "nothing said to nobody: {meanwhile:#?}"
+    );
+    h.mic_from = Some(h.now);
+    h.next_sample = ms_to_samples(h.now, RATE);
+    h.input(Input::Transport(Inbound::Attached { resumed: true }));
+    h.run_until(h.now + 2_000);
+    let back = h.said()[before..].to_vec();
+    assert!(
+        back.iter()
+            .any(|s| s.starts_with("Welcome back") && s.contains("how many years")),
+        "{back:#?}"
+    );
+    assert!(h.ended.is_none());
+}
+
+#[test]
 fn the_time_budget_running_out_mid_answer_closes_the_interview() {
     let mut job = demo_job();
     job.duration_minutes = 1;
