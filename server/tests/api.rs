@@ -1017,3 +1017,67 @@ async fn openapi_document_lists_every_route() {
     }
     db.cleanup().await;
 }
+
+async fn invite_accommodations_are_checked_stored_and_reported(db: &TestDb) {
+    let api = api(db).await;
+    let job = api.demo_job().await;
+    let before = api.get(&format!("/v1/jobs/{job}/invites")).await.1["invites"]
+        .as_array()
+        .map_or(0, Vec::len);
+    // An extra time that is not offered, or an unknown adjustment: refused, nothing created.
+    for bad in [
+        serde_json::json!({"accommodations": {"extra_time": 3}}),
+        serde_json::json!({"accommodations": {"louder": true}}),
+    ] {
+        let (s, v) = api.post(&format!("/v1/jobs/{job}/invites"), bad).await;
+        assert!(s.is_client_error(), "{s}: {v}");
+    }
+    let (s, v) = api
+        .post(
+            &format!("/v1/jobs/{job}/invites"),
+            serde_json::json!({"accommodations": {"extra_time": 3}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("1.5")),
+        "{v}"
+    );
+    let (_, list) = api.get(&format!("/v1/jobs/{job}/invites")).await;
+    assert_eq!(list["invites"].as_array().map_or(0, Vec::len), before);
+
+    let (s, v) = api
+        .post(
+            &format!("/v1/jobs/{job}/invites"),
+            serde_json::json!({"candidate_name": "Ada", "accommodations": {"extra_time": 1.5, "slower_speech": true}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["invite"]["accommodations"]["extra_time"], 1.5);
+    assert_eq!(v["invite"]["accommodations"]["slower_speech"], true);
+    let invite = v["invite"]["id"].as_str().expect("id").to_string();
+    let candidate = v["invite"]["candidate_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (_, list) = api.get(&format!("/v1/jobs/{job}/invites")).await;
+    assert!(list.to_string().contains("slower_speech"), "{list}");
+
+    // The report says which adjustments the candidate had.
+    let (iv, _) = api.voice_interview(&job, &candidate, Some(&invite)).await;
+    score_one(&api.store, "w", now_ms(), 60_000)
+        .await
+        .expect("score");
+    let (s, report) = api.get(&format!("/v1/interviews/{iv}/report")).await;
+    assert_eq!(s, StatusCode::OK);
+    let listed = report["accommodations"].to_string();
+    assert!(
+        listed.contains("extra time ×1.5") && listed.contains("slower interviewer speech"),
+        "{listed}"
+    );
+}
+on_both!(
+    accommodations_sqlite,
+    accommodations_postgres,
+    invite_accommodations_are_checked_stored_and_reported
+);

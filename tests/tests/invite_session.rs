@@ -36,7 +36,7 @@ fn an_invite_starts_a_session_filed_under_its_interview() {
         "POST",
         &format!("/v1/jobs/{job}/invites"),
         Some(&recruiter),
-        r#"{"candidate_name":"Grace"}"#,
+        r#"{"candidate_name":"Grace","accommodations":{"extra_time":2,"captions":true}}"#,
     );
     assert_eq!(s, 201, "{body}");
     let invite = json(&body)["token"].as_str().expect("token").to_string();
@@ -50,6 +50,9 @@ fn an_invite_starts_a_session_filed_under_its_interview() {
         .expect("interview_id")
         .to_string();
     let session = v["id"].as_str().expect("session id").to_string();
+    // The page learns the candidate's adjustments with the session (to say they are in place).
+    assert_eq!(v["accommodations"]["extra_time"], 2.0, "{v}");
+    assert_eq!(v["accommodations"]["captions"], true, "{v}");
     let (s, body) = request(addr, "POST", "/v1/sessions", None, &start);
     assert_eq!(s, 403, "single use: {body}");
     assert_eq!(json(&body)["error"], "invalid_invite");

@@ -12,7 +12,7 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::TtsError;
 use crate::{CancelToken, Synthesizer, VoiceId};
@@ -325,6 +325,15 @@ impl EspeakSynth {
 }
 
 impl Synthesizer for EspeakSynth {
+    fn slower(self: Arc<Self>, slower: f32) -> Option<Arc<dyn Synthesizer>> {
+        let wpm = (self.settings.words_per_minute as f32 / slower.max(0.5)).round() as u32;
+        Some(Arc::new(EspeakSynth::with_voice(
+            self.espeak,
+            &self.settings.voice,
+            wpm,
+        )))
+    }
+
     fn voice_id(&self) -> VoiceId {
         VoiceId {
             engine: "espeak-ng",

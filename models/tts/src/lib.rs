@@ -60,6 +60,11 @@ pub trait Synthesizer: Send + Sync {
     fn native_rate(&self) -> u32;
     /// Mono samples in [-1, 1] for one sentence, with no leading/trailing pause added.
     fn render_sentence(&self, sentence: &str, cancel: &CancelToken) -> Result<Vec<f32>, TtsError>;
+    /// The same voice speaking `slower` times as long (1.25: a quarter slower), sharing the
+    /// loaded model; None when the engine cannot.
+    fn slower(self: Arc<Self>, _slower: f32) -> Option<Arc<dyn Synthesizer>> {
+        None
+    }
 }
 
 /// Which engine and voice produced some audio.
@@ -284,6 +289,16 @@ impl Voice {
     }
 
     /// Use `cache` for lookups and [`Voice::prerender`].
+    /// This voice `slower` times as long (same cache, its own keys), if the engine can.
+    pub fn slower(&self, slower: f32) -> Option<Voice> {
+        let engine = self.engine.clone().slower(slower)?;
+        Some(Voice {
+            engine,
+            cache: self.cache.clone(),
+            respell: self.respell,
+        })
+    }
+
     pub fn with_cache(mut self, cache: PromptCache) -> Self {
         self.cache = Some(Arc::new(cache));
         self

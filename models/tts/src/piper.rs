@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, TryLockError};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 use ort::environment::Environment;
 use ort::session::builder::GraphOptimizationLevel;
@@ -269,17 +269,22 @@ impl PiperVoice {
 
     /// One model run: phoneme ids in, raw audio out.
     fn infer(&self, session: &mut Session, ids: &[i64]) -> Result<Vec<f32>, TtsError> {
+        self.infer_at(session, ids, self.length_scale)
+    }
+
+    fn infer_at(
+        &self,
+        session: &mut Session,
+        ids: &[i64],
+        length_scale: f32,
+    ) -> Result<Vec<f32>, TtsError> {
         let n = ids.len();
         let err = |e: ort::Error| TtsError::Piper(format!("inference: {e}"));
         let input = Tensor::from_array(([1usize, n], ids.to_vec())).map_err(err)?;
         let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(err)?;
         let scales = Tensor::from_array((
             [3usize],
-            vec![
-                self.config.noise_scale,
-                self.length_scale,
-                self.config.noise_w,
-            ],
+            vec![self.config.noise_scale, length_scale, self.config.noise_w],
         ))
         .map_err(err)?;
         let outputs = session
@@ -324,6 +329,30 @@ fn strip_language_flags(phonemes: &str) -> String {
     out
 }
 
+impl PiperVoice {
+    fn render_at(
+        &self,
+        sentence: &str,
+        cancel: &CancelToken,
+        length_scale: f32,
+    ) -> Result<Vec<f32>, TtsError> {
+        if cancel.is_cancelled() {
+            return Err(TtsError::Cancelled);
+        }
+        let ids = self.phoneme_ids(sentence)?;
+        if ids.len() <= 3 {
+            // Only the start/end markers: nothing the model can say.
+            return Ok(Vec::new());
+        }
+        let mut audio = self.with_session(|session| self.infer_at(session, &ids, length_scale))?;
+        if cancel.is_cancelled() {
+            return Err(TtsError::Cancelled);
+        }
+        normalize_peak(&mut audio);
+        Ok(audio)
+    }
+}
+
 impl Synthesizer for PiperVoice {
     fn voice_id(&self) -> VoiceId {
         VoiceId {
@@ -337,20 +366,38 @@ impl Synthesizer for PiperVoice {
     }
 
     fn render_sentence(&self, sentence: &str, cancel: &CancelToken) -> Result<Vec<f32>, TtsError> {
-        if cancel.is_cancelled() {
-            return Err(TtsError::Cancelled);
+        self.render_at(sentence, cancel, self.length_scale)
+    }
+
+    fn slower(self: Arc<Self>, slower: f32) -> Option<Arc<dyn Synthesizer>> {
+        let length_scale = self.length_scale * slower.max(0.5);
+        Some(Arc::new(PiperAtSpeed {
+            voice: self,
+            length_scale,
+        }))
+    }
+}
+
+/// A Piper voice at another speed, sharing the loaded model and its sessions.
+pub struct PiperAtSpeed {
+    voice: Arc<PiperVoice>,
+    length_scale: f32,
+}
+
+impl Synthesizer for PiperAtSpeed {
+    fn voice_id(&self) -> VoiceId {
+        VoiceId {
+            engine: "piper",
+            voice: format!("{}@{:.2}", self.voice.name, self.length_scale),
         }
-        let ids = self.phoneme_ids(sentence)?;
-        if ids.len() <= 3 {
-            // Only the start/end markers: nothing the model can say.
-            return Ok(Vec::new());
-        }
-        let mut audio = self.with_session(|session| self.infer(session, &ids))?;
-        if cancel.is_cancelled() {
-            return Err(TtsError::Cancelled);
-        }
-        normalize_peak(&mut audio);
-        Ok(audio)
+    }
+
+    fn native_rate(&self) -> u32 {
+        self.voice.config.sample_rate
+    }
+
+    fn render_sentence(&self, sentence: &str, cancel: &CancelToken) -> Result<Vec<f32>, TtsError> {
+        self.voice.render_at(sentence, cancel, self.length_scale)
     }
 }
 

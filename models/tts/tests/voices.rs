@@ -326,3 +326,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_slower_voice_takes_longer_to_say_the_same_words() {
+    for v in voices() {
+        let slow = v.slower(1.25).expect("every engine offers a slower voice");
+        assert_ne!(slow.voice_id(), v.voice_id(), "its own cache keys");
+        let normal = v
+            .synthesize_all(THREE, SampleRate::Hz16000)
+            .expect("normal");
+        let slower = slow
+            .synthesize_all(THREE, SampleRate::Hz16000)
+            .expect("slower");
+        let ratio = slower.len() as f64 / normal.len() as f64;
+        assert!(
+            (1.1..1.45).contains(&ratio),
+            "{}: slower/normal length {ratio:.2}",
+            v.voice_id()
+        );
+    }
+}

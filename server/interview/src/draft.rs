@@ -299,6 +299,7 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
             ],
         }],
         turn: Default::default(),
+        accommodations: Default::default(),
     }
 }
 

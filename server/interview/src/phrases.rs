@@ -196,7 +196,12 @@ impl Phrases {
 
     /// The phrases in `lang`.
     pub fn for_job_in(job: &JobConfig, guard: &TopicGuard, lang: Lang) -> Phrases {
-        let minutes = job.duration_minutes.to_string();
+        // With extra time the candidate is told the time they actually have.
+        let minutes = (job
+            .accommodations
+            .stretch_ms(u64::from(job.duration_minutes) * 60_000)
+            / 60_000)
+            .to_string();
         let allowed = job.allowed_langs();
         let allowed_names = language_list(lang, &allowed);
         let values = [

@@ -46,6 +46,13 @@ pub fn markdown(r: &Report) -> String {
     if let Some(note) = languages_note(r) {
         let _ = writeln!(o, "_{note}_\n");
     }
+    if !r.accommodations.is_empty() {
+        let _ = writeln!(
+            o,
+            "_Accommodations: {}. They changed the interview, not the score._\n",
+            r.accommodations.join("; ")
+        );
+    }
     let _ = writeln!(
         o,
         "**Recommendation: {}** · composite **{}/100** · confidence {:.0}%\n",
@@ -237,6 +244,13 @@ pub fn html(r: &Report) -> String {
     let _ = writeln!(o, "<h1>{}</h1>", esc(&r.job_title));
     if let Some(note) = languages_note(r) {
         let _ = writeln!(o, "<p><em>{}</em></p>", esc(&note));
+    }
+    if !r.accommodations.is_empty() {
+        let _ = writeln!(
+            o,
+            "<p><em>Accommodations: {}. They changed the interview, not the score.</em></p>",
+            esc(&r.accommodations.join("; "))
+        );
     }
     let _ = writeln!(
         o,

@@ -204,6 +204,10 @@ pub struct Report {
     /// switched to), when not only English: quotes are the candidate's words, untranslated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interview_languages: Vec<String>,
+    /// Adjustments the candidate had (extra time, slower speech, …): they change the interview,
+    /// never the score; listed so a reader weighs pace and timing accordingly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accommodations: Vec<String>,
     /// How the interview ended (the engine's reason code).
     pub ended: String,
     pub composite: f64,

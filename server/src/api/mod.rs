@@ -530,6 +530,9 @@ struct InviteBody {
     /// Lifetime in hours (default 7 days, at most 90 days).
     #[serde(default)]
     expires_in_hours: Option<u32>,
+    /// Adjustments for this candidate (`docs/accommodations.md`).
+    #[serde(default)]
+    accommodations: Option<viva_interview::job::Accommodations>,
 }
 
 async fn create_invite(
@@ -549,6 +552,13 @@ async fn create_invite(
             ))
         }
     };
+    if let Some(p) = body.accommodations.as_ref().and_then(|a| a.problem()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("accommodations: {p}"),
+        ));
+    }
     store.job(&job_id).await?;
     let now = now_ms();
     let candidate = store
@@ -562,6 +572,13 @@ async fn create_invite(
     let pin = store
         .assign_pin(&invite.id, dial_in.pin_digits, now)
         .await?;
+    let invite = match body.accommodations.filter(|a| !a.is_none()) {
+        Some(a) => {
+            store.set_accommodations(&invite.id, &a).await?;
+            store.invite(&invite.id).await?
+        }
+        None => invite,
+    };
     store
         .audit(now, "api", "invite.created", &invite.id, &job_id)
         .await?;

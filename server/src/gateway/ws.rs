@@ -417,13 +417,16 @@ pub(crate) async fn invite_interview(
         .job_version(&invite.job_id, invite.job_version)
         .await
         .map_err(internal)?;
-    let job = viva_interview::JobConfig::from_toml_str(&toml).map_err(|e| {
+    let mut job = viva_interview::JobConfig::from_toml_str(&toml).map_err(|e| {
         error_json(
             StatusCode::INTERNAL_SERVER_ERROR,
             "invalid_job",
             format!("the stored job does not load: {e}"),
         )
     })?;
+    if let Some(a) = &invite.accommodations {
+        job.accommodations = job.accommodations.merged(a);
+    }
     let iv = store
         .create_interview(
             &invite.job_id,
@@ -592,6 +595,7 @@ pub async fn create_session(
         Ok(t) => t,
         Err(resp) => return resp,
     };
+    let accommodations = job.accommodations;
     match launch(&state, sessions, job, interview.clone()).await {
         Ok(c) => (
                 StatusCode::CREATED,
@@ -602,6 +606,7 @@ pub async fn create_session(
                     "ice_servers": crate::gateway::webrtc::browser_ice_servers(&state.config.server.ice_servers),
                     "protocol": PROTOCOL_VERSION,
                     "interview_id": interview,
+                    "accommodations": accommodations,
                 })),
             )
                 .into_response(),

@@ -61,6 +61,9 @@ pub fn speech_language(lang: viva_interview::Lang) -> Language {
 /// The protocol version spoken by the gateways (see `docs/protocol.md`).
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// How much longer the slower-speech accommodation makes the interviewer's sentences.
+pub const SLOWER_SPEECH: f32 = 1.25;
+
 /// Models and pools every session shares.
 pub struct Engines {
     pub transcriber: Arc<dyn Transcriber>,
@@ -68,6 +71,8 @@ pub struct Engines {
     pub voice: Arc<dyn TextToSpeech>,
     /// The voices of the other interview languages (Spanish, German).
     voices: std::collections::HashMap<Language, Arc<dyn TextToSpeech>>,
+    /// Each language's voice speaking more slowly (the slower-speech accommodation).
+    slower_voices: std::collections::HashMap<Language, Arc<dyn TextToSpeech>>,
     /// A voice activity detector per session (Silero when provisioned, else WebRTC's).
     pub vad: Arc<dyn VoiceActivity>,
     /// Smart Turn when provisioned: the acoustic half of the end-of-turn decision (without it,
@@ -93,6 +98,7 @@ impl Engines {
             transcriber,
             voice,
             voices: Default::default(),
+            slower_voices: Default::default(),
             vad,
             smart_turn,
             metrics: Arc::new(Metrics::new()),
@@ -108,12 +114,32 @@ impl Engines {
         self
     }
 
+    /// `language`'s voice speaking more slowly (see [`SLOWER_SPEECH`]).
+    pub fn with_slower_voice(mut self, language: Language, voice: Arc<dyn TextToSpeech>) -> Self {
+        self.slower_voices.insert(language, voice);
+        self
+    }
+
     /// Who speaks `language`: its own voice, else the English one.
     pub fn voice_for(&self, language: Language) -> Arc<dyn TextToSpeech> {
         self.voices
             .get(&language)
             .cloned()
             .unwrap_or_else(|| self.voice.clone())
+    }
+
+    /// [`Engines::voice_for`], slower when the candidate asked for slower speech (the usual
+    /// voice when no slower one was made).
+    pub fn voice_at(&self, language: Language, slower: bool) -> Arc<dyn TextToSpeech> {
+        slower
+            .then(|| {
+                self.slower_voices
+                    .get(&language)
+                    .or_else(|| self.slower_voices.get(&Language::En))
+                    .cloned()
+            })
+            .flatten()
+            .unwrap_or_else(|| self.voice_for(language))
     }
 
     /// Whether an interview in `language` can run: its speech can be transcribed and it has a
@@ -155,6 +181,7 @@ impl Engines {
         // instead of re-rendering a job's phrases (tens of seconds of CPU) per data folder.
         let cache = viva_tts::PromptCache::open(models_dir.join("cache").join("tts"))?;
         let voice = voice.with_cache(cache);
+        let slower_english = voice.slower(SLOWER_SPEECH);
         // One Silero session per core: every session's detector steps on one of them.
         let silero = env.and_then(|env| {
             let path = viva_audio::vad::provision::locate_vad_model(models_dir).ok()?;
@@ -197,6 +224,9 @@ impl Engines {
             smart_turn,
             threads,
         )?;
+        if let Some(v) = slower_english {
+            engines = engines.with_slower_voice(Language::En, Arc::new(v));
+        }
         // Spanish and German speak with espeak-ng's voices: no neural voice for them ships in
         // a registry package, and the English one reading their phonemes was not understood
         // (see docs/languages.md); their phrases share the prompt cache.
@@ -207,7 +237,11 @@ impl Engines {
             match viva_tts::Voice::espeak_voice_at(espeak_voice, wpm) {
                 Ok(v) => {
                     let cache = viva_tts::PromptCache::open(models_dir.join("cache").join("tts"))?;
-                    engines = engines.with_voice(language, Arc::new(v.with_cache(cache)));
+                    let v = v.with_cache(cache);
+                    if let Some(slow) = v.slower(SLOWER_SPEECH) {
+                        engines = engines.with_slower_voice(language, Arc::new(slow));
+                    }
+                    engines = engines.with_voice(language, Arc::new(v));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, language = language.tag(), "no voice for this language")

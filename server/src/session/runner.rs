@@ -112,10 +112,13 @@ pub fn spawn(
         ),
         None => (Interview::new(job, config.engine.clone()), None),
     };
+    let slower_speech = interview.job().accommodations.slower_speech;
     let acoustic = engines.smart_turn.clone().filter(|_| config.turn_model);
     let mut turn = config.turn.clone();
     turn.acoustic = acoustic.is_some();
     turn.patience = match interview.job().turn.patience {
+        // Extra time: a candidate who needs it gets the longest pauses too.
+        _ if interview.job().accommodations.extra_time > 1.0 => viva_audio::turn::Patience::High,
         viva_interview::TurnPatience::Low => viva_audio::turn::Patience::Low,
         viva_interview::TurnPatience::Normal => viva_audio::turn::Patience::Normal,
         viva_interview::TurnPatience::High => viva_audio::turn::Patience::High,
@@ -142,7 +145,12 @@ pub fn spawn(
     let recorder_task = super::recording::spawn(recorder, rec_rx);
     let (work_tx, work_rx) = mpsc::unbounded_channel();
     let cancel_through = Arc::new(AtomicU64::new(0));
-    let synth_tx = spawn_synthesis(engines.clone(), cancel_through.clone(), work_tx.clone());
+    let synth_tx = spawn_synthesis(
+        engines.clone(),
+        cancel_through.clone(),
+        work_tx.clone(),
+        slower_speech,
+    );
     let metrics = engines.metrics.clone();
     metrics.live_sessions.inc();
     let runner = Runner {
@@ -386,6 +394,7 @@ fn spawn_synthesis(
     engines: Arc<Engines>,
     cancel_through: Arc<AtomicU64>,
     work_tx: mpsc::UnboundedSender<Input>,
+    slower_speech: bool,
 ) -> mpsc::UnboundedSender<(u64, String, Language)> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(u64, String, Language)>();
     tokio::spawn(
@@ -395,7 +404,7 @@ fn spawn_synthesis(
                     tracing::debug!(utterance, "stale utterance dropped after a stop");
                     continue;
                 }
-                let voice = engines.voice_for(language);
+                let voice = engines.voice_at(language, slower_speech);
                 let metrics = engines.metrics.clone();
                 let cancelled = cancel_through.clone();
                 let out = work_tx.clone();

@@ -141,6 +141,42 @@ impl Store {
         Ok((self.invite(&id).await?, token))
     }
 
+    /// Gives the invite's candidate these adjustments (none: cleared).
+    pub async fn set_accommodations(
+        &self,
+        invite_id: &str,
+        a: &viva_interview::job::Accommodations,
+    ) -> Result<()> {
+        let json = if a.is_none() {
+            None
+        } else {
+            Some(serde_json::to_string(a).map_err(|e| StoreError::Invalid(e.to_string()))?)
+        };
+        sqlx::query("UPDATE invites SET accommodations_json = $1 WHERE id = $2")
+            .bind(json)
+            .bind(invite_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The accommodations of the invite an interview was started from.
+    pub async fn interview_accommodations(
+        &self,
+        interview_id: &str,
+    ) -> Result<Option<viva_interview::job::Accommodations>> {
+        let sql = format!("SELECT {INVITE_COLUMNS} FROM invites WHERE id = (SELECT invite_id FROM interviews WHERE id = $1)");
+        let row = sqlx::query(&sql)
+            .bind(interview_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .as_ref()
+            .map(invite_row)
+            .transpose()?
+            .and_then(|i| i.accommodations))
+    }
+
     pub async fn invite(&self, id: &str) -> Result<InviteRow> {
         let sql = format!("SELECT {INVITE_COLUMNS} FROM invites WHERE id = $1");
         let row = sqlx::query(&sql)

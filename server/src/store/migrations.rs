@@ -226,7 +226,8 @@ CREATE INDEX IF NOT EXISTS interview_feedback_job ON interview_feedback (job_id,
         7,
         r#"
 ALTER TABLE invites ADD COLUMN pin_hash TEXT;
-CREATE INDEX IF NOT EXISTS invites_pin ON invites (pin_hash)
+CREATE INDEX IF NOT EXISTS invites_pin ON invites (pin_hash);
+ALTER TABLE invites ADD COLUMN accommodations_json TEXT
 "#,
     ),
 ];

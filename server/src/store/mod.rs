@@ -108,6 +108,9 @@ pub struct InviteRow {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// Adjustments this candidate gets (extra time, slower speech, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accommodations: Option<viva_interview::job::Accommodations>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -154,6 +157,15 @@ fn invite_row(r: &AnyRow) -> Result<InviteRow> {
         expires_at: r.try_get("expires_at")?,
         used_at: r.try_get("used_at")?,
         revoked_at: r.try_get("revoked_at")?,
+        accommodations: r
+            .try_get::<Option<String>, _>("accommodations_json")?
+            .and_then(|j| match serde_json::from_str(&j) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::warn!(error = %e, "an invite's stored accommodations do not parse; ignored");
+                    None
+                }
+            }),
     })
 }
 
@@ -184,7 +196,7 @@ fn report_row(r: &AnyRow) -> Result<ReportRow> {
 
 const JOB_COLUMNS: &str = "j.id, j.title, v.version, v.config_toml, j.created_at, j.updated_at";
 const INVITE_COLUMNS: &str =
-    "id, job_id, job_version, candidate_id, created_at, expires_at, used_at, revoked_at";
+    "id, job_id, job_version, candidate_id, created_at, expires_at, used_at, revoked_at, accommodations_json";
 const INTERVIEW_COLUMNS: &str =
     "id, job_id, job_version, candidate_id, state, started_at, ended_at, created_at";
 
@@ -364,8 +376,12 @@ pub async fn score_one(
         let toml = store
             .job_version(&interview.job_id, interview.job_version)
             .await?;
-        let job = viva_interview::JobConfig::from_toml_str(&toml)
+        let mut job = viva_interview::JobConfig::from_toml_str(&toml)
             .map_err(|e| StoreError::Invalid(format!("stored job config: {e}")))?;
+        // The candidate's adjustments are listed in the report (they change no score).
+        if let Some(a) = store.interview_accommodations(&id).await? {
+            job.accommodations = job.accommodations.merged(&a);
+        }
         let transcript: viva_interview::Transcript =
             serde_json::from_str(&store.transcript_json(&id).await?)?;
         let report = viva_scoring::score(&job, &transcript)

@@ -81,8 +81,12 @@ async fn restore_one(
     let toml = store
         .job_version(&interview.job_id, interview.job_version)
         .await?;
-    let job = viva_interview::JobConfig::from_toml_str(&toml)
+    let mut job = viva_interview::JobConfig::from_toml_str(&toml)
         .map_err(|e| anyhow::anyhow!("the stored job does not load: {e}"))?;
+    // The candidate's adjustments survive a restart with the rest of the interview.
+    if let Some(a) = store.interview_accommodations(&interview.id).await? {
+        job.accommodations = job.accommodations.merged(&a);
+    }
     let events: Vec<Logged> = serde_json::from_str(&row.events_json)?;
     manager.restore(RestoreSpec {
         session_id: row.session_id.clone(),

@@ -577,6 +577,9 @@ function renderReport(el, r, replay, id, refresh) {
     r.interview_languages?.length
       ? h('p', { class: 'muted', id: 'report-languages' }, `Interview held in ${r.interview_languages.map(languageName).join(', then ')}; quotes are the candidate's own words, untranslated.`)
       : null,
+    r.accommodations?.length
+      ? h('p', { class: 'muted', id: 'report-accommodations' }, `Accommodations: ${r.accommodations.join('; ')}. They changed the interview, not the score.`)
+      : null,
     r.review ? reviewSection(r.review, id, refresh) : null,
     section('Recommendation',
       h('p', {}, d.rationale),

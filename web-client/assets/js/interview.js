@@ -115,9 +115,26 @@ async function getSession() {
     throw new Error(why);
   }
   const s = { id: j.id, ws_url: j.ws_url, resume_token: j.resume_token, page: location.pathname + location.search,
-    interview_id: j.interview_id || null, invite };
+    interview_id: j.interview_id || null, invite, accommodations: j.accommodations || null };
   sessionStorage.setItem('viva.session', JSON.stringify(s));
   return s;
+}
+
+// The adjustments this candidate was given, said plainly so they know they are in place.
+function showAccommodations(a) {
+  if (!a) return;
+  const items = [];
+  if (a.extra_time > 1) items.push(`extra time (×${a.extra_time}): take the time you need to answer`);
+  if (a.slower_speech) items.push('the interviewer speaks more slowly');
+  if (a.captions) items.push('captions stay on throughout');
+  if (a.typed_answers) items.push('you may type any answer in the box below');
+  if (!items.length) return;
+  const p = document.createElement('p');
+  p.id = 'accommodations';
+  p.className = 'muted';
+  p.textContent = `Your adjustments: ${items.join('; ')}.`;
+  $('conn').after(p);
+  if (a.typed_answers) $('text-answer').focus({ preventScroll: true });
 }
 
 // ---- live interview
@@ -132,6 +149,7 @@ async function startInterview() {
     return alertMsg(e.message);
   }
   show('live');
+  showAccommodations(state.session.accommodations);
   state.player = createPlayer({ onSpeaking: () => updateSpeaker() });
   state.player.resume();
   const liveMeter = meter($('live-level'));

@@ -399,7 +399,9 @@ impl Interview {
     }
 
     fn total_ms(&self) -> u64 {
-        u64::from(self.job.duration_minutes) * 60_000
+        self.job
+            .accommodations
+            .stretch_ms(u64::from(self.job.duration_minutes) * 60_000)
     }
 
     /// Time kept at the end for the language check, the candidate's questions and closing.

@@ -408,7 +408,16 @@ impl Interview {
             return;
         }
         let turn = self.answer_turn;
-        if !self.silence_reprompted && ms >= self.config.silence_reprompt_ms {
+        // Extra time stretches the waits as well as the budget.
+        let reprompt_ms = self
+            .job
+            .accommodations
+            .stretch_ms(self.config.silence_reprompt_ms);
+        let give_up_ms = self
+            .job
+            .accommodations
+            .stretch_ms(self.config.silence_give_up_ms);
+        if !self.silence_reprompted && ms >= reprompt_ms {
             if let Some(text) = self.phrases.reprompt_silence.clone() {
                 self.silence_reprompted = true;
                 let reason = Reason::Silence { ms };
@@ -429,7 +438,7 @@ impl Interview {
                 return;
             }
         }
-        if self.silence_reprompted && ms >= self.config.silence_give_up_ms {
+        if self.silence_reprompted && ms >= give_up_ms {
             self.silence_reprompted = false;
             let reason = Reason::SilenceTimeout { ms };
             self.silent_give_ups = self.silent_give_ups.saturating_add(1);

@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::lang::Lang;
 use crate::text::{is_stopword, Tokens};
 
+mod accommodations;
 mod validate;
+
+pub use accommodations::{Accommodations, EXTRA_TIME_FACTORS};
 
 /// The demo job: seed 000's "Senior Backend Developer — B2B SaaS".
 pub const DEMO_JOB_TOML: &str = include_str!("../../jobs/senior-backend-b2b-saas.toml");
@@ -77,6 +80,9 @@ pub struct JobConfig {
     /// Turn-taking: how long a candidate's pause may last before the interviewer answers.
     #[serde(default)]
     pub turn: TurnSettings,
+    /// Adjustments every candidate of this job gets (an invite can add its own).
+    #[serde(default, skip_serializing_if = "Accommodations::is_none")]
+    pub accommodations: Accommodations,
 }
 
 /// `[turn]`: the job's patience with candidates' pauses.

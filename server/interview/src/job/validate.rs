@@ -46,6 +46,13 @@ impl JobConfig {
             );
         }
         self.validate_language(&mut v);
+        if let Some(p) = self.accommodations.problem() {
+            v.problem(
+                &[key("accommodations"), key("extra_time")],
+                p,
+                "set extra_time = 1.5 or 2 (or leave it out)",
+            );
+        }
 
         // Banned topics first: every other text is checked against them.
         let own_words = crate::lexicon::Lexicon::of(self.interview_lang());

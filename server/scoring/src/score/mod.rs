@@ -82,6 +82,7 @@ pub fn score(job: &JobConfig, transcript: &Transcript) -> Result<Report, ScoreEr
         transcript_format_version: transcript.format_version,
         job_title: job.title.clone(),
         interview_languages: interview_languages(job, transcript),
+        accommodations: job.accommodations.describe(),
         ended,
         composite,
         decision,

@@ -598,6 +598,40 @@ fn a_thinking_pause_taken_for_the_end_is_recovered_into_one_answer() {
 }
 
 #[test]
+fn extra_time_stretches_the_wait_before_a_reprompt_and_the_stated_duration() {
+    let mut job = demo_job();
+    job.accommodations.extra_time = 2.0;
+    let minutes = job.duration_minutes * 2;
+    let mut h = Harness::new(job);
+    h.attach();
+    h.run_until(60_000);
+    let said = h.said();
+    assert!(
+        said[0].contains(&format!("{minutes} minutes")),
+        "the greeting states the time the candidate has: {}",
+        said[0]
+    );
+    // The first question ends; its reprompt comes after 24 s (12 s without extra time).
+    let question_end = h
+        .events
+        .iter()
+        .find(|(_, e)| is_question_end(e))
+        .map(|(t, _)| *t)
+        .expect("a question");
+    let reprompt = h
+        .events
+        .iter()
+        .find(|(_, e)| matches!(e, ServerEvent::Interviewer { text, .. } if text.starts_with("Take your time")))
+        .map(|(t, _)| *t)
+        .expect("a reprompt");
+    let waited = reprompt - question_end;
+    assert!(
+        (24_000..25_100).contains(&waited),
+        "reprompted after {waited} ms"
+    );
+}
+
+#[test]
 fn a_dropped_transport_that_comes_back_in_time_continues_and_one_that_does_not_ends() {
     let mut h = Harness::new(demo_job());
     h.attach();
