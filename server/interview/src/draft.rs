@@ -300,6 +300,7 @@ pub fn draft_job(description: &str, title: Option<&str>) -> JobConfig {
         }],
         turn: Default::default(),
         accommodations: Default::default(),
+        integrity_signals: true,
     }
 }
 

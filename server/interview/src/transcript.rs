@@ -293,6 +293,10 @@ pub struct Turn {
     pub decision: Decision,
     pub reason: Reason,
     pub asked_at_ms: u64,
+    /// When the interviewer finished saying it (session clock); absent when it was cut short
+    /// or the interview was restored after a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoken_end_ms: Option<u64>,
     pub awaits_answer: bool,
     /// Usually one; a candidate may answer in several pieces.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -18,6 +18,7 @@
 //! [`review::markdown`], [`review::html`].
 
 mod evidence;
+pub mod integrity;
 pub mod render;
 pub mod report;
 pub mod review;

@@ -192,6 +192,19 @@ pub fn markdown(r: &Report) -> String {
         r.confidence.notes.join("; ")
     );
     let _ = writeln!(o, "\n## Suggested next step\n\n{}", r.next_step);
+    if !r.integrity_signals.is_empty() {
+        let _ = writeln!(o, "\n## Integrity signals (information only, not scored)\n");
+        for s in &r.integrity_signals {
+            let _ = writeln!(
+                o,
+                "- [{}] {} — {}. _{}_",
+                clock(s.start_ms),
+                s.question,
+                s.detail,
+                s.meaning
+            );
+        }
+    }
     if !r.candidate_questions.is_empty() {
         let _ = writeln!(o, "\n## Candidate's questions\n");
         for q in &r.candidate_questions {
@@ -419,6 +432,23 @@ pub fn html(r: &Report) -> String {
         "</ul><h2>Suggested next step</h2><p>{}</p>",
         esc(&r.next_step)
     );
+    if !r.integrity_signals.is_empty() {
+        let _ = writeln!(
+            o,
+            "<h2>Integrity signals</h2><p><em>Information only: not part of any score or the recommendation.</em></p><ul>"
+        );
+        for s in &r.integrity_signals {
+            let _ = writeln!(
+                o,
+                "<li>[{}] {} — {}. <em>{}</em></li>",
+                clock(s.start_ms),
+                esc(&s.question),
+                esc(&s.detail),
+                esc(&s.meaning)
+            );
+        }
+        let _ = writeln!(o, "</ul>");
+    }
     let _ = writeln!(
         o,
         "<footer><small>Scored by {} with {}.</small></footer></body></html>",

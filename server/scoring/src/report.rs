@@ -233,4 +233,8 @@ pub struct Report {
     pub next_step: String,
     pub coverage: CoverageStats,
     pub candidate_questions: Vec<String>,
+    /// Timing patterns a reviewer may want to listen to (information only: never in a score
+    /// or the recommendation); empty when the job turns them off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrity_signals: Vec<crate::integrity::IntegritySignal>,
 }

@@ -611,6 +611,13 @@ function renderReport(el, r, replay, id, refresh) {
     section('Risks', list(r.risks)),
     section('Notable quotes', evidence(r.notable_quotes)),
     r.weakest_quotes?.length ? section('Weakest moments', evidence(r.weakest_quotes)) : null,
+    r.integrity_signals?.length ? section('Integrity signals',
+      h('p', { class: 'muted' }, 'Information only: not part of any score or the recommendation.'),
+      h('ul', { id: 'integrity-signals' }, ...r.integrity_signals.map((s) => {
+        const at = h('a', { href: `#t=${s.start_ms}`, title: 'Play from here' }, fmtTime(s.start_ms));
+        at.addEventListener('click', (e) => { e.preventDefault(); replay.seek(s.start_ms, true); });
+        return h('li', {}, at, ` ${s.question} — ${s.detail}. `, h('em', {}, s.meaning));
+      }))) : null,
     section('Suggested next step', h('p', {}, r.next_step)),
     section('Coverage', h('p', {}, `${r.coverage.overall_pct.toFixed(0)}% overall · questions answered ${ratio(r.coverage.questions_answered)} · required skills ${ratio(r.coverage.required_skills)} · competencies ${ratio(r.coverage.competencies)} · follow-ups ${r.coverage.follow_ups}`,
       r.coverage.duration_ms != null ? ` · ${fmtTime(r.coverage.duration_ms)} long` : ''),

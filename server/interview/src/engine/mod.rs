@@ -278,6 +278,20 @@ impl Interview {
         &self.transcript
     }
 
+    /// The interviewer finished saying utterance `utterance_id` at `at_ms`: kept on its turn
+    /// (when an answer started is read against it).
+    pub fn mark_spoken(&mut self, utterance_id: &str, at_ms: u64) {
+        if let Some(t) = self
+            .transcript
+            .turns
+            .iter_mut()
+            .rev()
+            .find(|t| t.utterance_id == utterance_id)
+        {
+            t.spoken_end_ms.get_or_insert(at_ms);
+        }
+    }
+
     pub fn into_transcript(self) -> Transcript {
         self.transcript
     }
@@ -476,6 +490,7 @@ impl Interview {
             decision,
             reason: reason.clone(),
             asked_at_ms: now_ms,
+            spoken_end_ms: None,
             awaits_answer,
             answers: Vec::new(),
             signals: Vec::new(),

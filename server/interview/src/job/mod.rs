@@ -83,6 +83,18 @@ pub struct JobConfig {
     /// Adjustments every candidate of this job gets (an invite can add its own).
     #[serde(default, skip_serializing_if = "Accommodations::is_none")]
     pub accommodations: Accommodations,
+    /// Timing patterns in the report for a reviewer to listen to (a late start, a late start
+    /// then fluent delivery): information only, never scored. `false` leaves them out.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub integrity_signals: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// `[turn]`: the job's patience with candidates' pauses.

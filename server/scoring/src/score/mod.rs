@@ -103,6 +103,11 @@ pub fn score(job: &JobConfig, transcript: &Transcript) -> Result<Report, ScoreEr
         next_step: words.next_step,
         coverage,
         candidate_questions: transcript.candidate_questions.clone(),
+        integrity_signals: if job.integrity_signals {
+            crate::integrity::signals(transcript)
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -163,7 +163,8 @@ impl Dialogue {
     /// The interviewer finished an utterance. Silence counts from the end of a question; a
     /// remark that awaits nothing (the reprompt) leaves the count running, so the give-up
     /// comes `silence_give_up` after the question, reprompt or not.
-    pub fn interviewer_done(&mut self, at_ms: u64, awaits_answer: bool) {
+    pub fn interviewer_done(&mut self, at_ms: u64, awaits_answer: bool, utterance_id: &str) {
+        self.interview.mark_spoken(utterance_id, at_ms);
         if awaits_answer {
             self.silent_since = Some(at_ms);
         }

@@ -144,6 +144,7 @@ pub(super) enum Note {
     InterviewerDone {
         at_ms: u64,
         awaits_answer: bool,
+        utterance_id: String,
     },
 }
 

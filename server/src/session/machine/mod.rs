@@ -456,7 +456,10 @@ impl Session {
             Note::InterviewerDone {
                 at_ms,
                 awaits_answer,
-            } => self.dialogue.interviewer_done(at_ms, awaits_answer),
+                utterance_id,
+            } => self
+                .dialogue
+                .interviewer_done(at_ms, awaits_answer, &utterance_id),
         }
     }
 

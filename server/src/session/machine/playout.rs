@@ -207,7 +207,7 @@ impl Playout {
                     if let Some((_, utterance_id, awaits_answer)) = self.current.take() {
                         cx.output(Output::Send(Outbound::Event(
                             ServerEvent::InterviewerAudioEnd {
-                                utterance_id,
+                                utterance_id: utterance_id.clone(),
                                 interrupted: false,
                                 awaits_answer,
                             },
@@ -216,6 +216,7 @@ impl Playout {
                         cx.note(Note::InterviewerDone {
                             at_ms,
                             awaits_answer,
+                            utterance_id,
                         });
                     }
                 }

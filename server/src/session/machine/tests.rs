@@ -449,6 +449,23 @@ fn a_whole_interview_runs_to_its_closing_words() {
     // Every answer the candidate gave is in the transcript, word for word.
     let t = h.s.interview().transcript();
     assert!(t.turns.len() >= 8, "turns: {}", t.turns.len());
+    // Each question answered was said to its end first: when it ended is on its turn (where
+    // an answer's start is measured from), before the answer began.
+    for turn in t
+        .turns
+        .iter()
+        .filter(|t| t.awaits_answer && !t.answers.is_empty())
+    {
+        let said = turn.spoken_end_ms.expect("the question's end is kept");
+        assert!(said >= turn.asked_at_ms);
+        if let Some(start) = turn.answers[0].audio_start_ms {
+            assert!(
+                start + 400 >= said,
+                "turn {}: answered at {start}, said until {said}",
+                turn.index
+            );
+        }
+    }
     assert!(h
         .finals()
         .iter()
