@@ -286,3 +286,83 @@ fn post(addr: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
     let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
     (status, body)
 }
+
+/// An invited caller whose interview ends (a failed knockout closes it politely) is asked to
+/// rate it on the keypad; the key pressed is their rating, stored as a phone rating.
+#[test]
+fn after_the_closing_words_the_caller_rates_the_interview_on_the_keypad() {
+    if !model_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let recruiter = recruiter_token(&data);
+    let server = Server::start(&[
+        ("VIVA_STORAGE_DATA_DIR", data.to_str().expect("utf-8 path")),
+        ("DATABASE_URL", ""),
+        ("VIVA_TELEPHONY_TWILIO_AUTH_TOKEN", AUTH),
+    ]);
+    let addr = server.addr.as_str();
+    let (_, _, body) = http_request(addr, "GET", "/v1/jobs", Some(&recruiter), "");
+    let job = json(&body)["jobs"][0]["id"]
+        .as_str()
+        .expect("demo job")
+        .to_string();
+    let pin = invite(addr, &recruiter, &job, "Lin")["pin"]
+        .as_str()
+        .expect("pin")
+        .to_string();
+    let ready = tmp.path().join("ready.wav");
+    let years = tmp.path().join("years.wav");
+    say_wav("Yes, I am ready.", &ready);
+    // Under the job's three-year minimum: the interview ends after this answer.
+    say_wav(
+        "I have one year of professional backend experience.",
+        &years,
+    );
+    let out = run(viva().env("VIVA_STORAGE_DATA_DIR", &data).args([
+        "simulate",
+        "--transport",
+        "twilio",
+        "--server",
+        &format!("http://{addr}"),
+        "--dial-in",
+        &pin,
+        "--twilio-auth-token",
+        AUTH,
+        "--rate",
+        "4",
+        "--answers",
+        &format!("{},{}", ready.display(), years.display()),
+        "--json",
+        "--timeout-s",
+        "240",
+    ]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "simulate failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+    let report = json(&stdout);
+    assert!(
+        report["ended"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("1000")),
+        "the line closed normally after the rating: {report}"
+    );
+    let (s, _, body) = http_request(
+        addr,
+        "GET",
+        &format!("/v1/jobs/{job}/feedback"),
+        Some(&recruiter),
+        "",
+    );
+    assert_eq!(s, 200, "{body}");
+    let fb = json(&body);
+    assert_eq!(fb["count"], 1, "{fb}");
+    assert_eq!(fb["distribution"][3], 1, "rated 4: {fb}");
+    drop(server);
+}

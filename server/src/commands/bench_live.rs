@@ -209,7 +209,7 @@ async fn one_count(
                 match transport.as_str() {
                     "twilio" => {
                         super::simulate_twilio::simulate(
-                            &base, &job, answers, None, None, &data_dir,
+                            &base, &job, answers, None, None, None, &data_dir,
                         )
                         .await
                     }

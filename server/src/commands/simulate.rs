@@ -51,6 +51,10 @@ pub struct SimulateArgs {
     /// keypad entries in turn when asked for the PIN (comma-separated; the job is ignored).
     #[arg(long, value_delimiter = ',')]
     pub dial_in: Vec<String>,
+    /// Twilio transport: when the line asks for a rating after the interview, press this key
+    /// (1–5 rates; anything else tests the refusal).
+    #[arg(long)]
+    pub rate: Option<char>,
     /// The Twilio auth token the server checks webhook signatures with (`--dial-in`).
     #[arg(long, env = "VIVA_TELEPHONY_TWILIO_AUTH_TOKEN", hide_env_values = true)]
     pub twilio_auth_token: Option<String>,
@@ -172,6 +176,7 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<()> {
                     answers,
                     args.barge_in,
                     dial_in.as_ref(),
+                    args.rate,
                     &cfg.storage.data_dir,
                 )
                 .await

@@ -302,6 +302,7 @@ pub(crate) async fn simulate(
     answers: Vec<Answer>,
     barge_in: Option<usize>,
     dial_in: Option<&DialIn>,
+    mut rate_key: Option<char>,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<Report> {
     let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
@@ -398,6 +399,14 @@ pub(crate) async fn simulate(
                 let Some((_, name)) = marks.pop_front() else { continue };
                 let echo = serde_json::json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}});
                 let _ = cmd_tx.send(Cmd::Send(echo.to_string())).await;
+                if name == "rating" {
+                    // Asked to rate the interview: the caller presses `rate_key` (once).
+                    if let Some(key) = rate_key.take() {
+                        tracing::info!(%key, "pressing a key to rate the interview");
+                        let dtmf = serde_json::json!({"event": "dtmf", "streamSid": stream_sid, "sequenceNumber": "0", "dtmf": {"track": "inbound_track", "digit": key.to_string()}});
+                        let _ = cmd_tx.send(Cmd::Send(dtmf.to_string())).await;
+                    }
+                }
                 go_on = name.ends_with(":question") && !answering && !hung_up;
             }
             msg = stream.next() => {

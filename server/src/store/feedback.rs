@@ -34,6 +34,18 @@ pub struct FeedbackRow {
 }
 
 impl Store {
+    /// The interview a live session records, when it was started from an invite (who may rate
+    /// it): what a phone call's keypad rating is stored under.
+    pub async fn invited_interview_of_session(&self, session_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.interview_id FROM recordings r JOIN interviews i ON i.id = r.interview_id \
+             WHERE r.session_id = $1 AND i.invite_id IS NOT NULL",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Stores (or replaces: the last rating counts) the candidate's rating of an interview and
     /// announces it (`feedback.received`) in the same transaction.
     pub async fn save_feedback(

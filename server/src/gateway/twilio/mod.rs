@@ -22,6 +22,7 @@ use crate::http::AppState;
 use crate::session::{AttachError, Attachment, Inbound, Outbound, SessionHandle};
 
 pub mod dial_in;
+mod rating;
 mod stream;
 
 pub use stream::*;
@@ -141,7 +142,7 @@ pub async fn stream_upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpg
         .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             let span = tracing::info_span!("twilio", session_id = tracing::field::Empty);
-            tracing::Instrument::instrument(run(socket, sessions), span).await
+            tracing::Instrument::instrument(run(socket, sessions, state.store.clone()), span).await
         })
 }
 
@@ -153,6 +154,8 @@ struct Conn {
     /// Joined by dial-in PIN: the caller can call back with the PIN, so a hang-up before the
     /// interview's end is a dropped call (the session waits for them), not a goodbye.
     granted: bool,
+    /// Where an invited caller's keypad rating is stored.
+    store: Option<crate::store::Store>,
 }
 
 enum Step {
@@ -170,7 +173,11 @@ async fn next_outbound(a: &mut Option<Attachment>) -> Option<Outbound> {
     }
 }
 
-async fn run(socket: WebSocket, sessions: Arc<crate::session::SessionManager>) {
+async fn run(
+    socket: WebSocket,
+    sessions: Arc<crate::session::SessionManager>,
+    store: Option<crate::store::Store>,
+) {
     let mut stream = match TwilioStream::new() {
         Ok(s) => s,
         Err(e) => {
@@ -184,6 +191,7 @@ async fn run(socket: WebSocket, sessions: Arc<crate::session::SessionManager>) {
         attachment: None,
         metrics: sessions.engines().metrics.clone(),
         granted: false,
+        store,
     };
     let start_deadline = tokio::time::Instant::now() + START_TIMEOUT;
     let step = loop {
@@ -332,17 +340,21 @@ impl Conn {
                     self.close(close::NORMAL, "caller hung up").await;
                     return Step::Final;
                 }
+                Action::Digit(d) => {
+                    // Keys mean nothing during the interview itself.
+                    tracing::debug!(key = %d, "keypad press ignored");
+                }
                 Action::Drain => {
                     // Wait for Twilio's echo of the end mark (the closing words played), then
                     // close; Twilio hangs up when the stream closes.
                     let deadline = tokio::time::Instant::now() + END_DRAIN;
+                    let mut hung_up = false;
                     loop {
                         match tokio::time::timeout_at(deadline, self.socket.recv()).await {
                             Ok(Some(Ok(Message::Text(t)))) => {
                                 let more = stream.on_text(&t);
-                                if more
-                                    .iter()
-                                    .any(|a| matches!(a, Action::Close { .. } | Action::Hangup))
+                                hung_up = more.contains(&Action::Hangup);
+                                if hung_up || more.iter().any(|a| matches!(a, Action::Close { .. }))
                                 {
                                     break;
                                 }
@@ -353,6 +365,22 @@ impl Conn {
                             Ok(Some(Ok(_))) => {}
                             Err(_) => break,
                         }
+                    }
+                    // An invited candidate may rate the interview on the keypad before the
+                    // line closes.
+                    let target = match (&self.store, &self.session) {
+                        (Some(store), Some(session)) if !hung_up => store
+                            .invited_interview_of_session(&session.id)
+                            .await
+                            .unwrap_or_else(|e| {
+                                tracing::warn!(error = %e, "no phone rating: interview lookup failed");
+                                None
+                            })
+                            .map(|iv| (store.clone(), iv)),
+                        _ => None,
+                    };
+                    if let Some((store, iv)) = target {
+                        self.ask_rating(stream, sessions, &store, &iv).await;
                     }
                     self.close(close::NORMAL, "interview over").await;
                     return Step::Final;

@@ -35,7 +35,7 @@ pub mod codes {
 }
 
 /// One message from Twilio. Fields we do not use are ignored; unknown events are logged and
-/// skipped (Twilio adds events, e.g. `dtmf`).
+/// skipped (Twilio adds events now and then).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawMessage {
@@ -46,6 +46,14 @@ struct RawMessage {
     media: Option<MediaInfo>,
     #[serde(default)]
     mark: Option<MarkInfo>,
+    #[serde(default)]
+    dtmf: Option<DtmfInfo>,
+}
+
+/// A keypad press (`dtmf` event, bidirectional streams).
+#[derive(Debug, Deserialize)]
+struct DtmfInfo {
+    digit: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +186,8 @@ pub enum Action {
     Hangup,
     /// Wait (bounded) for Twilio to confirm the [`END_MARK`], then close normally.
     Drain,
+    /// The caller pressed a key (0–9, `*`, `#`).
+    Digit(char),
     /// Close the socket with this code and reason.
     Close { code: u16, reason: String },
 }
@@ -198,6 +208,9 @@ pub enum Phase {
     /// `start` seen; the IO side is attaching.
     Attaching,
     Live,
+    /// The interview is over and the gateway speaks on its own (the rating question): keypad
+    /// presses, marks and `stop` still count; caller audio goes nowhere.
+    Epilogue,
     /// Stopped or closed: everything else is ignored.
     Over,
 }
@@ -296,6 +309,19 @@ impl TwilioStream {
                 self.phase = Phase::Over;
                 vec![Action::Hangup]
             }
+            "dtmf" => match msg.dtmf.map(|d| d.digit) {
+                Some(d)
+                    if d.len() == 1
+                        && d.chars()
+                            .all(|c| c.is_ascii_digit() || c == '*' || c == '#') =>
+                {
+                    d.chars().next().map(Action::Digit).into_iter().collect()
+                }
+                other => {
+                    tracing::debug!(digit = ?other, "malformed keypad event ignored");
+                    Vec::new()
+                }
+            },
             other => {
                 tracing::debug!(event = other, "unknown Twilio event ignored");
                 Vec::new()
@@ -428,6 +454,25 @@ impl TwilioStream {
             Some(f) => self.media_message(&f),
             None => Ok(None),
         }
+    }
+
+    /// After the interview's closing words: a prompt of the gateway's own (16 kHz samples) as
+    /// media, then `mark` (whose echo says it has played).
+    pub fn epilogue(&mut self, samples: Vec<f32>, mark: &str) -> Result<Vec<Action>, TwilioError> {
+        self.phase = Phase::Epilogue;
+        let mut actions = Vec::new();
+        // 20 ms a message, as the session's own audio goes out.
+        for chunk in samples.chunks(320) {
+            let len = chunk.len() as u64;
+            let frame = AudioFrame::new(chunk.to_vec(), SPEECH_RATE_HZ, self.next_out)?;
+            self.next_out += len;
+            if let Some(f) = self.downsampler.process(&frame)? {
+                actions.extend(self.media_message(&f)?);
+            }
+        }
+        actions.extend(self.flush_out()?);
+        actions.push(self.mark(mark));
+        Ok(actions)
     }
 
     /// Something the session sends to the candidate.
@@ -705,9 +750,7 @@ mod tests {
     #[test]
     fn unknown_events_and_outbound_tracks_are_ignored() {
         let mut s = live();
-        assert!(s
-            .on_text(r#"{"event":"dtmf","dtmf":{"track":"inbound_track","digit":"1"}}"#)
-            .is_empty());
+        assert!(s.on_text(r#"{"event":"flubber","flubber":{}}"#).is_empty());
         assert!(s
             .on_text(r#"{"event":"media","media":{"track":"outbound","payload":"//8="}}"#)
             .is_empty());
@@ -794,5 +837,37 @@ mod tests {
             vec![Action::Hangup]
         );
         assert_eq!(s.phase(), Phase::Over);
+    }
+
+    #[test]
+    fn after_the_end_the_gateways_own_prompt_plays_and_keypad_presses_come_through() {
+        let mut s = live();
+        s.on_outbound(Outbound::Close {
+            code: close::NORMAL,
+            reason: "over".into(),
+        });
+        let echo =
+            format!(r#"{{"event":"mark","streamSid":"MZ1","mark":{{"name":"{END_MARK}"}}}}"#);
+        s.on_text(&echo);
+        let a = s.epilogue(vec![0.1; 16_000], "rating").unwrap();
+        let msgs = sent(&a);
+        assert!(
+            msgs.iter().filter(|m| m["event"] == "media").count() >= 40,
+            "1 s of μ-law"
+        );
+        assert_eq!(msgs.last().unwrap()["mark"]["name"], "rating");
+        let key = |d: &str| {
+            format!(
+                r#"{{"event":"dtmf","streamSid":"MZ1","dtmf":{{"track":"inbound_track","digit":"{d}"}}}}"#
+            )
+        };
+        assert_eq!(s.on_text(&key("4")), vec![Action::Digit('4')]);
+        assert_eq!(s.on_text(&key("#")), vec![Action::Digit('#')]);
+        assert!(s.on_text(&key("45")).is_empty(), "one key per event");
+        assert!(s.on_text(&key("a")).is_empty());
+        assert_eq!(
+            s.on_text(r#"{"event":"stop","stop":{"callSid":"CA1"}}"#),
+            vec![Action::Hangup]
+        );
     }
 }
