@@ -31,24 +31,39 @@ fn answer_wav(dir: &Path) -> PathBuf {
     p
 }
 
-/// One dial-in call: (report, stdout). `entries`: keypad entries in order.
+/// One dial-in call's report. `entries`: keypad entries in order.
 fn call(server: &Server, data: &Path, entries: &[&str], answer: &Path) -> serde_json::Value {
-    let out = run(viva().env("VIVA_STORAGE_DATA_DIR", data).args([
-        "simulate",
-        "--transport",
-        "twilio",
-        "--server",
-        &format!("http://{}", server.addr),
-        "--dial-in",
-        &entries.join(","),
-        "--twilio-auth-token",
-        AUTH,
-        "--answers",
-        answer.to_str().expect("utf-8 path"),
-        "--json",
-        "--timeout-s",
-        "240",
-    ]));
+    call_with(server, data, entries, &[answer], &[])
+}
+
+/// [`call`] with several answers and more `viva simulate` arguments.
+fn call_with(
+    server: &Server,
+    data: &Path,
+    entries: &[&str],
+    answers: &[&Path],
+    extra: &[&str],
+) -> serde_json::Value {
+    let answers: Vec<String> = answers.iter().map(|a| a.display().to_string()).collect();
+    let out = run(viva()
+        .env("VIVA_STORAGE_DATA_DIR", data)
+        .args([
+            "simulate",
+            "--transport",
+            "twilio",
+            "--server",
+            &format!("http://{}", server.addr),
+            "--dial-in",
+            &entries.join(","),
+            "--twilio-auth-token",
+            AUTH,
+            "--answers",
+            &answers.join(","),
+            "--json",
+            "--timeout-s",
+            "240",
+        ])
+        .args(extra));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -321,32 +336,7 @@ fn after_the_closing_words_the_caller_rates_the_interview_on_the_keypad() {
         "I have one year of professional backend experience.",
         &years,
     );
-    let out = run(viva().env("VIVA_STORAGE_DATA_DIR", &data).args([
-        "simulate",
-        "--transport",
-        "twilio",
-        "--server",
-        &format!("http://{addr}"),
-        "--dial-in",
-        &pin,
-        "--twilio-auth-token",
-        AUTH,
-        "--rate",
-        "4",
-        "--answers",
-        &format!("{},{}", ready.display(), years.display()),
-        "--json",
-        "--timeout-s",
-        "240",
-    ]));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "simulate failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{stdout}");
-    let report = json(&stdout);
+    let report = call_with(&server, &data, &[&pin], &[&ready, &years], &["--rate", "4"]);
     assert!(
         report["ended"]
             .as_str()

@@ -399,20 +399,22 @@ pub struct CreateSession {
     invite: Option<String>,
 }
 
+/// A storage error while creating a session: logged, answered 500 without the details.
+fn internal(e: crate::store::StoreError) -> Response {
+    tracing::error!(error = %e, "storage failure creating a session");
+    error_json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "storage failure".into(),
+    )
+}
+
 /// The job of a redeemed invite and a new interview filed under it for the invited candidate.
 pub(crate) async fn invite_interview(
     store: &crate::store::Store,
     invite: &crate::store::InviteRow,
     now: i64,
 ) -> Result<(viva_interview::JobConfig, String), Response> {
-    let internal = |e: crate::store::StoreError| {
-        tracing::error!(error = %e, "storage failure creating a session");
-        error_json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "storage failure".into(),
-        )
-    };
     let toml = store
         .job_version(&invite.job_id, invite.job_version)
         .await
@@ -476,14 +478,6 @@ async fn session_target(
     body: &CreateSession,
 ) -> Result<(viva_interview::JobConfig, Option<String>), Response> {
     let now = crate::store::now_ms();
-    let internal = |e: crate::store::StoreError| {
-        tracing::error!(error = %e, "storage failure creating a session");
-        error_json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "storage failure".into(),
-        )
-    };
     match (&body.invite, body.job.as_deref()) {
         (Some(token), None) => {
             let Some(store) = state.store.as_ref() else {
