@@ -180,7 +180,8 @@ impl Session {
                 self.playout.stop(now, now, "left", &mut self.cx);
                 self.dialogue.left(now, &mut self.cx);
             }
-            // Nobody is there to answer: silence and the time budget wait for them.
+            // Nobody is there to hear it: no reprompt, move-on or time-up is said to an empty
+            // line (the checks resume when a transport is back).
             if self.link.detached_since.is_none() {
                 self.dialogue.tick(now, &mut self.cx);
             }
