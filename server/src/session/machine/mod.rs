@@ -85,6 +85,9 @@ struct Link {
     started: bool,
     attached: bool,
     detached_since: Option<u64>,
+    /// The standing question was already asked again for the current transport (a long
+    /// absence and a new call's `Rejoined` must not ask it twice).
+    welcomed_back: bool,
 }
 
 pub struct Session {
@@ -221,6 +224,7 @@ impl Session {
                 let away_ms = self.link.detached_since.map(|t| now.saturating_sub(t));
                 self.link.detached_since = None;
                 self.link.attached = true;
+                self.link.welcomed_back = false;
                 tracing::info!(resumed, away_ms, "transport attached");
                 if !self.link.started {
                     self.link.started = true;
@@ -234,7 +238,7 @@ impl Session {
                 }
             }
             Inbound::Rejoined => {
-                if self.link.started && self.link.attached {
+                if self.link.started && self.link.attached && !self.link.welcomed_back {
                     self.rejoined(now);
                 }
             }
@@ -266,6 +270,7 @@ impl Session {
 
     /// The candidate is back after missing what was said: the standing question again.
     fn rejoined(&mut self, now: u64) {
+        self.link.welcomed_back = true;
         // Whatever was being said went to nobody.
         self.playout.stop(now, now, "rejoined", &mut self.cx);
         self.dialogue.rejoined(&mut self.cx);

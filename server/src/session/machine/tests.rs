@@ -692,8 +692,17 @@ fn a_candidate_away_for_a_while_is_not_reprompted_and_hears_the_question_again()
     h.mic_from = Some(h.now);
     h.next_sample = ms_to_samples(h.now, RATE);
     h.input(Input::Transport(Inbound::Attached { resumed: true }));
+    // A phone call dialled again also says so: the question is still asked once.
+    h.input(Input::Transport(Inbound::Rejoined));
     h.run_until(h.now + 2_000);
     let back = h.said()[before..].to_vec();
+    assert_eq!(
+        back.iter()
+            .filter(|s| s.starts_with("Welcome back"))
+            .count(),
+        1,
+        "{back:#?}"
+    );
     assert!(
         back.iter()
             .any(|s| s.starts_with("Welcome back") && s.contains("how many years")),
